@@ -1,0 +1,16 @@
+"""Pure functions: LIF dynamics, the fused scan, and time-folding helpers."""
+
+from snn_models.functional.leaky_integrate import leaky_integrate
+from snn_models.functional.lif import ResetMode, lif_scan, lif_scan_reference, lif_step
+from snn_models.functional.time import apply_over_time, is_repeated_over_time, repeat_over_time
+
+__all__ = [
+    "ResetMode",
+    "apply_over_time",
+    "is_repeated_over_time",
+    "leaky_integrate",
+    "lif_scan",
+    "lif_scan_reference",
+    "lif_step",
+    "repeat_over_time",
+]

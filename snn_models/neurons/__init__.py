@@ -1,0 +1,16 @@
+"""Membrane dynamics: spiking LIF / PLIF neurons and the non-spiking leaky integrator."""
+
+from snn_models.neurons.decay import MembraneDecay, resolve_decay
+from snn_models.neurons.factory import NEURON_KINDS, make_neuron
+from snn_models.neurons.leaky_integrator import LeakyIntegrator
+from snn_models.neurons.lif import LIF, PLIF
+
+__all__ = [
+    "LIF",
+    "NEURON_KINDS",
+    "PLIF",
+    "LeakyIntegrator",
+    "MembraneDecay",
+    "make_neuron",
+    "resolve_decay",
+]

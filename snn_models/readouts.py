@@ -1,0 +1,108 @@
+"""Readouts: turn a spiking layer's activity over time into one value per sample.
+
+* :class:`SpikeRate` / :class:`SpikeCount`: how often each neuron fired; bounded, robust.
+* :class:`MembraneReadout`: the membrane of a non-spiking leaky integrator driven by the last
+  synapse; unbounded and signed, so it suits embeddings and logits better than a rate, and it
+  gets a gradient even when no spike happens.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from torch import Tensor
+
+from snn_models.neurons.leaky_integrator import LeakyIntegrator
+from snn_models.state import StatefulModule
+
+__all__ = ["READOUT_KINDS", "MembraneReadout", "SpikeCount", "SpikeRate", "make_readout"]
+
+Reduction = Literal["last", "mean", "max"]
+_REDUCTIONS = ("last", "mean", "max")
+
+
+class SpikeCount(StatefulModule):
+    """Spikes summed over time: ``(T, B, ...) -> (B, ...)``; single-step: running count."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_state("count")
+
+    def forward(self, spikes: Tensor) -> Tensor:
+        if self.step_mode == "single":
+            self.check_state_shape(self.count, spikes)
+            self.count = spikes if self.count is None else self.count + spikes
+            return self.count
+        return spikes.sum(0)
+
+
+class SpikeRate(StatefulModule):
+    """Fraction of steps each neuron fired: ``(T, B, ...) -> (B, ...)`` in [0, 1]."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_state("count")
+        self.register_state("steps")
+
+    def forward(self, spikes: Tensor) -> Tensor:
+        if self.step_mode == "single":
+            self.check_state_shape(self.count, spikes)
+            self.count = spikes if self.count is None else self.count + spikes
+            self.steps = 1 if self.steps is None else self.steps + 1
+            return self.count / self.steps
+        return spikes.mean(0)
+
+
+class MembraneReadout(StatefulModule):
+    """Membrane of a non-spiking output layer, reduced over time: ``(T, B, ...) -> (B, ...)``.
+
+    ``reduce="last"`` reads the potential after the final step, ``"mean"`` averages the trace,
+    ``"max"`` takes its peak (common for classification). Single-step mode returns the current
+    potential.
+    """
+
+    def __init__(
+        self,
+        tau: float | None = None,
+        alpha: float | None = None,
+        reduce: Reduction = "mean",
+        learn_tau: bool = False,
+        decay_input: bool = False,
+    ) -> None:
+        super().__init__()
+        if reduce not in _REDUCTIONS:
+            raise ValueError(f"reduce must be one of {_REDUCTIONS}, got {reduce!r}")
+        self.integrator = LeakyIntegrator(
+            tau=tau, alpha=alpha, learn_tau=learn_tau, decay_input=decay_input
+        )
+        self.reduce = reduce
+
+    def forward(self, current: Tensor) -> Tensor:
+        trace = self.integrator(current)
+        if self.step_mode == "single":
+            return trace
+        if self.reduce == "last":
+            return trace[-1]
+        if self.reduce == "mean":
+            return trace.mean(0)
+        return trace.amax(0)
+
+    def extra_repr(self) -> str:
+        return f"reduce={self.reduce!r}"
+
+
+_READOUTS: dict[str, type[StatefulModule]] = {
+    "rate": SpikeRate,
+    "count": SpikeCount,
+    "membrane": MembraneReadout,
+}
+READOUT_KINDS: tuple[str, ...] = tuple(_READOUTS)
+
+
+def make_readout(kind: str, **options: Any) -> StatefulModule:
+    """``"rate"``, ``"count"`` or ``"membrane"`` (tau / alpha, reduce, learn_tau)."""
+    try:
+        cls = _READOUTS[kind.lower()]
+    except KeyError:
+        raise ValueError(f"unknown readout {kind!r}; choose one of {READOUT_KINDS}") from None
+    return cls(**options)

@@ -1,0 +1,120 @@
+"""Per-instance time state, step modes and the one way to reset them.
+
+Two ways to run a spiking network, both time-major:
+
+* ``"multi"`` (default): a module receives a whole sequence ``(T, B, ...)`` and starts from
+  rest on every call. Nothing survives between calls, so one batch can never leak membrane
+  potential, or an autograd graph, into the next: the classic "forgot to reset" bug (and its
+  "backward through the graph a second time" error) cannot happen.
+* ``"single"``: a module receives one time step ``(B, ...)`` and keeps its state between calls,
+  which is what streaming inference needs. State lives on the instance (never on the class),
+  and :func:`reset_states` (or the :func:`streaming` context manager) clears it. A step whose
+  batch shape disagrees with the stored state raises instead of broadcasting silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Literal
+
+from torch import Tensor, nn
+
+__all__ = [
+    "StatefulModule",
+    "StepMode",
+    "TimeAwareModule",
+    "reset_states",
+    "set_step_mode",
+    "streaming",
+]
+
+StepMode = Literal["multi", "single"]
+_STEP_MODES = ("multi", "single")
+
+
+class TimeAwareModule(nn.Module):
+    """A module whose input layout depends on the step mode: ``(T, B, ...)`` or ``(B, ...)``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.step_mode: StepMode = "multi"
+
+    def extra_repr(self) -> str:
+        return f"step_mode={self.step_mode!r}" if self.step_mode != "multi" else ""
+
+
+class StatefulModule(TimeAwareModule):
+    """A time-aware module with named state tensors that :meth:`reset` returns to rest.
+
+    Subclasses call :meth:`register_state` in ``__init__``; a state of ``None`` means "at rest"
+    and is materialised lazily with the right shape, dtype and device on the first step.
+    State is not part of ``state_dict`` and is dropped on pickling: a saved network always
+    loads at rest.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._state_names: list[str] = []
+
+    def register_state(self, name: str) -> None:
+        if hasattr(self, name):
+            raise AttributeError(f"{type(self).__name__} already has an attribute {name!r}")
+        self._state_names.append(name)
+        object.__setattr__(self, name, None)
+
+    def reset(self) -> None:
+        """Return every state to rest (``None``)."""
+        for name in self._state_names:
+            object.__setattr__(self, name, None)
+
+    def check_state_shape(self, state: Tensor | None, x: Tensor) -> None:
+        """Refuse a step whose shape differs from the stored state: a forgotten reset."""
+        if state is not None and state.shape != x.shape:
+            raise RuntimeError(
+                f"{type(self).__name__} holds state of shape {tuple(state.shape)} but got a step "
+                f"of shape {tuple(x.shape)}; call snn_models.reset_states(network) between "
+                "independent sequences"
+            )
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        for name in self._state_names:
+            state[name] = None
+        return state
+
+
+def reset_states(module: nn.Module) -> None:
+    """Return every stateful sub-module of ``module`` (and itself) to rest."""
+    for sub in module.modules():
+        if isinstance(sub, StatefulModule):
+            sub.reset()
+
+
+def set_step_mode(module: nn.Module, mode: StepMode) -> nn.Module:
+    """Switch every time-aware sub-module between sequences and single steps; resets state."""
+    if mode not in _STEP_MODES:
+        raise ValueError(f"step mode must be one of {_STEP_MODES}, got {mode!r}")
+    for sub in module.modules():
+        if isinstance(sub, TimeAwareModule):
+            sub.step_mode = mode
+    reset_states(module)
+    return module
+
+
+@contextmanager
+def streaming(module: nn.Module) -> Iterator[nn.Module]:
+    """Run ``module`` one time step per call inside the block, from rest, and restore it after.
+
+    >>> with streaming(net):
+    ...     for x_t in frames:
+    ...         y_t = net(x_t)
+    """
+    previous = {sub: sub.step_mode for sub in module.modules() if isinstance(sub, TimeAwareModule)}
+    set_step_mode(module, "single")
+    try:
+        yield module
+    finally:
+        for sub, mode in previous.items():
+            sub.step_mode = mode
+        reset_states(module)
