@@ -1,0 +1,68 @@
+"""Glue between the feature builder and the training/evaluation loops."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from recsys.data.interactions import IdMap, UserItemRows
+from recsys.data.movielens import GENRES
+from recsys.features.builder import FeatureBuilder
+from recsys.models.ranker import TwoTowerRanker
+from recsys.models.training import TowerInputs, item_batch_inputs, user_batch_inputs
+
+
+def build_tower_inputs(
+    builder: FeatureBuilder,
+    users: pd.DataFrame,
+    user_map: IdMap,
+    train: UserItemRows,
+    item_map: IdMap,
+) -> TowerInputs:
+    rows = builder.training_user_rows(users, user_map, train, item_map)
+    static = rows[:, builder.n_id_slots :]
+    n_genres = len(GENRES)
+    return TowerInputs(
+        train=train,
+        user_static=np.ascontiguousarray(static),
+        mix_columns=slice(static.shape[1] - n_genres, static.shape[1]),
+        profile_groups=tuple(builder.user_spec.profile_groups()),
+        item_warm=builder.item_rows(with_ids=True),
+        item_cold=builder.item_rows(with_ids=False),
+    )
+
+
+@torch.no_grad()
+def all_embeddings(
+    model: TwoTowerRanker, inputs: TowerInputs, batch_size: int = 512
+) -> tuple[np.ndarray, np.ndarray]:
+    """(user matrix, item matrix) for every training user and every movie."""
+    model.eval()
+    items = model.item_embeddings(item_batch_inputs(inputs)).numpy()
+    users = np.arange(inputs.train.n_users)
+    chunks = [
+        model.user_embeddings(user_batch_inputs(inputs, users[s : s + batch_size])).numpy()
+        for s in range(0, len(users), batch_size)
+    ]
+    return np.concatenate(chunks), items
+
+
+def score_function(model: TwoTowerRanker, inputs: TowerInputs):
+    """A harness-compatible ``users -> scores`` function over precomputed embeddings."""
+    user_matrix, item_matrix = all_embeddings(model, inputs)
+    return lambda users: user_matrix[users] @ item_matrix.T
+
+
+@torch.no_grad()
+def spike_rates(
+    model: TwoTowerRanker, inputs: TowerInputs, max_users: int = 512
+) -> dict[str, float]:
+    """Mean firing probability per block of each tower on real inputs."""
+    users = np.arange(min(inputs.train.n_users, max_users))
+    rates = {}
+    for index, rate in enumerate(model.user_tower.spike_rates(user_batch_inputs(inputs, users))):
+        rates[f"spike_rate/user/block{index}"] = rate
+    for index, rate in enumerate(model.item_tower.spike_rates(item_batch_inputs(inputs))):
+        rates[f"spike_rate/item/block{index}"] = rate
+    return rates

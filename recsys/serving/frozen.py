@@ -1,0 +1,86 @@
+"""Serving-time synaptic integration, with everything that depends only on the weights done once.
+
+A synapse module rebuilds matrices from its weights on every call: the bilinear synapse
+concatenates ``W`` and ``V`` and squares ``V`` for its self-interaction term. While training
+that is right (the weights change every step); at serving time the weights never change and
+that rebuilding is most of the cost of a one-user request. :class:`FrozenIntegrator` builds
+them once per loaded model and evaluates the same formula (tests check it matches the module).
+
+A request row is also very sparse (tens of rated movies among ~1,700 bag slots), so currents
+are computed from the input's non-zero columns only: a gather of a few rows of each matrix
+instead of a product with all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import Tensor, nn
+
+from snn_models import BilinearSynapse, LinearSynapse
+
+
+def _project(x: Tensor, matrix_t: Tensor) -> Tensor:
+    """``x @ matrix_t`` using only the columns of ``x`` that hold a non-zero somewhere."""
+    columns = torch.nonzero(x.ne(0).any(0)).squeeze(1)
+    if len(columns) * 2 > x.shape[1]:
+        return x @ matrix_t
+    return x.index_select(1, columns) @ matrix_t.index_select(0, columns)
+
+
+class _FrozenLinear:
+    def __init__(self, synapse: LinearSynapse) -> None:
+        self.weight_t = synapse.weight.detach().T.contiguous()
+        self.bias = None if synapse.bias is None else synapse.bias.detach().clone()
+
+    def __call__(self, x: Tensor) -> Tensor:
+        current = _project(x, self.weight_t)
+        return current if self.bias is None else current + self.bias
+
+
+class _FrozenBilinear:
+    """``W x + λ ⊙ ((V x)² − (V²)(x²)) + b`` with ``[W; V]`` and ``V²`` precomputed."""
+
+    def __init__(self, synapse: BilinearSynapse) -> None:
+        n, rank = synapse.out_features, synapse.rank
+        interaction = synapse.interaction.detach()
+        self.n, self.rank = n, rank
+        self.stacked_t = torch.cat([synapse.weight.detach(), interaction]).T.contiguous()
+        self_interaction = interaction.square().view(n, rank, -1).sum(1)
+        self.diagonal_t = self_interaction.T.contiguous()
+        self.gain = synapse.interaction_gain.detach().clone()
+        self.bias = None if synapse.bias is None else synapse.bias.detach().clone()
+        self.spike_input = synapse.spike_input
+
+    def __call__(self, x: Tensor) -> Tensor:
+        projected = _project(x, self.stacked_t)
+        linear = projected[:, : self.n]
+        pairwise = projected[:, self.n :].unflatten(-1, (self.n, self.rank)).square().sum(-1)
+        # For 0/1 spikes x² = x (what the module's spike_input mode relies on too).
+        diagonal = _project(x if self.spike_input else x.square(), self.diagonal_t)
+        current = torch.addcmul(linear, self.gain, pairwise - diagonal)
+        return current if self.bias is None else current + self.bias
+
+
+class FrozenIntegrator:
+    """An ``integrate(synapse, x)`` for :meth:`SpikingTower.run_blocks` over frozen weights.
+
+    Build it after the weights are final (it copies what it needs); synapse kinds it does not
+    know fall back to the module's own ``integrate``.
+    """
+
+    def __init__(self, module: nn.Module) -> None:
+        self._frozen: dict[int, Callable[[Tensor], Tensor]] = {}
+        with torch.no_grad():
+            for synapse in module.modules():
+                if isinstance(synapse, BilinearSynapse):
+                    self._frozen[id(synapse)] = _FrozenBilinear(synapse)
+                elif isinstance(synapse, LinearSynapse):
+                    self._frozen[id(synapse)] = _FrozenLinear(synapse)
+
+    def __call__(self, synapse: nn.Module, x: Tensor) -> Tensor:
+        frozen = self._frozen.get(id(synapse))
+        if frozen is None or x.dim() != 2 or x.is_sparse:
+            return synapse.integrate(x)
+        return frozen(x)

@@ -1,0 +1,51 @@
+"""A tiny trained ranker on planted-genre data, shared by the model and serving tests."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from recsys.data.synthetic import planted_genre_tables
+from recsys.models.fit import fit_ranker
+from recsys.models.ranker import RankerConfig
+from recsys.models.towers import TowerConfig
+from recsys.models.training import FitConfig
+
+
+def tiny_ranker_config(synapse: str = "bilinear", n_blocks: int = 1) -> RankerConfig:
+    tower = TowerConfig(
+        hidden=32,
+        n_blocks=n_blocks,
+        synapse=synapse,
+        num_steps=4,
+        tau=2.0,
+        bias_init=0.0,
+        input_weight_scale=0.07,
+    )
+    return RankerConfig(dim=16, user=tower, item=tower)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def single_torch_thread():
+    """Tiny models run fastest on one thread, and do not fight other processes for cores."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="session")
+def planted():
+    return planted_genre_tables(seed=0)
+
+
+@pytest.fixture(scope="session")
+def fitted_ranker(planted):
+    return fit_ranker(
+        planted.users,
+        planted.movies,
+        planted.ratings,
+        tiny_ranker_config(),
+        FitConfig(epochs=25, batch_size=32, history_dropout=0.5, item_id_dropout=0.3, seed=1),
+        show_progress=False,
+    )

@@ -1,0 +1,114 @@
+"""What a spiking tower computes: direct-encoder equivalence, readouts, sparse inputs, locality."""
+
+import pytest
+import torch
+
+from recsys.models.towers import SpikingTower, TowerConfig
+
+
+def _config(**changes) -> TowerConfig:
+    base = {
+        "hidden": 24,
+        "out_dim": 6,
+        "num_steps": 4,
+        "tau": 2.0,
+        "bias_init": 0.0,
+        "input_weight_scale": 0.3,
+    }
+    return TowerConfig(**{**base, **changes})
+
+
+def _sparse_rows(batch: int = 5, features: int = 40, seed: int = 0) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    values = torch.rand(batch, features, generator=generator)
+    return values * (torch.rand(batch, features, generator=generator) < 0.2)
+
+
+DEEP_VARIANTS = [
+    {"n_blocks": 2, "readout": "sum"},
+    {"n_blocks": 3, "readout": "sum", "deep_hidden": 12, "skip_input": True},
+    {"n_blocks": 2, "readout": "last", "block_input": "rates"},
+    {"n_blocks": 2, "readout": "mean", "skip_input": True, "block_input": "rates"},
+    {"n_blocks": 2, "readout": "sum", "synapse": "linear", "skip_input": True},
+]
+
+
+def test_one_block_tower_is_the_snn_models_network_with_its_head():
+    torch.manual_seed(0)
+    tower = SpikingTower(40, _config())
+    x = _sparse_rows()
+    reference = tower.network.blocks[0].head(tower.network(x))  # DirectEncoder → block
+    torch.testing.assert_close(tower.embed(x), reference)
+
+
+@pytest.mark.parametrize("variant", DEEP_VARIANTS)
+def test_sparse_and_dense_inputs_give_the_same_embedding(variant):
+    torch.manual_seed(1)
+    tower = SpikingTower(40, _config(**variant))
+    x = _sparse_rows()
+    torch.testing.assert_close(tower.embed(x.to_sparse()), tower.embed(x), atol=1e-5, rtol=1e-5)
+
+
+def test_sum_readout_serves_the_sum_of_every_blocks_head():
+    torch.manual_seed(2)
+    tower = SpikingTower(40, _config(n_blocks=3, readout="sum", deep_hidden=12))
+    x = _sparse_rows()
+    outputs = tower.run_blocks(x)
+    heads = [
+        block.head(out.spikes) for block, out in zip(tower.network.blocks, outputs, strict=True)
+    ]
+    torch.testing.assert_close(tower.embed(x), torch.stack(heads).sum(0))
+    torch.testing.assert_close(outputs[0].prediction, heads[0])
+
+
+@pytest.mark.parametrize("variant", DEEP_VARIANTS)
+def test_local_losses_reach_only_their_own_block(variant):
+    torch.manual_seed(3)
+    tower = SpikingTower(40, _config(**variant))
+    outputs = tower.run_blocks(_sparse_rows(), local=True)
+    for index, out in enumerate(outputs):
+        tower.zero_grad(set_to_none=True)
+        out.prediction.square().sum().backward()
+        for other, block in enumerate(tower.network.blocks):
+            grads = [p.grad for p in block.parameters()]
+            if other == index:
+                assert any(g is not None and g.abs().sum() > 0 for g in grads)
+            else:
+                assert all(g is None for g in grads), f"block {index}'s loss reached block {other}"
+
+
+def test_end_to_end_loss_reaches_every_block():
+    torch.manual_seed(4)
+    tower = SpikingTower(40, _config(n_blocks=2, readout="sum", skip_input=True))
+    tower.embed(_sparse_rows()).square().sum().backward()
+    for block in tower.network.blocks:
+        assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in block.parameters())
+
+
+def test_mean_readout_serves_the_mean_of_the_blocks_own_heads():
+    torch.manual_seed(5)
+    tower = SpikingTower(40, _config(n_blocks=2, readout="mean", skip_input=True))
+    x = _sparse_rows()
+    outputs = tower.run_blocks(x)
+    heads = [
+        block.head(out.spikes) for block, out in zip(tower.network.blocks, outputs, strict=True)
+    ]
+    torch.testing.assert_close([o.prediction for o in outputs], heads)
+    torch.testing.assert_close(tower.embed(x), (heads[0] + heads[1]) / 2)
+
+
+def test_skip_input_adds_a_feature_synapse_to_deeper_blocks_only():
+    tower = SpikingTower(40, _config(n_blocks=3, skip_input=True, deep_hidden=12))
+    first, *deeper = tower.network.blocks
+    assert first.input_synapse is None
+    assert all(b.input_synapse.in_features == 40 for b in deeper)
+    assert [b.synapse.out_features for b in tower.network.blocks] == [24, 12, 12]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"readout": "median"}, {"block_input": "membrane"}, {"synapse": "x"}, {"n_blocks": 0}],
+)
+def test_unknown_settings_are_refused(change):
+    with pytest.raises(ValueError):
+        _config(**change)

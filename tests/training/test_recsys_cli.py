@@ -1,0 +1,128 @@
+"""The command line on a tiny MovieLens-format folder."""
+
+import json
+
+import pytest
+
+from recsys.data.synthetic import planted_genre_tables
+from recsys.serving import load_recommender
+from training.recsys.__main__ import main
+
+
+@pytest.fixture(scope="module")
+def movielens_folder(tmp_path_factory):
+    """The official ml-100k layout (u.data, u.item, u.user) for planted data."""
+    tables = planted_genre_tables(n_users=40, n_movies=30, ratings_per_user=10, seed=2)
+    folder = tmp_path_factory.mktemp("ml") / "ml-100k"
+    folder.mkdir()
+    genres = [
+        "unknown",
+        "Action",
+        "Adventure",
+        "Animation",
+        "Children's",
+        "Comedy",
+        "Crime",
+        "Documentary",
+        "Drama",
+        "Fantasy",
+        "Film-Noir",
+        "Horror",
+        "Musical",
+        "Mystery",
+        "Romance",
+        "Sci-Fi",
+        "Thriller",
+        "War",
+        "Western",
+    ]
+    (folder / "u.data").write_text(
+        "".join(
+            f"{r.user_id}\t{r.movie_id}\t{r.rating}\t{r.timestamp}\n"
+            for r in tables.ratings.itertuples()
+        )
+    )
+    (folder / "u.user").write_text(
+        "".join(
+            f"{u.user_id}|{u.age}|{u.gender}|{u.occupation}|{u.zip_code}\n"
+            for u in tables.users.itertuples()
+        )
+    )
+    lines = []
+    for m in tables.movies.itertuples():
+        flags = "|".join("1" if g in m.genres else "0" for g in genres)
+        lines.append(f"{m.movie_id}|{m.title} ({m.year})|01-Jan-{m.year}||http://x|{flags}\n")
+    (folder / "u.item").write_text("".join(lines), encoding="latin-1")
+    return folder
+
+
+def test_train_writes_a_loadable_artifact(movielens_folder, tmp_path, capsys):
+    out = tmp_path / "artifact"
+    assert (
+        main(
+            [
+                "train",
+                "--out",
+                str(out),
+                "--data",
+                str(movielens_folder),
+                "--epochs",
+                "2",
+                "--threads",
+                "1",
+            ]
+        )
+        == 0
+    )
+    assert load_recommender(out).n_items == 30
+    assert "ndcg@10" in capsys.readouterr().out
+    assert main(["train", "--out", str(out), "--data", str(movielens_folder)]) == 2  # immutable
+
+
+def test_benchmark_writes_one_object_per_model(movielens_folder, tmp_path):
+    out = tmp_path / "bench.json"
+    code = main(
+        [
+            "benchmark",
+            "--models",
+            "pop,itemknn",
+            "--json",
+            str(out),
+            "--data",
+            str(movielens_folder),
+            "--threads",
+            "1",
+        ]
+    )
+    assert code == 0
+    results = json.loads(out.read_text())
+    assert [r["model"] for r in results] == ["pop", "itemknn"]
+    for result in results:
+        assert result["seed"] == 42 and result["peak_mb"] > 0 and result["train_seconds"] >= 0
+        assert set(result["metrics"]) >= {"map@10", "ndcg@10", "precision@10", "recall@10"}
+
+
+def test_validate_logs_a_tuning_run_scored_on_the_validation_split(movielens_folder, tmp_path):
+    log = tmp_path / "tuning.jsonl"
+    for setting in ("n_neighbours=5", "n_neighbours=10"):
+        argv = ["validate", "--model", "itemknn", "--set", setting, "--set", "shrinkage=0"]
+        assert main([*argv, "--jsonl", str(log), "--data", str(movielens_folder)]) == 0
+    runs = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [r["settings"]["n_neighbours"] for r in runs] == [5, 10]
+    assert all(r["split"] == "validation" and r["settings"]["shrinkage"] == 0 for r in runs)
+    assert runs[0]["metrics"]["ndcg@10"] != runs[1]["metrics"]["ndcg@10"]
+
+
+def test_validate_trains_a_spiking_model_with_overrides(movielens_folder, tmp_path):
+    log = tmp_path / "tuning.jsonl"
+    argv = ["validate", "--model", "snn-local", "--epochs", "2", "--threads", "1"]
+    argv += ["--set", "hidden=8", "--set", "dim=4", "--set", "n_blocks=2", "--set", "readout=sum"]
+    assert main([*argv, "--jsonl", str(log), "--data", str(movielens_folder)]) == 0
+    (run,) = [json.loads(line) for line in log.read_text().splitlines()]
+    assert run["settings"]["n_blocks"] == 2 and run["settings"]["readout"] == "sum"
+    assert len(run["curve"]) == 2 and 0.0 <= run["metrics"]["ndcg@10"] <= 1.0
+    assert "spike_rate/user/block1" in run["metrics"]
+
+
+def test_unknown_model_is_refused(tmp_path):
+    assert main(["benchmark", "--models", "pop,nope", "--json", str(tmp_path / "x.json")]) == 2

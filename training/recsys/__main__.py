@@ -1,0 +1,217 @@
+"""``python -m training.recsys {benchmark,train,bench-serving,plot,run-model}``.
+
+* ``benchmark --models pop,itemknn,bpr,snn-bptt,snn-local,snn-local-linear --json OUT``:
+  every model trained and evaluated on the fixed protocol, each in a fresh subprocess (so peak
+  memory is per model); OUT is a JSON list with one object per model.
+* ``train --out DIR``: the default model (snn-local) on a ratings table, written as an artifact.
+* ``bench-serving --artifact DIR``: top-10 latency for one user, and over 100,000 synthetic items.
+* ``plot --json OUT --out-dir docs/results``: results table and training-curve plots.
+* ``validate --model NAME [--set key=value ...] --jsonl LOG``: one tuning run on the validation
+  split (carved from the train 75%; the test 25% is never read), appended to LOG.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from recsys.data.split import DEFAULT_SEED
+
+
+def _cmd_run_model(args: argparse.Namespace) -> int:
+    import torch
+
+    from training.recsys.runs import run_model
+
+    torch.set_num_threads(args.threads)
+    result = run_model(args.model, args.data, args.seed, args.epochs)
+    Path(args.json).write_text(json.dumps(result, indent=2))
+    return 0
+
+
+def _cmd_benchmark(args: argparse.Namespace) -> int:
+    from training.recsys.runs import ALL_MODELS
+
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    unknown = [m for m in models if m not in ALL_MODELS]
+    if unknown:
+        print(f"unknown model(s): {', '.join(unknown)}; choose from {', '.join(ALL_MODELS)}")
+        return 2
+    results = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for name in models:
+            out = Path(scratch) / f"{name}.json"
+            command = [sys.executable, "-m", "training.recsys", "run-model", "--model", name]
+            command += [
+                "--json",
+                str(out),
+                "--seed",
+                str(args.seed),
+                "--threads",
+                str(args.threads),
+            ]
+            if args.data:
+                command += ["--data", args.data]
+            if args.epochs is not None:
+                command += ["--epochs", str(args.epochs)]
+            print(f"== {name}", flush=True)
+            subprocess.run(command, check=True)
+            result = json.loads(out.read_text())
+            metrics = result["metrics"]
+            print(
+                f"   nDCG@10 {metrics['ndcg@10']:.4f}  MAP@10 {metrics['map@10']:.4f}  "
+                f"P@10 {metrics['precision@10']:.4f}  R@10 {metrics['recall@10']:.4f}  "
+                f"train {result['train_seconds']:.1f}s  peak {result['peak_mb']:.0f} MB",
+                flush=True,
+            )
+            results.append(result)
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps(results, indent=2))
+    print(f"wrote {args.json}")
+    return 0
+
+
+def _parse_setting(text: str) -> tuple[str, Any]:
+    """``key=value`` with the value read as JSON when it parses (numbers, true/false), else text."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
+    try:
+        return key, json.loads(value)
+    except ValueError:
+        return key, value
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    import torch
+
+    from training.recsys.validation import validate
+
+    torch.set_num_threads(args.threads)
+    overrides = dict(args.set)
+    if args.epochs is not None:
+        overrides["epochs"] = args.epochs
+    result = validate(args.model, overrides, args.data, args.seed)
+    metrics = result["metrics"]
+    print(
+        f"{args.model} {json.dumps(overrides)}: validation nDCG@10 {metrics['ndcg@10']:.4f} "
+        f"MAP@10 {metrics['map@10']:.4f} P@10 {metrics['precision@10']:.4f} "
+        f"R@10 {metrics['recall@10']:.4f} train {result['train_seconds']:.1f}s",
+        flush=True,
+    )
+    if args.jsonl:
+        Path(args.jsonl).parent.mkdir(parents=True, exist_ok=True)
+        with open(args.jsonl, "a") as log:
+            log.write(json.dumps({**result, "overrides": overrides}) + "\n")
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    import torch
+
+    from training.pipeline import TrainConfig, train_and_evaluate
+    from training.recsys.runs import load_tables
+
+    torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    if out.exists():
+        print(f"{out} already exists; choose a new directory (artifacts are immutable)")
+        return 2
+    users, movies, ratings = load_tables(args.data)
+    config = TrainConfig(model=args.model, seed=args.seed)
+    if args.epochs is not None:
+        config = replace(config, epochs=args.epochs)
+    print(json.dumps(config.to_dict()))
+    result = train_and_evaluate(users, movies, ratings, config, out)
+    print(json.dumps({k: round(v, 4) for k, v in result.metrics.items()}, indent=2))
+    print(f"artifact written to {result.artifact_path}")
+    return 0
+
+
+def _cmd_bench_serving(args: argparse.Namespace) -> int:
+    from training.recsys.serving_bench import run_serving_benchmark
+
+    run_serving_benchmark(
+        Path(args.artifact), n_synthetic=args.synthetic_items, repeats=args.repeats
+    )
+    return 0
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from training.recsys.plots import plot_benchmark
+
+    for path in plot_benchmark(Path(args.json), Path(args.out_dir)):
+        print(f"wrote {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m training.recsys", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--data", help="MovieLens-100K folder/zip/wheel (default: cache or download)"
+        )
+        p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+        p.add_argument("--epochs", type=int, default=None, help="override the model's epochs")
+        p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+
+    bench = sub.add_parser("benchmark", help="train + evaluate several models")
+    bench.add_argument("--models", default="pop,itemknn,bpr,snn-bptt,snn-local,snn-local-linear")
+    bench.add_argument("--json", required=True)
+    common(bench)
+    bench.set_defaults(func=_cmd_benchmark)
+
+    train = sub.add_parser("train", help="train the default model and write an artifact")
+    train.add_argument("--out", required=True)
+    train.add_argument("--model", default="snn-local")
+    common(train)
+    train.set_defaults(func=_cmd_train)
+
+    serving = sub.add_parser("bench-serving", help="top-k latency from a loaded artifact")
+    serving.add_argument("--artifact", required=True)
+    serving.add_argument("--synthetic-items", type=int, default=100_000)
+    serving.add_argument("--repeats", type=int, default=500)
+    serving.set_defaults(func=_cmd_bench_serving)
+
+    plot = sub.add_parser("plot", help="plots from a benchmark JSON")
+    plot.add_argument("--json", required=True)
+    plot.add_argument("--out-dir", default="docs/results")
+    plot.set_defaults(func=_cmd_plot)
+
+    tune = sub.add_parser("validate", help="one tuning run on the validation split")
+    tune.add_argument("--model", required=True)
+    tune.add_argument(
+        "--set",
+        type=_parse_setting,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a setting (TrainConfig field, BPRConfig field or item-kNN option)",
+    )
+    tune.add_argument("--jsonl", help="append the result to this JSON-lines log")
+    common(tune)
+    tune.set_defaults(func=_cmd_validate)
+
+    one = sub.add_parser("run-model", help=argparse.SUPPRESS)
+    one.add_argument("--model", required=True)
+    one.add_argument("--json", required=True)
+    common(one)
+    one.set_defaults(func=_cmd_run_model)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
