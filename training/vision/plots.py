@@ -1,0 +1,70 @@
+"""Figures for sweeps: test accuracy per epoch, and accuracy against noise level."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # sweeps run headless (servers, CI); never open a window
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+
+def _datasets(records: Sequence[dict]) -> list[str]:
+    return sorted({record["data"]["dataset"] for record in records})
+
+
+def plot_accuracy_curves(records: Sequence[dict], path: Path) -> Path:
+    datasets = _datasets(records)
+    fig, axes = plt.subplots(1, len(datasets), figsize=(5.5 * len(datasets), 4), squeeze=False)
+    for ax, dataset in zip(axes[0], datasets, strict=True):
+        for record in (r for r in records if r["data"]["dataset"] == dataset):
+            epochs = [row["epoch"] for row in record["history"]]
+            accs = [100 * row["test_accuracy"] for row in record["history"]]
+            ax.plot(epochs, accs, marker="o", label=record["label"])
+        config = next(r["config"] for r in records if r["data"]["dataset"] == dataset)
+        ax.set_title(f"{dataset} (T={config['T']})")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("test accuracy (%)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_noise_robustness(records: Sequence[dict], path: Path) -> Path | None:
+    noisy = [record for record in records if record.get("noise")]
+    if not noisy:
+        return None
+    datasets = _datasets(noisy)
+    kinds = sorted({kind for record in noisy for kind in record["noise"]})
+    fig, axes = plt.subplots(
+        len(datasets), len(kinds), figsize=(5.5 * len(kinds), 4 * len(datasets)), squeeze=False
+    )
+    for row, dataset in enumerate(datasets):
+        for col, kind in enumerate(kinds):
+            ax = axes[row][col]
+            for record in (r for r in noisy if r["data"]["dataset"] == dataset):
+                points = record["noise"].get(kind, [])
+                ax.plot(
+                    [p["level"] for p in points],
+                    [100 * p["accuracy"] for p in points],
+                    marker="o",
+                    label=record["label"],
+                )
+            ax.set_title(f"{dataset}: {kind}")
+            ax.set_xlabel("std" if kind == "gaussian" else "fraction of pixels replaced")
+            ax.set_ylabel("test accuracy (%)")
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=7)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

@@ -1,0 +1,25 @@
+"""Learning rules for the vision networks, chosen by name: bptt, local, hsic."""
+
+from __future__ import annotations
+
+import torch
+
+from snn_models import LocalNetwork
+from training.vision.config import RunConfig
+from training.vision.rules.base import LearningRule, StepResult
+from training.vision.rules.bptt import BPTTRule
+from training.vision.rules.layerwise import LayerwiseRule
+
+__all__ = ["BPTTRule", "LayerwiseRule", "LearningRule", "StepResult", "build_rule"]
+
+
+def build_rule(config: RunConfig, network: LocalNetwork) -> LearningRule:
+    """BPTT trains end to end; `local` and `hsic` both train block by block and differ only in
+    the per-block losses that :func:`training.vision.networks.build_network` attached."""
+
+    def adam(params):
+        return torch.optim.Adam(params, lr=config.lr)
+
+    if config.rule == "bptt":
+        return BPTTRule(network, adam)
+    return LayerwiseRule(network, adam)
