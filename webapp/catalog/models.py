@@ -1,0 +1,107 @@
+"""Movies, their genres, and what people think of them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+MIN_SCORE = 1
+MAX_SCORE = 5
+MAX_TITLE_LENGTH = 200
+MAX_REVIEW_LENGTH = 1000
+MAX_DESCRIPTION_LENGTH = 4000
+
+
+class Genre(models.Model):
+    name = models.CharField(max_length=40, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MovieQuerySet(models.QuerySet):
+    def popular(self) -> MovieQuerySet:
+        """Most rated first; ties broken by average so a page reads sensibly."""
+        return self.order_by("-rating_count", "-rating_mean", "title")
+
+    def with_card_data(self) -> MovieQuerySet:
+        """Everything a movie card shows, fetched in a constant number of queries."""
+        return self.prefetch_related("genres")
+
+
+class Movie(models.Model):
+    class Source(models.TextChoices):
+        MOVIELENS = "movielens", "MovieLens"
+        UPLOAD = "upload", "Uploaded"
+
+    title = models.CharField(max_length=MAX_TITLE_LENGTH, db_index=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)
+    genres = models.ManyToManyField(Genre, related_name="movies", blank=True)
+    description = models.TextField(max_length=MAX_DESCRIPTION_LENGTH, blank=True)
+    poster = models.ImageField(upload_to="posters/%Y/%m/", blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.UPLOAD)
+    movielens_id = models.PositiveIntegerField(null=True, blank=True, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="uploaded_movies",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    # Kept in step with Rating rows by webapp.catalog.services so that lists sort and show
+    # averages without aggregating the ratings table on every page view.
+    rating_count = models.PositiveIntegerField(default=0, db_index=True)
+    rating_mean = models.FloatField(default=0.0)
+
+    objects = MovieQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title"]
+        indexes = [models.Index(fields=["-rating_count", "-rating_mean"], name="movie_popularity")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(source="upload") | Q(movielens_id__isnull=False),
+                name="movielens_movie_has_id",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.year})" if self.year else self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:movie-detail", args=[self.pk])
+
+    @property
+    def genre_names(self) -> list[str]:
+        return [genre.name for genre in self.genres.all()]
+
+
+class Rating(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ratings"
+    )
+    movie = models.ForeignKey(Movie, on_delete=models.CASCADE, related_name="ratings")
+    score = models.PositiveSmallIntegerField()
+    review = models.TextField(max_length=MAX_REVIEW_LENGTH, blank=True)
+    rated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-rated_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "movie"], name="one_rating_per_user_and_movie"),
+            models.CheckConstraint(
+                condition=Q(score__gte=MIN_SCORE) & Q(score__lte=MAX_SCORE),
+                name="rating_score_between_1_and_5",
+            ),
+        ]
+        indexes = [models.Index(fields=["movie", "-rated_at"], name="rating_movie_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.movie}: {self.score}"

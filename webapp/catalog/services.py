@@ -1,0 +1,131 @@
+"""State changes of the catalogue: rating, un-rating and adding movies.
+
+Views validate input and call these; each runs in one transaction and keeps the movie's stored
+rating count and mean in step with the ratings table, so a failure half-way changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from webapp.catalog.models import MAX_SCORE, MIN_SCORE, Genre, Movie, Rating
+from webapp.catalog.posters import CleanPoster
+from webapp.catalog.stats import refresh_movie_stats
+from webapp.recommender.serving import model_server
+
+logger = logging.getLogger(__name__)
+
+
+class DuplicateMovieError(Exception):
+    """A movie with this title and year is already in the catalogue."""
+
+    def __init__(self, existing: Movie) -> None:
+        super().__init__(f"{existing} is already in the catalogue")
+        self.existing = existing
+
+
+@dataclass(frozen=True)
+class RatingOutcome:
+    rating: Rating
+    created: bool
+
+
+def rate_movie(user: AbstractBaseUser, movie: Movie, score: int, review: str = "") -> RatingOutcome:
+    """Create or replace the user's rating of a movie; a second rating updates the first."""
+    if not MIN_SCORE <= score <= MAX_SCORE:
+        raise ValueError(f"score must be between {MIN_SCORE} and {MAX_SCORE}, not {score}")
+    with transaction.atomic():
+        rating, created = Rating.objects.update_or_create(
+            user=user,
+            movie=movie,
+            defaults={"score": score, "review": review.strip(), "rated_at": timezone.now()},
+        )
+        refresh_movie_stats([movie.pk])
+    movie.refresh_from_db(fields=["rating_count", "rating_mean"])
+    return RatingOutcome(rating=rating, created=created)
+
+
+def rate_movies(user: AbstractBaseUser, scores: dict[int, int]) -> int:
+    """Rate several movies at once (onboarding); returns how many ratings were written."""
+    if not scores:
+        return 0
+    with transaction.atomic():
+        movies = Movie.objects.in_bulk(list(scores))
+        now = timezone.now()
+        for movie_id, score in scores.items():
+            if movie_id in movies:
+                Rating.objects.update_or_create(
+                    user=user,
+                    movie_id=movie_id,
+                    defaults={"score": score, "rated_at": now},
+                )
+        refresh_movie_stats(movies)
+    return len(movies)
+
+
+def remove_rating(user: AbstractBaseUser, movie: Movie) -> bool:
+    """Delete the user's rating and review of a movie; False when there was none."""
+    with transaction.atomic():
+        deleted, _ = Rating.objects.filter(user=user, movie=movie).delete()
+        if deleted:
+            refresh_movie_stats([movie.pk])
+    movie.refresh_from_db(fields=["rating_count", "rating_mean"])
+    return bool(deleted)
+
+
+def find_duplicate(title: str, year: int | None) -> Movie | None:
+    """The catalogued movie a new one with this title and year would duplicate, if any."""
+    return Movie.objects.filter(title__iexact=title.strip(), year=year).order_by("pk").first()
+
+
+def upload_movie(
+    user: AbstractBaseUser,
+    *,
+    title: str,
+    year: int | None,
+    genres: Iterable[Genre],
+    description: str = "",
+    poster: CleanPoster | None = None,
+) -> Movie:
+    """Add a movie a person uploaded; refuses a title and year the catalogue already holds.
+
+    The poster must already be cleaned (see ``webapp.catalog.posters``). If the database write
+    fails, the stored poster file is removed again so no orphan is left in media/.
+    """
+    title = title.strip()
+    with transaction.atomic():
+        existing = find_duplicate(title, year)
+        if existing is not None:
+            raise DuplicateMovieError(existing)
+        movie = Movie(
+            title=title,
+            year=year,
+            description=description.strip(),
+            source=Movie.Source.UPLOAD,
+            created_by=user,
+        )
+        try:
+            if poster is not None:
+                movie.poster.save(poster.content.name, poster.content, save=False)
+            movie.save()
+            movie.genres.set(list(genres))
+        except Exception:
+            if movie.poster:
+                movie.poster.delete(save=False)
+            raise
+        transaction.on_commit(_embed_in_served_model)
+    return movie
+
+
+def _embed_in_served_model() -> None:
+    """Give the served model an embedding of the new movie now, not at its next periodic check."""
+    try:
+        model_server.refresh()
+    except Exception:  # the movie is saved; the periodic check will embed it later
+        logger.exception("Could not embed a new movie in the served model")

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from webapp.catalog import views
+
+app_name = "catalog"
+
+urlpatterns = [
+    path("", views.browse, name="browse"),
+    path("upload/", views.upload, name="upload"),
+    path("<int:pk>/", views.movie_detail, name="movie-detail"),
+    path("<int:pk>/rate/", views.rate, name="rate"),
+    path("<int:pk>/rating/remove/", views.unrate, name="unrate"),
+]

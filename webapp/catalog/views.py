@@ -1,0 +1,309 @@
+"""Catalogue pages: home, browse and search, the movie page, rating and uploading.
+
+Views stay thin: they read input through forms, call the domain functions in
+``webapp.catalog.services`` and pick a response. Every refusal is a page (or JSON for scripts)
+that says what was wrong; nothing here lets bad input reach the database.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST, require_safe
+
+from webapp.catalog.forms import BrowseForm, MovieUploadForm, RatingForm
+from webapp.catalog.fragments import cached_fragment, fragment_key
+from webapp.catalog.models import Movie, Rating
+from webapp.catalog.posters import MAX_POSTER_BYTES
+from webapp.catalog.services import (
+    DuplicateMovieError,
+    find_duplicate,
+    rate_movie,
+    remove_rating,
+    upload_movie,
+)
+from webapp.catalog.similar import similar_movies
+from webapp.recommender.picks import materialise, plan_picks, read_taste
+
+BROWSE_PAGE_SIZE = 24
+NEW_ARRIVALS = 6
+RECENT_REVIEWS = 10
+# Rendered pick cards are reused while the picks stay the same; averages shown may lag this much.
+PICKS_FRAGMENT_TTL_SECONDS = 5 * 60
+# The whole upload request may carry the poster plus the text fields, and no more.
+MAX_UPLOAD_REQUEST_BYTES = MAX_POSTER_BYTES + 256 * 1024
+
+
+def user_scores(request: HttpRequest, movies) -> dict[int, int]:
+    """The visitor's own rating of each listed movie, in one query, for the inline star forms."""
+    if not request.user.is_authenticated:
+        return {}
+    ids = [movie.pk for movie in movies]
+    if not ids:
+        return {}
+    return dict(
+        Rating.objects.filter(user=request.user, movie_id__in=ids).values_list("movie_id", "score")
+    )
+
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    taste = read_taste(request.user) if request.user.is_authenticated else None
+    plan = plan_picks(request.user, taste=taste)
+    key = fragment_key("picks", plan.key, plan.rows, request.user.is_authenticated)
+
+    def render_picks(csrf_token: str) -> str:
+        return render_to_string(
+            "catalog/_picks_grid.html",
+            {
+                "picks": materialise(plan),
+                "user": request.user,
+                "csrf_token": csrf_token,
+                "rate_next": reverse("home"),
+            },
+        )
+
+    new_arrivals = list(
+        Movie.objects.filter(source=Movie.Source.UPLOAD)
+        .exclude(pk__in=plan.movie_ids)
+        .order_by("-created_at", "-pk")
+        .with_card_data()[:NEW_ARRIVALS]
+    )
+    return render(
+        request,
+        "catalog/home.html",
+        {
+            "picks": plan,
+            "picks_html": cached_fragment(request, key, render_picks, PICKS_FRAGMENT_TTL_SECONDS),
+            "new_arrivals": new_arrivals,
+            "my_scores": user_scores(request, new_arrivals),
+            "onboarding_due": taste is not None and taste.onboarding_due,
+        },
+    )
+
+
+@require_safe
+def browse(request: HttpRequest) -> HttpResponse:
+    form = BrowseForm(request.GET or None)
+    movies = Movie.objects.all()
+    status = 200
+    if form.is_bound and not form.is_valid():
+        # Unfiltered results under an error would look like an answer to the bad query.
+        movies = Movie.objects.none()
+        status = 400
+    elif form.is_bound:
+        movies = _filter(movies, form.cleaned_data)
+    movies = movies.order_by(*form.ordering()).with_card_data()
+
+    paginator = Paginator(movies, BROWSE_PAGE_SIZE, allow_empty_first_page=True)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "query_string": query.urlencode(), "page_error": None}
+    try:
+        page = paginator.page(request.GET.get("page") or 1)
+    except (EmptyPage, PageNotAnInteger):
+        requested = request.GET.get("page", "")
+        context["page_error"] = (
+            f"There is no page “{requested}”: these results have "
+            f"{paginator.num_pages} page{'s' if paginator.num_pages != 1 else ''}."
+        )
+        page = paginator.page(1)
+        page.object_list = []
+        status = 404
+    movies_on_page = list(page.object_list)
+    context.update(
+        {
+            "page_obj": page,
+            "paginator": paginator,
+            "is_paginated": paginator.num_pages > 1,
+            "movies": movies_on_page,
+            "my_scores": user_scores(request, movies_on_page),
+        }
+    )
+    return render(request, "catalog/browse.html", context, status=status)
+
+
+def _filter(movies, cleaned: dict):
+    if cleaned.get("q"):
+        for word in cleaned["q"].split():
+            movies = movies.filter(title__icontains=word)
+    if cleaned.get("genre"):
+        movies = movies.filter(genres=cleaned["genre"])
+    if cleaned.get("year_from") is not None:
+        movies = movies.filter(year__gte=cleaned["year_from"])
+    if cleaned.get("year_to") is not None:
+        movies = movies.filter(year__lte=cleaned["year_to"])
+    return movies
+
+
+@require_safe
+def movie_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    movie = get_object_or_404(Movie.objects.with_card_data(), pk=pk)
+    return _render_movie(request, movie)
+
+
+def _render_movie(
+    request: HttpRequest, movie: Movie, rating_form: RatingForm | None = None, status: int = 200
+) -> HttpResponse:
+    own = None
+    if request.user.is_authenticated:
+        own = Rating.objects.filter(user=request.user, movie=movie).first()
+    if rating_form is None:
+        initial = {"score": own.score, "review": own.review} if own else None
+        rating_form = RatingForm(initial=initial)
+    reviews = list(
+        Rating.objects.filter(movie=movie)
+        .exclude(review="")
+        .select_related("user")
+        .order_by("-rated_at", "-pk")[:RECENT_REVIEWS]
+    )
+    similar = similar_movies(movie)
+    return render(
+        request,
+        "catalog/movie_detail.html",
+        {
+            "movie": movie,
+            "own_rating": own,
+            "rating_form": rating_form,
+            "reviews": reviews,
+            "similar": similar,
+            "my_scores": user_scores(request, similar),
+        },
+        status=status,
+    )
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+def _login_first(request: HttpRequest, message: str, come_back_to: str) -> HttpResponse:
+    """An anonymous POST: nothing is stored; the visitor is asked to log in and sent back."""
+    if _wants_json(request):
+        return JsonResponse({"ok": False, "error": message}, status=401)
+    messages.info(request, message)
+    return redirect_to_login(come_back_to)
+
+
+@require_POST
+def rate(request: HttpRequest, pk: int) -> HttpResponse:
+    movie = get_object_or_404(Movie.objects.with_card_data(), pk=pk)
+    if not request.user.is_authenticated:
+        return _login_first(request, "Please log in to rate movies.", movie.get_absolute_url())
+    form = RatingForm(request.POST)
+    if not form.is_valid():
+        if _wants_json(request):
+            return JsonResponse({"ok": False, "errors": form.errors.get_json_data()}, status=400)
+        messages.error(request, "Your rating was not saved: " + _first_error(form))
+        return _render_movie(request, movie, rating_form=form, status=400)
+
+    score = form.cleaned_data["score"]
+    # A star-only rating from a list keeps the review written earlier on the movie page.
+    review = form.cleaned_data["review"]
+    if "review" not in request.POST:
+        existing = Rating.objects.filter(user=request.user, movie=movie).first()
+        review = existing.review if existing else ""
+    outcome = rate_movie(request.user, movie, score, review)
+    stars = f"{score} star{'s' if score != 1 else ''}"
+    if _wants_json(request):
+        return JsonResponse(
+            {
+                "ok": True,
+                "score": score,
+                "created": outcome.created,
+                "rating_count": movie.rating_count,
+                "rating_mean": round(movie.rating_mean, 2),
+                "message": f"Saved: {stars} for {movie.title}.",
+            }
+        )
+    verb = "rated" if outcome.created else "updated your rating of"
+    messages.success(request, f"You {verb} {movie.title}: {stars}.")
+    return redirect(_safe_next(request, movie.get_absolute_url()))
+
+
+@require_POST
+def unrate(request: HttpRequest, pk: int) -> HttpResponse:
+    movie = get_object_or_404(Movie, pk=pk)
+    if not request.user.is_authenticated:
+        return _login_first(
+            request, "Please log in to manage your ratings.", movie.get_absolute_url()
+        )
+    if remove_rating(request.user, movie):
+        messages.success(request, f"Your rating and review of {movie.title} were removed.")
+    else:
+        messages.info(request, f"You had not rated {movie.title}.")
+    return redirect(_safe_next(request, movie.get_absolute_url()))
+
+
+def upload(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        if request.method == "POST":
+            return _login_first(
+                request, "Please log in to upload a movie.", reverse("catalog:upload")
+            )
+        return redirect_to_login(request.get_full_path())
+    if request.method not in ("GET", "POST"):
+        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    if request.method == "GET":
+        return render(request, "catalog/upload.html", {"form": MovieUploadForm()})
+
+    declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    if declared > MAX_UPLOAD_REQUEST_BYTES:
+        # Refused before Django reads the body: a huge file never reaches the disk.
+        return render(
+            request,
+            "catalog/upload.html",
+            {"form": MovieUploadForm(), "too_large": True},
+            status=413,
+        )
+    form = MovieUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        duplicate = None
+        if "title" in form.cleaned_data and "year" in form.cleaned_data:
+            duplicate = find_duplicate(form.cleaned_data["title"], form.cleaned_data["year"])
+        return render(
+            request, "catalog/upload.html", {"form": form, "duplicate": duplicate}, status=400
+        )
+    data = form.cleaned_data
+    try:
+        movie = upload_movie(
+            request.user,
+            title=data["title"],
+            year=data["year"],
+            genres=data["genres"],
+            description=data["description"],
+            poster=data["poster"],
+        )
+    except DuplicateMovieError as duplicate:
+        return render(
+            request,
+            "catalog/upload.html",
+            {"form": form, "duplicate": duplicate.existing},
+            status=409,
+        )
+    messages.success(
+        request, f"Thank you! {movie} is in the catalogue and can be recommended right away."
+    )
+    return redirect(movie.get_absolute_url())
+
+
+def _first_error(form) -> str:
+    for errors in form.errors.values():
+        for error in errors:
+            return str(error)
+    return "please check the form."

@@ -1,0 +1,277 @@
+"""Today's picks: the short list of movies the home page recommends to one person.
+
+The served model ranks movies when one is active; until then (or when it fails) the picks are the
+most popular movies in the person's favourite genres, and the page says so. Each pick carries a
+one-line reason. Computing picks costs a model call, so they are cached per person under a key
+that changes whenever their taste changes (a rating added, changed or removed; new favourite
+genres; profile edits) or another model version starts serving: the cache can never show stale
+picks for those reasons, and otherwise expires after a few minutes so popularity stays current.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, replace
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Exists, OuterRef
+
+from webapp.accounts.models import Profile
+from webapp.catalog.models import Genre, Movie, Rating
+from webapp.recommender.serving import ServedModel, model_server
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PICKS = 12
+# A rating of 4 or 5 stars is what "you liked" means in a reason.
+LIKED_SCORE = 4
+PERSONAL_TTL_SECONDS = 15 * 60
+POPULAR_TTL_SECONDS = 5 * 60
+
+FALLBACK_NOTICE_GENRES = (
+    "No trained model is serving yet, so these are the most popular movies in your favourite "
+    "genres. Personal recommendations appear as soon as a model is active."
+)
+FALLBACK_NOTICE_ANY = (
+    "No trained model is serving yet, so these are the most popular movies overall. "
+    "Pick favourite genres in your preferences to narrow them down."
+)
+ANONYMOUS_NOTICE = "Log in or sign up to get picks chosen for you."
+
+
+@dataclass(frozen=True)
+class Pick:
+    movie: Movie
+    reason: str
+
+
+@dataclass(frozen=True)
+class PickPlan:
+    """Which movies to pick and why, by id: small, cacheable, and enough to render later."""
+
+    rows: tuple[tuple[int, str], ...]
+    personalised: bool
+    model_name: str | None
+    notice: str | None
+    # Changes whenever what the plan depends on changes; pages may key their own caches on it.
+    key: str = ""
+
+    @property
+    def movie_ids(self) -> list[int]:
+        return [movie_id for movie_id, _ in self.rows]
+
+
+@dataclass(frozen=True)
+class Picks:
+    rows: list[Pick]
+    personalised: bool
+    model_name: str | None
+    notice: str | None
+    key: str = ""
+
+
+@dataclass(frozen=True)
+class Taste:
+    """What the picks depend on, read in one query on every page view."""
+
+    user_id: int
+    joined: float
+    rating_count: int
+    # The newest rating time exactly as the database returned it: only compared, never computed.
+    last_rated: str
+    age: int | None
+    gender: str
+    occupation: str
+    zip_code: str
+    favourite_genres: tuple[str, ...]
+    # Signed up here and has not finished (or skipped) onboarding yet.
+    onboarding_due: bool = False
+
+    def cache_key(self, served: ServedModel | None, k: int) -> str:
+        served_part = f"m{served.version_id}" if served else "pop"
+        raw = (
+            f"{self.user_id}|{self.joined}|{self.rating_count}|{self.last_rated}|{self.age}|"
+            f"{self.gender}|{self.occupation}|{self.zip_code}|{','.join(self.favourite_genres)}|"
+            f"{served_part}|{k}"
+        )
+        return "picks:v1:" + hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
+
+
+def todays_picks(user: AbstractBaseUser | AnonymousUser, k: int = DEFAULT_PICKS) -> Picks:
+    """The picks to show this person now, with their movies loaded."""
+    return materialise(plan_picks(user, k))
+
+
+def plan_picks(
+    user: AbstractBaseUser | AnonymousUser, k: int = DEFAULT_PICKS, taste: Taste | None = None
+) -> PickPlan:
+    """The picks by id, from the cache when nothing they depend on has changed.
+
+    ``taste`` may be passed when the caller has already read it (the home page needs it too).
+    """
+    if not user.is_authenticated:
+        # One indexed query, so not cached; the key covers what a card shows, so anything caching
+        # on it (the rendered cards) changes as soon as a title, poster or average does.
+        top = list(
+            Movie.objects.popular().values_list(
+                "pk", "title", "year", "poster", "rating_count", "rating_mean"
+            )[:k]
+        )
+        digest = hashlib.blake2b(repr(top).encode(), digest_size=16).hexdigest()
+        return PickPlan(
+            rows=tuple((row[0], "Popular on SpikeLens") for row in top),
+            personalised=False,
+            model_name=None,
+            notice=ANONYMOUS_NOTICE,
+            key=f"picks:v1:anonymous:{digest}",
+        )
+
+    taste = taste or read_taste(user)
+    served = model_server.current()
+    key = taste.cache_key(served, k)
+    plan = cache.get(key)
+    if plan is None:
+        plan = replace(_compute(user, taste, served, k), key=key)
+        ttl = PERSONAL_TTL_SECONDS if plan.personalised else POPULAR_TTL_SECONDS
+        cache.set(key, plan, ttl)
+    return plan
+
+
+def materialise(plan: PickPlan) -> Picks:
+    """Load the planned movies (two queries), skipping any deleted since the plan was made."""
+    movies = Movie.objects.with_card_data().in_bulk(plan.movie_ids)
+    return Picks(
+        rows=[
+            Pick(movies[movie_id], reason) for movie_id, reason in plan.rows if movie_id in movies
+        ],
+        personalised=plan.personalised,
+        model_name=plan.model_name,
+        notice=plan.notice,
+        key=plan.key,
+    )
+
+
+def read_taste(user: AbstractBaseUser) -> Taste:
+    """Profile, favourite genres and a stamp of the person's ratings, in one query.
+
+    Plain SQL because this runs on every home page view and the equivalent ORM query (two
+    correlated subqueries and two joins) costs more to build than to run.
+    """
+    rating = Rating._meta.db_table
+    profile = Profile._meta.db_table
+    favourites = Profile.favourite_genres.through._meta.db_table
+    genre = Genre._meta.db_table
+    people = user._meta.db_table
+    sql = f"""
+        SELECT
+            (SELECT COUNT(*) FROM {rating} r WHERE r.user_id = u.id),
+            (SELECT MAX(r.rated_at) FROM {rating} r WHERE r.user_id = u.id),
+            p.age, p.gender, p.occupation, p.zip_code, p.onboarded, p.movielens_id, g.name
+        FROM {people} u
+        LEFT JOIN {profile} p ON p.user_id = u.id
+        LEFT JOIN {favourites} f ON f.profile_id = p.id
+        LEFT JOIN {genre} g ON g.id = f.genre_id
+        WHERE u.id = %s
+    """  # noqa: S608 (table names come from the models, the only parameter is bound)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk])
+        rows = cursor.fetchall()
+    count, last, age, gender, occupation, zip_code, onboarded, movielens_id, _ = (
+        rows[0] if rows else (0, None, None, "", "", "", True, None, None)
+    )
+    return Taste(
+        user_id=user.pk,
+        joined=user.date_joined.timestamp() if getattr(user, "date_joined", None) else 0.0,
+        rating_count=count or 0,
+        last_rated=str(last or ""),
+        age=age,
+        gender=gender or "",
+        occupation=occupation or "",
+        zip_code=zip_code or "",
+        favourite_genres=tuple(sorted({row[8] for row in rows if row[8]})),
+        onboarding_due=onboarded is not None and not onboarded and movielens_id is None,
+    )
+
+
+# ---------------------------------------------------------------------------- computing
+def _compute(user: AbstractBaseUser, taste: Taste, served: ServedModel | None, k: int) -> PickPlan:
+    if served is not None:
+        try:
+            return _from_model(user, taste, served, k)
+        except Exception:  # a broken model must not take the home page down
+            logger.exception("Model %s failed to recommend; using popularity", served.name)
+    return _from_popularity(user, taste, k)
+
+
+def _from_model(user: AbstractBaseUser, taste: Taste, served: ServedModel, k: int) -> PickPlan:
+    from recsys.serving import UserQuery
+
+    ratings = dict(Rating.objects.filter(user=user).values_list("movie_id", "score"))
+    query = UserQuery(
+        user_id=user.pk,
+        age=taste.age,
+        gender=taste.gender or None,
+        occupation=taste.occupation or None,
+        zip_code=taste.zip_code or None,
+        favourite_genres=taste.favourite_genres,
+        ratings=ratings,
+    )
+    recommender = served.recommender
+    # Ask for a few extra in case some recommended ids were deleted from the catalogue since.
+    scored = recommender.recommend(query, k=k + 8, exclude=ratings.keys())
+    wanted = [int(movie_id) for movie_id, _score in scored]
+    existing = set(Movie.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    chosen = [movie_id for movie_id in wanted if movie_id in existing and movie_id not in ratings][
+        :k
+    ]
+
+    liked = _liked_first(ratings)
+    because = {
+        movie_id: recommender.explain(movie_id, liked) if liked else None for movie_id in chosen
+    }
+    titles = dict(
+        Movie.objects.filter(pk__in={b for b in because.values() if b}).values_list("pk", "title")
+    )
+    rows = []
+    for movie_id in chosen:
+        liked_id = because[movie_id]
+        if liked_id in titles:
+            reason = f"Because you liked {titles[liked_id]}"
+        elif taste.favourite_genres:
+            reason = f"For fans of {', '.join(taste.favourite_genres[:2])}"
+        else:
+            reason = "Picked for you"
+        rows.append((movie_id, reason))
+    return PickPlan(rows=tuple(rows), personalised=True, model_name=served.name, notice=None)
+
+
+def _from_popularity(user: AbstractBaseUser, taste: Taste, k: int) -> PickPlan:
+    """Unrated movies in the favourite genres by popularity, then the most popular of the rest."""
+    rated = Rating.objects.filter(user=user).values("movie_id")
+    in_favourites = Exists(
+        Movie.genres.through.objects.filter(
+            movie_id=OuterRef("pk"), genre__name__in=taste.favourite_genres
+        )
+    )
+    candidates = (
+        Movie.objects.exclude(pk__in=rated)
+        .annotate(in_favourites=in_favourites)
+        .order_by("-in_favourites", "-rating_count", "-rating_mean", "title", "pk")
+        .prefetch_related("genres")[:k]
+    )
+    rows: list[tuple[int, str]] = []
+    for movie in candidates:
+        names = set(movie.genre_names)
+        genre = next((g for g in taste.favourite_genres if g in names), None)
+        rows.append((movie.pk, f"Popular in {genre}" if genre else "Popular on SpikeLens"))
+    notice = FALLBACK_NOTICE_GENRES if taste.favourite_genres else FALLBACK_NOTICE_ANY
+    return PickPlan(rows=tuple(rows), personalised=False, model_name=None, notice=notice)
+
+
+def _liked_first(ratings: dict[int, int]) -> list[int]:
+    """Movies the person liked, best-rated first, for "because you liked …" reasons."""
+    liked = [(score, movie_id) for movie_id, score in ratings.items() if score >= LIKED_SCORE]
+    return [movie_id for _score, movie_id in sorted(liked, key=lambda pair: (-pair[0], pair[1]))]

@@ -1,0 +1,176 @@
+"""Train a new model version from the site's data, publish it immutably, and maybe promote it.
+
+Runs inside a Celery worker (or ``manage.py train_model``), never in a web process. The artifact is
+written under a temporary name and renamed into place only when complete, so a crash leaves at
+most a stray temporary folder and never a half-written version that could be promoted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+
+from webapp.recommender import registry, training_runs
+from webapp.recommender.models import ModelVersion, TrainingRun
+from webapp.recommender.snapshot import take_snapshot
+from webapp.recommender.training_runs import Heartbeat, ProgressThrottle, TrainingOptions
+
+logger = logging.getLogger(__name__)
+
+ProgressListener = Callable[[object], None]
+
+
+def execute_training_run(
+    run_id: int, listener: ProgressListener | None = None
+) -> TrainingRun | None:
+    """Carry out a queued run end to end. Returns the finished run, or None if it was not ours."""
+    run = training_runs.claim(run_id)
+    if run is None:
+        logger.info("Training run %s is not queued any more; nothing to do", run_id)
+        return None
+    options = TrainingOptions.from_json(run.options)
+    staging: Path | None = None
+    try:
+        with Heartbeat(run_id):
+            training_runs.record_progress(run_id, stage="reading the database", progress=0.01)
+            snapshot = take_snapshot()
+            if snapshot.ratings.empty:
+                raise ValueError("There are no ratings to learn from; import MovieLens first.")
+            artifacts = Path(settings.SPIKELENS_ARTIFACTS_DIR)
+            artifacts.mkdir(parents=True, exist_ok=True)
+            staging = training_runs.staging_dir(run_id)
+            shutil.rmtree(staging, ignore_errors=True)
+            result = _train(snapshot, options, staging, _progress_writer(run_id, listener))
+            final = _publish(staging, artifacts / _version_name(run_id))
+            staging = None
+            version = _register(final, result, snapshot)
+            promoted, note = _decide_promotion(version, options)
+        training_runs.finish(run_id, message=note, version=version, promoted=promoted)
+    except Exception as exc:
+        logger.exception("Training run %s failed", run_id)
+        training_runs.fail(run_id, f"{type(exc).__name__}: {exc}")
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return TrainingRun.objects.get(pk=run_id)
+
+
+def training_config(options: TrainingOptions):
+    """The pipeline configuration for a run: the site's preset, the chosen mode and epochs."""
+    from training.pipeline import TrainConfig
+
+    preset = settings.SPIKELENS_TRAINING_PRESET
+    base = TrainConfig.small() if preset == "small" else TrainConfig()
+    changes = {"model": training_runs.MODES[options.mode]}
+    if options.epochs is not None:
+        changes["epochs"] = options.epochs
+    return dataclasses.replace(base, **changes)
+
+
+def _train(snapshot, options: TrainingOptions, out_dir: Path, progress):
+    from training.pipeline import train_and_evaluate
+
+    return train_and_evaluate(
+        snapshot.users,
+        snapshot.movies,
+        snapshot.ratings,
+        training_config(options),
+        out_dir,
+        progress=progress,
+    )
+
+
+def _progress_writer(run_id: int, listener: ProgressListener | None):
+    throttle = ProgressThrottle(run_id)
+    history: list[dict] = []
+
+    def on_progress(event) -> None:
+        fields = {"stage": str(event.stage)[:60], "progress": event.fraction}
+        if event.epoch:
+            fields["epoch"] = event.epoch
+            fields["total_epochs"] = event.total_epochs or 0
+        if event.loss is not None:
+            fields["loss"] = float(event.loss)
+        if event.metric_value is not None:
+            fields["metric_name"] = str(event.metric_name or "")[:30]
+            fields["metric_value"] = float(event.metric_value)
+        if event.epoch and (event.loss is not None or event.metric_value is not None):
+            point = {"epoch": event.epoch, "loss": event.loss, "metric": event.metric_value}
+            if not history or history[-1]["epoch"] != event.epoch:
+                history.append(point)
+            else:
+                history[-1].update({k: v for k, v in point.items() if v is not None})
+            fields["history"] = list(history)
+        throttle((event.stage, event.epoch), **fields)
+        if listener is not None:
+            listener(event)
+
+    return on_progress
+
+
+def _version_name(run_id: int) -> str:
+    return f"v{run_id:04d}-{timezone.now():%Y%m%d-%H%M%S}"
+
+
+def _publish(staging: Path, final: Path) -> Path:
+    """Make the finished artifact durable, then visible under its final name in one rename."""
+    for root, _dirs, files in os.walk(staging):
+        for name in files:
+            _fsync_path(Path(root) / name)
+        _fsync_path(Path(root))
+    os.rename(staging, final)
+    _fsync_path(final.parent)
+    return final
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _register(path: Path, result, snapshot) -> ModelVersion:
+    from training.pipeline import data_fingerprint
+
+    metrics = {k: v for k, v in result.metrics.items() if isinstance(v, int | float | str)}
+    config = result.config.to_dict()
+    return ModelVersion.objects.create(
+        name=path.name,
+        artifact_path=str(path),
+        model_kind=str(config.get("model", "")),
+        metrics=metrics,
+        config=config,
+        data_fingerprint=data_fingerprint(snapshot.movies, snapshot.ratings)["sha256"],
+        size_bytes=registry.directory_size(path),
+    )
+
+
+def _decide_promotion(version: ModelVersion, options: TrainingOptions) -> tuple[bool, str]:
+    summary = (
+        f"Trained {version.name}: nDCG@10 {version.ndcg:.4f}."
+        if version.ndcg is not None
+        else f"Trained {version.name}."
+    )
+    if options.promotion == "never":
+        return False, f"{summary} Not promoted (promotion left to an admin)."
+    if options.promotion == "gate":
+        decision = registry.gate(version.metrics, registry.active_version())
+        if not decision.passed:
+            return False, f"{summary} Not promoted: {decision.reason}."
+        reason = decision.reason
+    else:
+        reason = "promoted on the admin's request"
+    try:
+        registry.promote(version)
+    except registry.PromotionError as exc:
+        return False, f"{summary} Not promoted: {exc}"
+    return True, f"{summary} Promoted: {reason}."

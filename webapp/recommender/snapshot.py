@@ -1,0 +1,92 @@
+"""A consistent copy of what the site knows, in the tables the training pipeline reads.
+
+Ids are the site's primary keys, so ratings and uploads made on the site take part in training
+exactly like the imported MovieLens rows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import pandas as pd
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from webapp.accounts.models import Profile
+from webapp.catalog.models import Movie, Rating
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    users: pd.DataFrame
+    movies: pd.DataFrame
+    ratings: pd.DataFrame
+
+
+def take_snapshot() -> Snapshot:
+    """Read users, movies and ratings in one transaction so the three tables agree."""
+    with transaction.atomic():
+        ratings = pd.DataFrame.from_records(
+            Rating.objects.values_list("user_id", "movie_id", "score", "rated_at").iterator(
+                chunk_size=20_000
+            ),
+            columns=["user_id", "movie_id", "rating", "timestamp"],
+        )
+        movies = _movies()
+        users = _users()
+    if len(ratings):
+        ratings["timestamp"] = (
+            pd.to_datetime(ratings["timestamp"], utc=True).astype("int64") // 1_000_000_000
+        )
+    ratings = ratings.astype({"user_id": "int64", "movie_id": "int64", "rating": "int64"})
+    return Snapshot(users=users, movies=movies, ratings=ratings)
+
+
+def _movies() -> pd.DataFrame:
+    genres: dict[int, list[str]] = defaultdict(list)
+    for movie_id, name in Movie.genres.through.objects.values_list("movie_id", "genre__name"):
+        genres[movie_id].append(name)
+    rows = [
+        {
+            "movie_id": pk,
+            "title": title,
+            "year": year,
+            "genres": tuple(sorted(genres.get(pk, ()))),
+            "description": description or "",
+        }
+        for pk, title, year, description in Movie.objects.values_list(
+            "pk", "title", "year", "description"
+        ).iterator(chunk_size=5000)
+    ]
+    frame = pd.DataFrame(rows, columns=["movie_id", "title", "year", "genres", "description"])
+    frame["year"] = frame["year"].astype("Int64")
+    return frame
+
+
+def _users() -> pd.DataFrame:
+    favourites: dict[int, list[str]] = defaultdict(list)
+    for user_id, name in Profile.favourite_genres.through.objects.values_list(
+        "profile__user_id", "genre__name"
+    ):
+        favourites[user_id].append(name)
+    # From the users table, so a rater without a profile (an admin, say) is still present.
+    people = get_user_model().objects.values_list(
+        "pk", "profile__age", "profile__gender", "profile__occupation", "profile__zip_code"
+    )
+    rows = [
+        {
+            "user_id": user_id,
+            "age": age,
+            "gender": gender or None,
+            "occupation": occupation or None,
+            "zip_code": zip_code or None,
+            "favourite_genres": tuple(sorted(favourites.get(user_id, ()))),
+        }
+        for user_id, age, gender, occupation, zip_code in people.iterator(chunk_size=5000)
+    ]
+    frame = pd.DataFrame(
+        rows, columns=["user_id", "age", "gender", "occupation", "zip_code", "favourite_genres"]
+    )
+    frame["age"] = frame["age"].astype("Int64")
+    return frame

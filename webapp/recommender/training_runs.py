@@ -1,0 +1,229 @@
+"""The life of a training run: requested, claimed by a worker, reporting progress, finished.
+
+Every state change is a conditional UPDATE, so a run is claimed once even if its message is
+delivered twice, and a run whose worker died (no heartbeat for a while) is declared failed instead
+of blocking training forever.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from webapp.recommender.models import TrainingRun
+
+logger = logging.getLogger(__name__)
+
+State = TrainingRun.State
+MODES = {"local": "snn-local", "bptt": "snn-bptt"}
+PROMOTION_CHOICES = ("gate", "always", "never")
+
+
+class TrainingAlreadyRunning(Exception):
+    """Only one run at a time; ``run`` is the one in the way."""
+
+    def __init__(self, run: TrainingRun | None) -> None:
+        self.run = run
+        if run is None:
+            message = "A training run is already in progress."
+        else:
+            since = run.started_at or run.created_at
+            message = (
+                f"Training run #{run.pk} is already {run.get_state_display().lower()} "
+                f"(since {since:%Y-%m-%d %H:%M:%S} UTC); wait for it to finish."
+            )
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class TrainingOptions:
+    """What a person can choose when asking for a retrain."""
+
+    epochs: int | None = None
+    mode: str = "local"
+    promotion: str = "gate"
+
+    def __post_init__(self) -> None:
+        if self.epochs is not None and not 1 <= self.epochs <= 500:
+            raise ValueError("epochs must be between 1 and 500")
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}")
+        if self.promotion not in PROMOTION_CHOICES:
+            raise ValueError(f"promotion must be one of {', '.join(PROMOTION_CHOICES)}")
+
+    def as_json(self) -> dict:
+        return {"epochs": self.epochs, "mode": self.mode, "promotion": self.promotion}
+
+    @classmethod
+    def from_json(cls, data: dict) -> TrainingOptions:
+        return cls(
+            epochs=data.get("epochs"),
+            mode=data.get("mode", "local"),
+            promotion=data.get("promotion", "gate"),
+        )
+
+
+# ----------------------------------------------------------------------------- requesting
+
+
+def request_training(
+    options: TrainingOptions,
+    *,
+    trigger: str = TrainingRun.Trigger.ADMIN,
+    user=None,
+    enqueue: bool = True,
+) -> TrainingRun:
+    """Create a queued run and hand it to a worker; refuse when one is already queued or running."""
+    expire_stale_runs()
+    try:
+        with transaction.atomic():
+            run = TrainingRun.objects.create(
+                options=options.as_json(), trigger=trigger, requested_by=user
+            )
+    except IntegrityError:
+        raise TrainingAlreadyRunning(current_run()) from None
+    if enqueue:
+        from webapp.recommender.tasks import train_model
+
+        result = train_model.apply_async(args=[run.pk], queue=settings.SPIKELENS_TRAINING_QUEUE)
+        TrainingRun.objects.filter(pk=run.pk).update(celery_task_id=result.id)
+        run.celery_task_id = result.id
+    return run
+
+
+def current_run() -> TrainingRun | None:
+    return TrainingRun.objects.filter(state__in=TrainingRun.ACTIVE_STATES).first()
+
+
+# ----------------------------------------------------------------------------- worker side
+
+
+def claim(run_id: int) -> TrainingRun | None:
+    """Move a queued run to running; None if someone else already did (or it was expired)."""
+    now = timezone.now()
+    claimed = TrainingRun.objects.filter(pk=run_id, state=State.QUEUED).update(
+        state=State.RUNNING, started_at=now, heartbeat_at=now, stage="starting"
+    )
+    return TrainingRun.objects.get(pk=run_id) if claimed else None
+
+
+def record_progress(run_id: int, **fields) -> None:
+    """Store progress fields (stage, epoch, loss, …) and count it as a heartbeat."""
+    if "progress" in fields:
+        fields["progress"] = min(max(float(fields["progress"]), 0.0), 1.0)
+    TrainingRun.objects.filter(pk=run_id, state=State.RUNNING).update(
+        heartbeat_at=timezone.now(), **fields
+    )
+
+
+def finish(run_id: int, *, message: str, version=None, promoted: bool = False) -> None:
+    TrainingRun.objects.filter(pk=run_id).update(
+        state=State.SUCCEEDED,
+        finished_at=timezone.now(),
+        progress=1.0,
+        stage="done",
+        message=message,
+        model_version=version,
+        promoted=promoted,
+    )
+
+
+def fail(run_id: int, message: str) -> None:
+    TrainingRun.objects.filter(pk=run_id, state__in=TrainingRun.ACTIVE_STATES).update(
+        state=State.FAILED, finished_at=timezone.now(), stage="failed", message=message[:5000]
+    )
+
+
+def expire_stale_runs(now: dt.datetime | None = None) -> int:
+    """Declare failed the runs whose worker stopped reporting (killed, crashed, or never started)."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=settings.SPIKELENS_TRAINING_STALE_SECONDS)
+    reasons = {
+        State.RUNNING: (
+            Q(heartbeat_at__lt=cutoff),
+            "The worker stopped reporting progress (it was killed or crashed); "
+            "the previous model keeps serving.",
+        ),
+        State.QUEUED: (
+            Q(created_at__lt=cutoff),
+            "No worker picked this run up in time. Is a Celery worker running?",
+        ),
+    }
+    expired: list[int] = []
+    for state, (silent, message) in reasons.items():
+        ids = list(TrainingRun.objects.filter(silent, state=state).values_list("pk", flat=True))
+        if ids and TrainingRun.objects.filter(silent, pk__in=ids, state=state).update(
+            state=State.FAILED, finished_at=now, stage="failed", message=message
+        ):
+            expired.extend(ids)
+    if expired:
+        logger.warning("Marked silent training run(s) %s as failed", expired)
+        remove_staging(expired)
+    return len(expired)
+
+
+def staging_dir(run_id: int) -> Path:
+    """Where a run writes its artifact before it is complete and renamed into place."""
+    return Path(settings.SPIKELENS_ARTIFACTS_DIR) / f".incoming-{run_id}"
+
+
+def remove_staging(run_ids: list[int]) -> None:
+    """Delete what dead runs left half-written; finished artifacts are never touched."""
+    for run_id in run_ids:
+        shutil.rmtree(staging_dir(run_id), ignore_errors=True)
+
+
+@dataclass
+class Heartbeat:
+    """Touches the run's heartbeat from a thread while training runs, however long an epoch takes."""
+
+    run_id: int
+    interval: float = field(default_factory=lambda: settings.SPIKELENS_HEARTBEAT_SECONDS)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def __enter__(self) -> Heartbeat:
+        self._thread = threading.Thread(target=self._beat, name="training-heartbeat", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=self.interval + 5)
+
+    def _beat(self) -> None:
+        try:
+            while not self._stop.wait(self.interval):
+                TrainingRun.objects.filter(pk=self.run_id, state=State.RUNNING).update(
+                    heartbeat_at=timezone.now()
+                )
+        finally:
+            connection.close()  # this thread's own connection
+
+
+class ProgressThrottle:
+    """Writes progress at most every ``min_interval`` seconds, except when the stage or epoch changes."""
+
+    def __init__(self, run_id: int, min_interval: float = 1.0) -> None:
+        self.run_id = run_id
+        self.min_interval = min_interval
+        self._last_write = float("-inf")
+        self._last_key: tuple | None = None
+
+    def __call__(self, key: tuple, **fields) -> None:
+        now = time.monotonic()
+        if key != self._last_key or now - self._last_write >= self.min_interval:
+            record_progress(self.run_id, **fields)
+            self._last_write = now
+            self._last_key = key

@@ -1,0 +1,27 @@
+"""Top-level URL map: each app owns its own routes."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+from webapp.catalog.views import home
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("movies/", include("webapp.catalog.urls")),
+    path("accounts/", include("webapp.accounts.urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+]
+
+if settings.SERVE_MEDIA:
+    # Posters are re-encoded images written by the upload form, so serving them from the app
+    # server is safe; a production deployment may hand this to its web server or object store.
+    def serve_media(request: HttpRequest, path: str) -> HttpResponse:
+        # MEDIA_ROOT is read per request so a changed setting (tests, reloads) takes effect.
+        return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+    media_prefix = settings.MEDIA_URL.lstrip("/")
+    urlpatterns.append(re_path(rf"^{media_prefix}(?P<path>.*)$", serve_media))
