@@ -56,7 +56,7 @@ format: install-dev
 # installed without its declared dependencies because they pull a torchvision that cannot load
 # beside the pinned CPU torch; its multi-step torch backend needs none of them.
 bench-deps: install
-	$(PY) -m pip install --quiet ".[bench]"
+	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) -m pip install --quiet --no-deps spikingjelly==2.0.0
 
 clean-data:

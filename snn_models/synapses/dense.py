@@ -79,24 +79,50 @@ class BilinearSynapse(_DenseSynapse):
         self.interaction = nn.Parameter(torch.empty(out_features * rank, in_features))
         init_like_linear(self.interaction, in_features)
         self.interaction_gain = nn.Parameter(torch.full((out_features,), float(lambda_init)))
+        self._inference_cache: tuple[tuple, Tensor, Tensor | None] | None = None
+
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        state["_inference_cache"] = None  # derived from the weights; never worth pickling
+        return state
 
     def _self_interaction(self) -> Tensor:
         """``sum_r v_nr^2``, one row per neuron: the diagonal to remove."""
         return self.interaction.square().view(self.out_features, self.rank, -1).sum(1)
 
+    def _stacked_weights(self) -> tuple[Tensor, Tensor | None]:
+        """The concatenated weight (and the diagonal for analog input).
+
+        Building them copies every weight, which for a wide layer fed one sample (serving one
+        user) costs more than the product itself. Without autograd the result is cached until a
+        weight changes (an optimizer step or ``load_state_dict`` bumps the tensor's version).
+        """
+        if torch.is_grad_enabled():
+            self._inference_cache = None
+            return self._build_stacked()
+        key = tuple(
+            (p.data_ptr(), p._version, p.device, p.dtype) for p in (self.weight, self.interaction)
+        ) + (self.spike_input,)
+        if self._inference_cache is None or self._inference_cache[0] != key:
+            self._inference_cache = (key, *self._build_stacked())
+        return self._inference_cache[1], self._inference_cache[2]
+
+    def _build_stacked(self) -> tuple[Tensor, Tensor | None]:
+        if self.spike_input:
+            return torch.cat([self.weight, self.interaction, self._self_interaction()]), None
+        return torch.cat([self.weight, self.interaction]), self._self_interaction()
+
     def integrate(self, x: Tensor) -> Tensor:
         n = self.out_features
-        blocks = [self.weight, self.interaction]
-        if self.spike_input:
-            blocks.append(self._self_interaction())
-        projected = F.linear(x, torch.cat(blocks))
+        stacked, self_interaction = self._stacked_weights()
+        projected = F.linear(x, stacked)
         linear = projected[..., :n]
         interactions = projected[..., n : n * (1 + self.rank)]
         pairwise = interactions.unflatten(-1, (n, self.rank)).square().sum(-1)
         if self.spike_input:
             diagonal = projected[..., n * (1 + self.rank) :]
         else:
-            diagonal = F.linear(x.square(), self._self_interaction())
+            diagonal = F.linear(x.square(), self_interaction)
         return self._add_bias(torch.addcmul(linear, self.interaction_gain, pairwise - diagonal))
 
     def extra_repr(self) -> str:

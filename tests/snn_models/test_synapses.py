@@ -171,3 +171,26 @@ def test_every_kind_accepts_the_spike_input_declaration(kind):
     torch.testing.assert_close(declared(x), plain(x))
     conv = make_conv_synapse(kind, 2, 3, 3, spike_input=True)
     assert conv.spike_input
+
+
+@pytest.mark.parametrize("spike_input", [False, True])
+def test_bilinear_inference_cache_follows_every_weight_change(spike_input):
+    torch.manual_seed(0)
+    synapse = BilinearSynapse(12, 5, rank=2, spike_input=spike_input)
+    x = (torch.rand(3, 12) < 0.5).float()
+    with torch.no_grad():
+        first = synapse(x)
+        torch.testing.assert_close(synapse(x), first)  # served from the cache
+    torch.testing.assert_close(synapse(x).detach(), first)  # autograd path agrees
+    optimizer = torch.optim.SGD(synapse.parameters(), lr=0.5)
+    synapse(x).sum().backward()
+    optimizer.step()
+    with torch.no_grad():
+        after_step = synapse(x)
+    torch.testing.assert_close(after_step, synapse(x).detach())
+    assert not torch.allclose(after_step, first)
+    fresh = BilinearSynapse(12, 5, rank=2, spike_input=spike_input)
+    synapse.load_state_dict(fresh.state_dict())
+    with torch.no_grad():
+        torch.testing.assert_close(synapse(x), fresh(x))
+    assert set(synapse.state_dict()) == {"weight", "bias", "interaction", "interaction_gain"}
