@@ -54,10 +54,10 @@ format: install-dev
 
 # Optional peers for `python -m training.bench_core`: snnTorch and SpikingJelly. SpikingJelly is
 # installed without its declared dependencies because they pull a torchvision that cannot load
-# beside the pinned CPU torch; its multi-step torch backend needs none of them.
+# beside the pinned CPU torch; its multi-step torch backend needs only loguru of them.
 bench-deps: install
 	$(PY) -m pip install --quiet -e ".[bench]"
-	$(PY) -m pip install --quiet --no-deps spikingjelly==2.0.0
+	$(PY) -m pip install --quiet --no-deps spikingjelly==2.0.0 loguru==0.7.3
 
 clean-data:
 	rm -rf data/test data/celery

@@ -356,12 +356,17 @@ def _machine() -> dict:
 
 
 def _versions(libraries: list[str]) -> dict:
+    """Installed distribution versions (SpikingJelly's module has no ``__version__``)."""
+    from importlib.metadata import PackageNotFoundError, version
+
     versions = {}
     for name in libraries:
         if name == "snn_models":
             continue
-        module = __import__(name)
-        versions[name] = getattr(module, "__version__", "unknown")
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = "unknown"
     return versions
 
 

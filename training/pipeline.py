@@ -53,7 +53,7 @@ class TrainConfig:
     model: str = "snn-local"
     epochs: int = 20
     dim: int = 64
-    hidden: int = 256
+    hidden: int = 512
     n_blocks: int = 1
     deep_hidden: int = 0
     readout: str = "last"

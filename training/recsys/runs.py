@@ -25,7 +25,9 @@ from training.pipeline import SNN_MODELS, TrainConfig, peak_memory_mb, train_and
 BASELINES = ("pop", "itemknn", "bpr")
 ALL_MODELS = (*BASELINES, *SNN_MODELS)
 ITEMKNN_SETTINGS = {"n_neighbours": 400, "shrinkage": 0.0}
-BPR_SETTINGS = BPRConfig(dim=128, epochs=60, lr=0.01, weight_decay=1e-2, batch_size=1024)
+BPR_SETTINGS = BPRConfig(
+    dim=200, epochs=200, lr=0.05, weight_decay=2e-2, batch_size=1024, cosine_decay=True
+)
 
 
 def load_tables(data_path: str | None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

@@ -59,7 +59,7 @@ class Command(BaseCommand):
         parser.add_argument("--username", default="bench-visitor")
         parser.add_argument(
             "--output",
-            default=str(Path(settings.BASE_DIR) / "docs" / "bench_web.md"),
+            default=str(Path(settings.BASE_DIR) / "docs" / "results" / "bench_web.md"),
             help="Markdown report to write ('' to skip)",
         )
 
