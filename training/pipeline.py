@@ -25,7 +25,7 @@ from recsys.data.interactions import IndexedSplit
 from recsys.data.split import DEFAULT_SEED, DEFAULT_TRAIN_RATIO, stratified_split
 from recsys.evaluation import evaluate_scores
 from recsys.features.items import ItemFeatureSpec
-from recsys.models.fit import fit_ranker
+from recsys.models.fit import FittedRanker, fit_ranker
 from recsys.models.inputs import score_function, spike_rates
 from recsys.models.ranker import RankerConfig, TwoTowerRanker
 from recsys.models.towers import TowerConfig
@@ -198,6 +198,45 @@ def _check_tables(users: pd.DataFrame, movies: pd.DataFrame, ratings: pd.DataFra
         )
 
 
+def fit_monitored(
+    users: pd.DataFrame,
+    movies: pd.DataFrame,
+    train: pd.DataFrame,
+    config: TrainConfig,
+    user_ids: np.ndarray,
+    monitor_split: IndexedSplit | None,
+    on_epoch: Callable[[EpochReport], None] | None = None,
+    show_progress: bool = True,
+) -> tuple[FittedRanker, float]:
+    """Fit one configuration, scoring ``monitor_split`` after every epoch for the curve.
+
+    Returns the fitted ranker and its training seconds. The per-epoch monitor is reporting,
+    not training, so its time is not counted.
+    """
+    monitor_seconds = [0.0]
+
+    def monitor(trained: TwoTowerRanker, inputs: TowerInputs) -> float:
+        started_monitor = time.perf_counter()
+        value = evaluate_scores(score_function(trained, inputs), monitor_split)[MONITOR_METRIC]
+        monitor_seconds[0] += time.perf_counter() - started_monitor
+        return value
+
+    started = time.perf_counter()
+    fitted = fit_ranker(
+        users,
+        movies,
+        train,
+        config.ranker_config(),
+        config.fit_config(),
+        user_ids=user_ids,
+        item_spec=ItemFeatureSpec(config.n_text_buckets),
+        evaluate=monitor if monitor_split is not None else None,
+        on_epoch=on_epoch,
+        show_progress=show_progress,
+    )
+    return fitted, time.perf_counter() - started - monitor_seconds[0]
+
+
 def train_and_evaluate(
     users: pd.DataFrame,
     movies: pd.DataFrame,
@@ -218,14 +257,6 @@ def train_and_evaluate(
     indexed = IndexedSplit.from_tables(split.train, split.test, user_ids, movies["movie_id"])
     has_test = len(indexed.eval_users()) > 0
 
-    monitor_seconds = [0.0]
-
-    def monitor(trained: TwoTowerRanker, inputs: TowerInputs) -> float:
-        started_monitor = time.perf_counter()
-        value = evaluate_scores(score_function(trained, inputs), indexed)[MONITOR_METRIC]
-        monitor_seconds[0] += time.perf_counter() - started_monitor
-        return value
-
     def on_epoch(epoch_report: EpochReport) -> None:
         report(
             ProgressEvent(
@@ -240,21 +271,16 @@ def train_and_evaluate(
         )
 
     report(ProgressEvent("features", total_epochs=config.epochs, fraction=0.02))
-    started = time.perf_counter()
-    fitted = fit_ranker(
+    fitted, train_seconds = fit_monitored(
         users,
         movies,
         split.train,
-        config.ranker_config(),
-        config.fit_config(),
-        user_ids=user_ids,
-        item_spec=ItemFeatureSpec(config.n_text_buckets),
-        evaluate=monitor if has_test else None,
+        config,
+        user_ids,
+        indexed if has_test else None,
         on_epoch=on_epoch,
         show_progress=show_progress,
     )
-    # The per-epoch monitor is reporting, not training: its time is not counted.
-    train_seconds = time.perf_counter() - started - monitor_seconds[0]
 
     report(ProgressEvent("evaluate", config.epochs, config.epochs, fraction=0.92))
     metrics: dict[str, float] = {}

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from recsys.data.movielens import GENRES
 from recsys.data.synthetic import planted_genre_tables
 from recsys.serving import load_recommender
 from training.recsys.__main__ import main
@@ -15,27 +16,7 @@ def movielens_folder(tmp_path_factory):
     tables = planted_genre_tables(n_users=40, n_movies=30, ratings_per_user=10, seed=2)
     folder = tmp_path_factory.mktemp("ml") / "ml-100k"
     folder.mkdir()
-    genres = [
-        "unknown",
-        "Action",
-        "Adventure",
-        "Animation",
-        "Children's",
-        "Comedy",
-        "Crime",
-        "Documentary",
-        "Drama",
-        "Fantasy",
-        "Film-Noir",
-        "Horror",
-        "Musical",
-        "Mystery",
-        "Romance",
-        "Sci-Fi",
-        "Thriller",
-        "War",
-        "Western",
-    ]
+    genres = ["unknown", *GENRES]
     (folder / "u.data").write_text(
         "".join(
             f"{r.user_id}\t{r.movie_id}\t{r.rating}\t{r.timestamp}\n"

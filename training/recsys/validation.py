@@ -16,10 +16,8 @@ import pandas as pd
 from recsys.data.interactions import IndexedSplit
 from recsys.data.split import validation_split
 from recsys.evaluation import evaluate_scores
-from recsys.features.items import ItemFeatureSpec
-from recsys.models.fit import fit_ranker
 from recsys.models.inputs import score_function, spike_rates
-from training.pipeline import SNN_MODELS, TrainConfig, peak_memory_mb
+from training.pipeline import SNN_MODELS, TrainConfig, fit_monitored, peak_memory_mb
 from training.recsys.runs import BASELINES, fit_baseline, load_tables
 
 MONITOR = "ndcg@10"
@@ -37,26 +35,7 @@ def validate_snn(
 ) -> dict[str, Any]:
     """Validation metrics of one spiking configuration, with the per-epoch validation curve."""
     split, user_ids, indexed = _indexed(users, movies, ratings, config.seed)
-    monitor_seconds = [0.0]
-
-    def monitor(model, inputs) -> float:
-        started = time.perf_counter()
-        value = evaluate_scores(score_function(model, inputs), indexed)[MONITOR]
-        monitor_seconds[0] += time.perf_counter() - started
-        return value
-
-    started = time.perf_counter()
-    fitted = fit_ranker(
-        users,
-        movies,
-        split.train,
-        config.ranker_config(),
-        config.fit_config(),
-        user_ids=user_ids,
-        item_spec=ItemFeatureSpec(config.n_text_buckets),
-        evaluate=monitor,
-    )
-    train_seconds = time.perf_counter() - started - monitor_seconds[0]
+    fitted, train_seconds = fit_monitored(users, movies, split.train, config, user_ids, indexed)
     metrics = evaluate_scores(score_function(fitted.model, fitted.inputs), indexed)
     metrics.update(spike_rates(fitted.model, fitted.inputs))
     return {
