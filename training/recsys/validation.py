@@ -20,8 +20,6 @@ from recsys.models.inputs import score_function, spike_rates
 from training.pipeline import SNN_MODELS, TrainConfig, fit_monitored, peak_memory_mb
 from training.recsys.runs import BASELINES, fit_baseline, load_tables
 
-MONITOR = "ndcg@10"
-
 
 def _indexed(users: pd.DataFrame, movies: pd.DataFrame, ratings: pd.DataFrame, seed: int):
     split = validation_split(ratings, seed=seed)
