@@ -15,3 +15,21 @@ app.autodiscover_tasks()
 def ping(payload: str = "pong") -> str:
     """Round-trips through broker and worker; used by health checks and tests."""
     return payload
+
+
+def declare_task_queues() -> list[str]:
+    """Create the task queues and their bindings on the broker, once, before any worker starts.
+
+    Why: with the filesystem transport the first process to bind a queue creates the exchange's
+    table file and fills it in a second step; a worker and beat starting at the same moment can
+    read that file empty and die. Declaring every queue once, up front, removes the race. On
+    Redis or RabbitMQ declaring again is a harmless no-op.
+    """
+    from django.conf import settings
+
+    names = [app.conf.task_default_queue, settings.SPIKELENS_TRAINING_QUEUE]
+    with app.connection_for_write() as connection:
+        channel = connection.default_channel
+        for name in names:
+            app.amqp.queues[name].bind(channel).declare()
+    return names

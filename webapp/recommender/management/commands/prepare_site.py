@@ -6,6 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from webapp.catalog.models import Movie
+from webapp.celery import declare_task_queues
 
 
 class Command(BaseCommand):
@@ -15,6 +16,8 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options) -> None:
+        queues = declare_task_queues()
+        self.stdout.write(f"Task queues ready on the broker: {', '.join(queues)}.")
         if Movie.objects.exists():
             self.stdout.write("Catalogue already holds movies; skipping the MovieLens import.")
         else:
