@@ -16,7 +16,10 @@ __all__ = ["MembraneDecay", "resolve_decay"]
 
 
 def resolve_decay(tau: float | None, alpha: float | None, default_tau: float = 2.0) -> float:
-    """The decay factor in (0, 1) from exactly one of ``tau`` (> 1) or ``alpha``."""
+    """The decay factor in (0, 1] from exactly one of ``tau`` (> 1) or ``alpha``.
+
+    ``alpha = 1`` is the non-leaky integrate-and-fire neuron (``tau`` infinite).
+    """
     if tau is not None and alpha is not None:
         raise ValueError("give either tau or alpha, not both")
     if alpha is None:
@@ -24,8 +27,8 @@ def resolve_decay(tau: float | None, alpha: float | None, default_tau: float = 2
         if tau <= 1.0:
             raise ValueError(f"tau must be > 1 time step, got {tau}")
         alpha = 1.0 - 1.0 / tau
-    if not 0.0 < alpha < 1.0:
-        raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
+    if not 0.0 < alpha <= 1.0:
+        raise ValueError(f"alpha must lie in (0, 1], got {alpha}")
     return float(alpha)
 
 
@@ -36,6 +39,8 @@ class MembraneDecay(nn.Module):
         super().__init__()
         self.learnable = learnable
         if learnable:
+            if not 0.0 < alpha < 1.0:
+                raise ValueError(f"a learnable decay starts strictly inside (0, 1), got {alpha}")
             self.logit = nn.Parameter(torch.tensor(math.log(alpha / (1.0 - alpha))))
         else:
             self.register_buffer("value", torch.tensor(alpha))
@@ -46,7 +51,8 @@ class MembraneDecay(nn.Module):
     @property
     def tau(self) -> float:
         """The equivalent time constant, for logging."""
-        return 1.0 / (1.0 - float(self.forward().detach()))
+        alpha = float(self.forward().detach())
+        return math.inf if alpha >= 1.0 else 1.0 / (1.0 - alpha)
 
     def extra_repr(self) -> str:
         return f"alpha={float(self.forward().detach()):.4g}, learnable={self.learnable}"

@@ -107,11 +107,22 @@ def test_tau_and_alpha_are_two_views_of_the_same_decay():
     assert LIF(tau=4.0).alpha.item() == pytest.approx(0.75)
     assert LIF(alpha=0.75).decay.tau == pytest.approx(4.0)
     assert LIF().alpha.item() == pytest.approx(0.5)
-    for bad in (dict(tau=1.0), dict(alpha=1.0), dict(alpha=0.0), dict(tau=2.0, alpha=0.5)):
+    for bad in (dict(tau=1.0), dict(alpha=1.5), dict(alpha=0.0), dict(tau=2.0, alpha=0.5)):
         with pytest.raises(ValueError):
             LIF(**bad)
+    with pytest.raises(ValueError, match="learnable"):
+        PLIF(alpha=1.0)
     with pytest.raises(ValueError, match="reset"):
         LIF(reset="hard")
+
+
+def test_alpha_one_is_the_non_leaky_integrate_and_fire_neuron():
+    neuron = LIF(alpha=1.0, threshold=1.0)
+    assert neuron.decay.tau == float("inf")
+    spikes = neuron(torch.full((8, 1, 1), 0.25))  # charges 0.25 per step and never leaks
+    assert spikes.flatten().tolist() == [0, 0, 0, 1, 0, 0, 0, 1]
+    leaky = LIF(alpha=0.9, threshold=1.0)(torch.full((8, 1, 1), 0.25))
+    assert leaky.sum() < spikes.sum()
 
 
 def test_plif_learns_its_time_constant_and_stays_stable():
