@@ -25,12 +25,16 @@ class Snapshot:
 
 
 def take_snapshot() -> Snapshot:
-    """Read users, movies and ratings in one transaction so the three tables agree."""
+    """Read users, movies and ratings in one transaction so the three tables agree.
+
+    Rows come ordered by id: the model's initialisation follows row order, so a fixed order
+    makes the site's training repeatable and identical to training on the raw MovieLens files.
+    """
     with transaction.atomic():
         ratings = pd.DataFrame.from_records(
-            Rating.objects.values_list("user_id", "movie_id", "score", "rated_at").iterator(
-                chunk_size=20_000
-            ),
+            Rating.objects.order_by("user_id", "movie_id")
+            .values_list("user_id", "movie_id", "score", "rated_at")
+            .iterator(chunk_size=20_000),
             columns=["user_id", "movie_id", "rating", "timestamp"],
         )
         movies = _movies()
@@ -55,9 +59,9 @@ def _movies() -> pd.DataFrame:
             "genres": tuple(sorted(genres.get(pk, ()))),
             "description": description or "",
         }
-        for pk, title, year, description in Movie.objects.values_list(
-            "pk", "title", "year", "description"
-        ).iterator(chunk_size=5000)
+        for pk, title, year, description in Movie.objects.order_by("pk")
+        .values_list("pk", "title", "year", "description")
+        .iterator(chunk_size=5000)
     ]
     frame = pd.DataFrame(rows, columns=["movie_id", "title", "year", "genres", "description"])
     frame["year"] = frame["year"].astype("Int64")
@@ -71,8 +75,12 @@ def _users() -> pd.DataFrame:
     ):
         favourites[user_id].append(name)
     # From the users table, so a rater without a profile (an admin, say) is still present.
-    people = get_user_model().objects.values_list(
-        "pk", "profile__age", "profile__gender", "profile__occupation", "profile__zip_code"
+    people = (
+        get_user_model()
+        .objects.order_by("pk")
+        .values_list(
+            "pk", "profile__age", "profile__gender", "profile__occupation", "profile__zip_code"
+        )
     )
     rows = [
         {
