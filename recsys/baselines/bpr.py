@@ -24,6 +24,7 @@ import torch
 from tqdm.auto import tqdm
 
 from recsys.data.interactions import UserItemRows
+from recsys.data.negatives import rated_keys, redraw_rated
 
 
 @dataclass
@@ -38,7 +39,7 @@ class BPRConfig:
 
 
 def _draw_triples(
-    train: UserItemRows, rated_keys: np.ndarray, rng: np.random.Generator
+    train: UserItemRows, keys: np.ndarray, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One epoch: ``len(train.items)`` (user, positive, negative) triples.
 
@@ -49,13 +50,7 @@ def _draw_triples(
     picks = rng.integers(0, len(items_all), size=len(items_all))
     users, positives = users_all[picks], items_all[picks]
     negatives = rng.integers(0, train.n_items, size=len(users))
-    for _ in range(100):
-        keys = users * train.n_items + negatives
-        found = np.searchsorted(rated_keys, keys).clip(max=len(rated_keys) - 1)
-        rated = rated_keys[found] == keys
-        if not rated.any():
-            break
-        negatives[rated] = rng.integers(0, train.n_items, size=int(rated.sum()))
+    redraw_rated(train, users, negatives, keys, rng)
     return users, positives, negatives
 
 
@@ -76,15 +71,14 @@ class BPRMatrixFactorization:
     ) -> list[float]:
         """Train; returns the mean BPR loss per epoch. ``on_epoch(epoch, self)`` may evaluate."""
         rng = np.random.default_rng(self.config.seed)
-        users_all, _ = train.pairs()
-        rated_keys = np.sort(users_all * train.n_items + train.items)
+        keys = rated_keys(train)
         losses = []
         for epoch in tqdm(range(1, self.config.epochs + 1), desc="bpr", disable=not show_progress):
             lr = self.config.lr
             if self.config.cosine_decay:
                 lr *= 0.5 * (1.0 + math.cos(math.pi * (epoch - 1) / self.config.epochs))
             users, positives, negatives = (
-                torch.from_numpy(a) for a in _draw_triples(train, rated_keys, rng)
+                torch.from_numpy(a) for a in _draw_triples(train, keys, rng)
             )
             total = 0.0
             for start in range(0, len(users), self.config.batch_size):

@@ -37,13 +37,28 @@ def sample_triples(
     order = rng.permutation(len(users))
     users, positives = users[order], positives[order]
     negatives = rng.integers(0, rows.n_items, size=len(users))
-    # Rated sets as a flat lookup of user * n_items + item; sorted so membership is a binary search.
-    rated_keys = np.sort(rows.pairs()[0] * rows.n_items + rows.items)
+    redraw_rated(rows, users, negatives, rated_keys(rows), rng)
+    return users, positives, negatives
+
+
+def rated_keys(rows: UserItemRows) -> np.ndarray:
+    """Every rated (user, item) as ``user * n_items + item``, sorted so membership is a binary
+    search; build it once per training run and pass it to :func:`redraw_rated`."""
+    return np.sort(rows.pairs()[0] * rows.n_items + rows.items)
+
+
+def redraw_rated(
+    rows: UserItemRows,
+    users: np.ndarray,
+    negatives: np.ndarray,
+    keys: np.ndarray,
+    rng: np.random.Generator,
+) -> None:
+    """Redraw, in place, every negative the paired user has rated (up to 100 rounds)."""
     for _ in range(100):
-        keys = users * rows.n_items + negatives
-        pos = np.searchsorted(rated_keys, keys).clip(max=len(rated_keys) - 1)
-        bad = rated_keys[pos] == keys
+        wanted = users * rows.n_items + negatives
+        pos = np.searchsorted(keys, wanted).clip(max=len(keys) - 1)
+        bad = keys[pos] == wanted
         if not bad.any():
             break
         negatives[bad] = rng.integers(0, rows.n_items, size=int(bad.sum()))
-    return users, positives, negatives
