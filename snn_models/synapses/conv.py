@@ -13,6 +13,7 @@ from torch import Tensor, nn
 from torch.nn.modules.utils import _pair
 
 from snn_models.synapses.base import Synapse, init_like_linear
+from snn_models.synapses.bilinear import BilinearTerm
 
 __all__ = ["BilinearConv2dSynapse", "Conv2dSynapse", "ShuntingConv2dSynapse"]
 
@@ -87,7 +88,7 @@ class Conv2dSynapse(_ConvSynapse):
         return self._conv(x, self.weight, self.bias)
 
 
-class BilinearConv2dSynapse(_ConvSynapse):
+class BilinearConv2dSynapse(BilinearTerm, _ConvSynapse):
     """``i = W * x + lambda * ((V * x)^2 - (V^2) * (x^2)) + b``, rank ``k`` kernels per channel.
 
     The pairwise interactions are between inputs inside one receptive field; see
@@ -116,24 +117,10 @@ class BilinearConv2dSynapse(_ConvSynapse):
         self.interaction = self._new_kernel(out_channels * rank)
         self.interaction_gain = nn.Parameter(torch.full((out_channels,), float(lambda_init)))
 
-    def _self_interaction(self) -> Tensor:
-        return self.interaction.square().unflatten(0, (self.out_channels, self.rank)).sum(1)
-
     def integrate(self, x: Tensor) -> Tensor:
-        n = self.out_channels
-        blocks = [self.weight, self.interaction]
-        if self.spike_input:
-            blocks.append(self._self_interaction())
-        projected = self._conv(x, torch.cat(blocks))
-        linear = projected[:, :n]
-        interactions = projected[:, n : n * (1 + self.rank)]
-        pairwise = interactions.unflatten(1, (n, self.rank)).square().sum(2)
-        if self.spike_input:
-            diagonal = projected[:, n * (1 + self.rank) :]
-        else:
-            diagonal = self._conv(x.square(), self._self_interaction())
+        linear, interaction = self._linear_and_interaction(x, self._conv, dim=1)
         gain = self.interaction_gain.view(1, -1, 1, 1)
-        return self._add_bias(torch.addcmul(linear, gain, pairwise - diagonal))
+        return self._add_bias(torch.addcmul(linear, gain, interaction))
 
     def extra_repr(self) -> str:
         return super().extra_repr() + f", rank={self.rank}, spike_input={self.spike_input}"

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from snn_models.synapses.base import Synapse, init_like_linear
+from snn_models.synapses.bilinear import BilinearTerm
 
 __all__ = ["BilinearSynapse", "LinearSynapse", "ShuntingSynapse"]
 
@@ -49,7 +50,7 @@ class LinearSynapse(_DenseSynapse):
         return F.linear(x, self.weight, self.bias)
 
 
-class BilinearSynapse(_DenseSynapse):
+class BilinearSynapse(BilinearTerm, _DenseSynapse):
     """``i = W x + lambda * ((V x)^2 - (V^2)(x^2)) + b`` with ``V`` of rank ``k`` per neuron.
 
     Each neuron ``n`` adds the quadratic form ``x^T (sum_r v_nr v_nr^T - diag) x``: pairwise
@@ -79,51 +80,10 @@ class BilinearSynapse(_DenseSynapse):
         self.interaction = nn.Parameter(torch.empty(out_features * rank, in_features))
         init_like_linear(self.interaction, in_features)
         self.interaction_gain = nn.Parameter(torch.full((out_features,), float(lambda_init)))
-        self._inference_cache: tuple[tuple, Tensor, Tensor | None] | None = None
-
-    def __getstate__(self) -> dict:
-        state = super().__getstate__()
-        state["_inference_cache"] = None  # derived from the weights; never worth pickling
-        return state
-
-    def _self_interaction(self) -> Tensor:
-        """``sum_r v_nr^2``, one row per neuron: the diagonal to remove."""
-        return self.interaction.square().view(self.out_features, self.rank, -1).sum(1)
-
-    def _stacked_weights(self) -> tuple[Tensor, Tensor | None]:
-        """The concatenated weight (and the diagonal for analog input).
-
-        Building them copies every weight, which for a wide layer fed one sample (serving one
-        user) costs more than the product itself. Without autograd the result is cached until a
-        weight changes (an optimizer step or ``load_state_dict`` bumps the tensor's version).
-        """
-        if torch.is_grad_enabled():
-            self._inference_cache = None
-            return self._build_stacked()
-        key = tuple(
-            (p.data_ptr(), p._version, p.device, p.dtype) for p in (self.weight, self.interaction)
-        ) + (self.spike_input,)
-        if self._inference_cache is None or self._inference_cache[0] != key:
-            self._inference_cache = (key, *self._build_stacked())
-        return self._inference_cache[1], self._inference_cache[2]
-
-    def _build_stacked(self) -> tuple[Tensor, Tensor | None]:
-        if self.spike_input:
-            return torch.cat([self.weight, self.interaction, self._self_interaction()]), None
-        return torch.cat([self.weight, self.interaction]), self._self_interaction()
 
     def integrate(self, x: Tensor) -> Tensor:
-        n = self.out_features
-        stacked, self_interaction = self._stacked_weights()
-        projected = F.linear(x, stacked)
-        linear = projected[..., :n]
-        interactions = projected[..., n : n * (1 + self.rank)]
-        pairwise = interactions.unflatten(-1, (n, self.rank)).square().sum(-1)
-        if self.spike_input:
-            diagonal = projected[..., n * (1 + self.rank) :]
-        else:
-            diagonal = F.linear(x.square(), self_interaction)
-        return self._add_bias(torch.addcmul(linear, self.interaction_gain, pairwise - diagonal))
+        linear, interaction = self._linear_and_interaction(x, F.linear, dim=-1)
+        return self._add_bias(torch.addcmul(linear, self.interaction_gain, interaction))
 
     def extra_repr(self) -> str:
         return super().extra_repr() + f", rank={self.rank}, spike_input={self.spike_input}"

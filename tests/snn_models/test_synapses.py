@@ -173,11 +173,22 @@ def test_every_kind_accepts_the_spike_input_declaration(kind):
     assert conv.spike_input
 
 
+_CACHED_BILINEAR = {
+    "dense": (lambda spikes: BilinearSynapse(12, 5, rank=2, spike_input=spikes), (3, 12)),
+    "conv": (
+        lambda spikes: BilinearConv2dSynapse(2, 3, 3, padding=1, rank=2, spike_input=spikes),
+        (2, 2, 6, 6),
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(_CACHED_BILINEAR))
 @pytest.mark.parametrize("spike_input", [False, True])
-def test_bilinear_inference_cache_follows_every_weight_change(spike_input):
+def test_bilinear_inference_cache_follows_every_weight_change(kind, spike_input):
+    build, shape = _CACHED_BILINEAR[kind]
     torch.manual_seed(0)
-    synapse = BilinearSynapse(12, 5, rank=2, spike_input=spike_input)
-    x = (torch.rand(3, 12) < 0.5).float()
+    synapse = build(spike_input)
+    x = (torch.rand(*shape) < 0.5).float()
     with torch.no_grad():
         first = synapse(x)
         torch.testing.assert_close(synapse(x), first)  # served from the cache
@@ -189,7 +200,7 @@ def test_bilinear_inference_cache_follows_every_weight_change(spike_input):
         after_step = synapse(x)
     torch.testing.assert_close(after_step, synapse(x).detach())
     assert not torch.allclose(after_step, first)
-    fresh = BilinearSynapse(12, 5, rank=2, spike_input=spike_input)
+    fresh = build(spike_input)
     synapse.load_state_dict(fresh.state_dict())
     with torch.no_grad():
         torch.testing.assert_close(synapse(x), fresh(x))

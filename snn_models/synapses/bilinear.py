@@ -1,0 +1,77 @@
+"""The bilinear term shared by the dense and the convolutional bilinear synapses.
+
+``lambda * ((V x)^2 - (V^2)(x^2))`` is computed from one product with the stacked weights
+``[W; V; (V^2 if the input is spikes)]``, where the product is a matrix product for dense layers
+and a convolution for conv layers. Keeping it here means both layers compute the same formula and
+share the inference cache of the stacked weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import Tensor
+
+Product = Callable[[Tensor, Tensor], Tensor]
+
+
+class BilinearTerm:
+    """Mixin for a :class:`~snn_models.synapses.base.Synapse` with parameters ``weight``,
+    ``interaction`` (``n_out * rank`` rows) and ``interaction_gain`` and attributes ``rank`` and
+    ``spike_input``."""
+
+    weight: torch.nn.Parameter
+    interaction: torch.nn.Parameter
+    rank: int
+    spike_input: bool
+    _inference_cache: tuple[tuple, Tensor, Tensor | None] | None = None
+
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()  # type: ignore[misc]
+        state["_inference_cache"] = None  # derived from the weights; never worth pickling
+        return state
+
+    def _self_interaction(self) -> Tensor:
+        """``sum_r v_nr^2``, one row (or kernel) per output: the diagonal to remove."""
+        n_out = self.interaction.shape[0] // self.rank
+        return self.interaction.square().unflatten(0, (n_out, self.rank)).sum(1)
+
+    def _stacked_weights(self) -> tuple[Tensor, Tensor | None]:
+        """The stacked weights (and the diagonal for analog input).
+
+        Building them copies every weight, which for a wide layer fed one sample (serving one
+        user) costs more than the product itself. Without autograd the result is cached until a
+        weight changes (an optimizer step or ``load_state_dict`` bumps the tensor's version).
+        """
+        if torch.is_grad_enabled():
+            self._inference_cache = None
+            return self._build_stacked()
+        key = tuple(
+            (p.data_ptr(), p._version, p.device, p.dtype) for p in (self.weight, self.interaction)
+        ) + (self.spike_input,)
+        if self._inference_cache is None or self._inference_cache[0] != key:
+            self._inference_cache = (key, *self._build_stacked())
+        return self._inference_cache[1], self._inference_cache[2]
+
+    def _build_stacked(self) -> tuple[Tensor, Tensor | None]:
+        if self.spike_input:
+            return torch.cat([self.weight, self.interaction, self._self_interaction()]), None
+        return torch.cat([self.weight, self.interaction]), self._self_interaction()
+
+    def _linear_and_interaction(
+        self, x: Tensor, product: Product, dim: int
+    ) -> tuple[Tensor, Tensor]:
+        """``(W x, (V x)^2 - (V^2)(x^2))`` with outputs along ``dim`` (-1 dense, 1 conv)."""
+        n = self.weight.shape[0]
+        stacked, self_interaction = self._stacked_weights()
+        projected = product(x, stacked)
+        linear = projected.narrow(dim, 0, n)
+        interactions = projected.narrow(dim, n, n * self.rank)
+        rank_dim = dim + 1 if dim >= 0 else dim
+        pairwise = interactions.unflatten(dim, (n, self.rank)).square().sum(rank_dim)
+        if self.spike_input:
+            diagonal = projected.narrow(dim, n * (1 + self.rank), n)
+        else:
+            diagonal = product(x.square(), self_interaction)
+        return linear, pairwise - diagonal
