@@ -31,11 +31,7 @@ def plot_accuracy_curves(records: Sequence[dict], path: Path) -> Path:
         ax.set_ylabel("test accuracy (%)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_noise_robustness(records: Sequence[dict], path: Path) -> Path | None:
@@ -63,6 +59,10 @@ def plot_noise_robustness(records: Sequence[dict], path: Path) -> Path | None:
             ax.set_ylabel("test accuracy (%)")
             ax.grid(alpha=0.3)
             ax.legend(fontsize=7)
+    return _save(fig, path)
+
+
+def _save(fig, path: Path) -> Path:
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
