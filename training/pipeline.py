@@ -74,6 +74,7 @@ class TrainConfig:
     history_dropout: float = 0.05
     item_id_dropout: float = 0.05
     profile_dropout: float = 0.2
+    loss: str = "squared"
     negative_weight: float = 1.0
     sparse_inputs: bool = True
     n_text_buckets: int = 32
@@ -129,6 +130,7 @@ class TrainConfig:
             history_dropout=self.history_dropout,
             item_id_dropout=self.item_id_dropout,
             profile_dropout=self.profile_dropout,
+            loss=self.loss,
             negative_weight=self.negative_weight,
             sparse_inputs=self.sparse_inputs,
             seed=self.seed,

@@ -29,7 +29,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from recsys.data.interactions import UserItemRows
-from recsys.models.losses import catalogue_loss
+from recsys.models.losses import LOSSES, ranking_loss
 from recsys.models.ranker import TwoTowerRanker
 from snn_models import LocalTrainer
 
@@ -47,6 +47,7 @@ class FitConfig:
     history_dropout: float = 0.05
     item_id_dropout: float = 0.05
     profile_dropout: float = 0.2
+    loss: str = "squared"
     negative_weight: float = 1.0
     cosine_decay: bool = True
     sparse_inputs: bool = True
@@ -144,6 +145,8 @@ class TwoTowerFitter:
     def __init__(self, model: TwoTowerRanker, inputs: TowerInputs, config: FitConfig) -> None:
         if config.mode not in TRAINING_MODES:
             raise ValueError(f"mode must be one of {TRAINING_MODES}, got {config.mode!r}")
+        if config.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}, got {config.loss!r}")
         self.model = model
         self.inputs = inputs
         self.config = config
@@ -199,30 +202,31 @@ class TwoTowerFitter:
         targets = torch.from_numpy(self.inputs.train.dense(users))
         if config.mode == "bptt":
             scores = self.model(x_user, x_item)
-            loss = catalogue_loss(scores, targets, config.negative_weight)
+            loss = self._loss(scores, targets)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
             return float(loss.detach())
         return self._local_step(x_user, x_item, targets)
 
+    def _loss(self, scores: Tensor, targets: Tensor) -> Tensor:
+        return ranking_loss(self.config.loss, scores, targets, self.config.negative_weight)
+
     def _local_step(self, x_user: Tensor, x_item: Tensor, targets: Tensor) -> float:
-        model, weight = self.model, self.config.negative_weight
+        model = self.model
         user_blocks = model.user_tower.run_blocks(x_user, local=True)
         item_blocks = model.item_tower.run_blocks(x_item, local=True)
         user_final = model.augment_user(model.user_tower.readout(user_blocks)).detach()
         item_final = model.item_tower.readout(item_blocks).detach()
         user_losses = [
-            catalogue_loss(model.augment_user(b.prediction) @ item_final.T, targets, weight)
+            self._loss(model.augment_user(b.prediction) @ item_final.T, targets)
             for b in user_blocks
         ]
-        item_losses = [
-            catalogue_loss(user_final @ b.prediction.T, targets, weight) for b in item_blocks
-        ]
+        item_losses = [self._loss(user_final @ b.prediction.T, targets) for b in item_blocks]
         self.user_trainer.apply(user_losses)
         self.item_trainer.apply(item_losses)
         # Report the loss of the served embeddings, comparable with the BPTT mode's.
-        return float(catalogue_loss(user_final @ item_final.T, targets, weight))
+        return float(self._loss(user_final @ item_final.T, targets))
 
 
 def fit_two_tower(

@@ -11,18 +11,25 @@ from recsys.models.fit import fit_ranker
 from recsys.models.inputs import score_function
 from recsys.models.losses import catalogue_loss
 from recsys.models.ranker import TwoTowerRanker
-from recsys.models.training import FitConfig, item_batch_inputs, user_batch_inputs
+from recsys.models.training import (
+    FitConfig,
+    TwoTowerFitter,
+    item_batch_inputs,
+    user_batch_inputs,
+)
 from tests.recsys.conftest import tiny_ranker_config
 
 
-def _held_out_precision(planted, mode: str, synapse: str = "bilinear", n_blocks: int = 1) -> float:
+def _held_out_precision(
+    planted, mode: str, synapse: str = "bilinear", n_blocks: int = 1, loss: str = "squared"
+) -> float:
     split = stratified_split(planted.ratings, 0.75, seed=42)
     fitted = fit_ranker(
         planted.users,
         planted.movies,
         split.train,
         tiny_ranker_config(synapse, n_blocks),
-        FitConfig(mode=mode, epochs=30, batch_size=32, lr=1e-2, seed=3),
+        FitConfig(mode=mode, epochs=30, batch_size=32, lr=1e-2, loss=loss, seed=3),
         user_ids=planted.users["user_id"].to_numpy(),
         show_progress=False,
     )
@@ -36,6 +43,15 @@ def _held_out_precision(planted, mode: str, synapse: str = "bilinear", n_blocks:
 def test_planted_preference_is_learned(planted, mode):
     # 4 genres, test items mostly from the user's genre: a random ranking scores about 0.06.
     assert _held_out_precision(planted, mode) > 0.3
+
+
+def test_softmax_objective_also_learns(planted):
+    assert _held_out_precision(planted, "local", loss="softmax") > 0.3
+
+
+def test_unknown_objective_is_refused(fitted_ranker):
+    with pytest.raises(ValueError, match="loss must be one of"):
+        TwoTowerFitter(fitted_ranker.model, fitted_ranker.inputs, FitConfig(loss="hinge"))
 
 
 def test_two_block_local_training_also_learns(planted):
