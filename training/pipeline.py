@@ -55,6 +55,7 @@ class TrainConfig:
     dim: int = 64
     hidden: int = 512
     n_blocks: int = 1
+    members: int = 3
     deep_hidden: int = 0
     readout: str = "last"
     block_input: str = "spikes"
@@ -78,7 +79,8 @@ class TrainConfig:
     negative_weight: float = 1.0
     sparse_inputs: bool = True
     n_text_buckets: int = 32
-    seed: int = DEFAULT_SEED
+    seed: int = DEFAULT_SEED  # training randomness: initialisation, batches, corruptions
+    split_seed: int = DEFAULT_SEED  # the protocol's 75/25 split, fixed whatever ``seed`` is
     train_ratio: float = DEFAULT_TRAIN_RATIO
     eval_every: int = 1
     torch_threads: int | None = None
@@ -90,7 +92,7 @@ class TrainConfig:
         Smaller towers than this (or fewer time steps) stay silent on a few dozen users: with
         almost no spikes every item gets the same embedding and the ranking is a tie.
         """
-        base = cls(epochs=30, dim=16, hidden=32, num_steps=4, batch_size=32, lr=1e-2)
+        base = cls(epochs=30, dim=16, hidden=32, members=1, num_steps=4, batch_size=32, lr=1e-2)
         return replace(base, **overrides)
 
     def __post_init__(self) -> None:
@@ -116,7 +118,7 @@ class TrainConfig:
             bias_init=self.bias_init,
             input_weight_scale=self.input_weight_scale,
         )
-        return RankerConfig(dim=self.dim, user=tower, item=tower)
+        return RankerConfig(dim=self.dim, user=tower, item=tower, members=self.members)
 
     def fit_config(self) -> FitConfig:
         mode, _, _ = SNN_MODELS[self.model]
@@ -254,7 +256,7 @@ def train_and_evaluate(
         torch.set_num_threads(config.torch_threads)
     _check_tables(users, movies, ratings)
     report(ProgressEvent("split", total_epochs=config.epochs, fraction=0.0))
-    split = stratified_split(ratings, config.train_ratio, config.seed)
+    split = stratified_split(ratings, config.train_ratio, config.split_seed)
     user_ids = np.union1d(users["user_id"].to_numpy(dtype=np.int64), ratings["user_id"].to_numpy())
     indexed = IndexedSplit.from_tables(split.train, split.test, user_ids, movies["movie_id"])
     has_test = len(indexed.eval_users()) > 0

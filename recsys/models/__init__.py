@@ -1,7 +1,7 @@
 """The spiking two-tower ranker: towers, scoring, losses and training loops."""
 
 from recsys.models.fit import FittedRanker, fit_ranker, prepare
-from recsys.models.ranker import RankerConfig, TwoTowerRanker
+from recsys.models.ranker import RankerConfig, TowerPair, TwoTowerRanker
 from recsys.models.towers import SpikingTower, TowerConfig, build_tower
 from recsys.models.training import FitConfig, TowerInputs, fit_two_tower
 
@@ -12,6 +12,7 @@ __all__ = [
     "SpikingTower",
     "TowerConfig",
     "TowerInputs",
+    "TowerPair",
     "TwoTowerRanker",
     "build_tower",
     "fit_ranker",

@@ -58,11 +58,20 @@ def score_function(model: TwoTowerRanker, inputs: TowerInputs):
 def spike_rates(
     model: TwoTowerRanker, inputs: TowerInputs, max_users: int = 512
 ) -> dict[str, float]:
-    """Mean firing probability per block of each tower on real inputs."""
+    """Mean firing probability per block of each tower on real inputs (mean over members)."""
     users = np.arange(min(inputs.train.n_users, max_users))
-    rates = {}
-    for index, rate in enumerate(model.user_tower.spike_rates(user_batch_inputs(inputs, users))):
-        rates[f"spike_rate/user/block{index}"] = rate
-    for index, rate in enumerate(model.item_tower.spike_rates(item_batch_inputs(inputs))):
-        rates[f"spike_rate/item/block{index}"] = rate
-    return rates
+    x_user, x_item = user_batch_inputs(inputs, users), item_batch_inputs(inputs)
+    per_member = [
+        {
+            **{
+                f"spike_rate/user/block{index}": rate
+                for index, rate in enumerate(pair.user_tower.spike_rates(x_user))
+            },
+            **{
+                f"spike_rate/item/block{index}": rate
+                for index, rate in enumerate(pair.item_tower.spike_rates(x_item))
+            },
+        }
+        for pair in model.members
+    ]
+    return {key: float(np.mean([rates[key] for rates in per_member])) for key in per_member[0]}

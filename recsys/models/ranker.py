@@ -1,14 +1,23 @@
-"""The two-tower ranker: score(user, movie) = user_embedding · item_embedding + item_bias.
+"""The ranker: a committee of two-tower pairs, score = mean over pairs of user · item + bias.
 
-The item tower emits ``dim + 1`` numbers per movie; the last is the movie's bias. Appending a
-constant 1 to every user embedding folds the bias into the same dot product, so serving is a
-single matrix–vector product over a precomputed item matrix. The bias comes from the tower (not
-a free per-id parameter), so a movie uploaded after training gets a bias from its content too.
+One *pair* is a user tower and an item tower. The item tower emits ``dim + 1`` numbers per
+movie; the last is the movie's bias. Appending a constant 1 to the user embedding folds the
+bias into the same dot product. The bias comes from the tower (not a free per-id parameter),
+so a movie uploaded after training gets a bias from its content too.
+
+A *committee* of ``members`` pairs, each trained on its own with its own seed (no gradient or
+loss passes between members), scores the mean of its members' scores. Spiking towers trained
+from different seeds make partly independent ranking errors, and the mean cancels part of
+them; on the validation split three members beat the best single pair by more than the spread
+between seeds (docs/recsys.md). The committee still serves with one dot product: its user
+vector is the members' user vectors side by side plus the constant 1, its item vector the
+members' item vectors scaled by 1/members plus their mean bias.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -21,6 +30,16 @@ class RankerConfig:
     dim: int = 64
     user: TowerConfig = field(default_factory=TowerConfig)
     item: TowerConfig = field(default_factory=TowerConfig)
+    members: int = 1
+
+    def __post_init__(self) -> None:
+        if self.members < 1:
+            raise ValueError(f"a committee needs at least one member, got members={self.members}")
+
+    @property
+    def embedding_width(self) -> int:
+        """Columns of a serving-ready user or item vector."""
+        return self.members * self.dim + 1
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -28,16 +47,18 @@ class RankerConfig:
     @classmethod
     def from_dict(cls, data: dict) -> RankerConfig:
         return cls(
-            dim=int(data["dim"]), user=TowerConfig(**data["user"]), item=TowerConfig(**data["item"])
+            dim=int(data["dim"]),
+            user=TowerConfig(**data["user"]),
+            item=TowerConfig(**data["item"]),
+            members=int(data.get("members", 1)),
         )
 
 
-class TwoTowerRanker(nn.Module):
+class TowerPair(nn.Module):
+    """One user tower and one item tower: score = [user, 1] · [item, bias]."""
+
     def __init__(self, n_user_inputs: int, n_item_inputs: int, config: RankerConfig) -> None:
         super().__init__()
-        self.config = config
-        self.n_user_inputs = n_user_inputs
-        self.n_item_inputs = n_item_inputs
         self.user_tower = SpikingTower(n_user_inputs, _with_out_dim(config.user, config.dim))
         self.item_tower = SpikingTower(n_item_inputs, _with_out_dim(config.item, config.dim + 1))
 
@@ -49,17 +70,58 @@ class TwoTowerRanker(nn.Module):
     def user_embeddings(
         self, user_inputs: Tensor, integrate: Integrate = module_integrate
     ) -> Tensor:
-        """(B, dim + 1) serving-ready user vectors (last entry 1)."""
+        """(B, dim + 1) user vectors (last entry 1)."""
         return self.augment_user(self.user_tower.embed(user_inputs, integrate))
 
     def item_embeddings(
         self, item_inputs: Tensor, integrate: Integrate = module_integrate
     ) -> Tensor:
-        """(N, dim + 1) serving-ready item vectors (last entry = bias)."""
+        """(N, dim + 1) item vectors (last entry = bias)."""
         return self.item_tower.embed(item_inputs, integrate)
 
     def forward(self, user_inputs: Tensor, item_inputs: Tensor) -> Tensor:
         return self.user_embeddings(user_inputs) @ self.item_embeddings(item_inputs).T
+
+
+class TwoTowerRanker(nn.Module):
+    """``config.members`` tower pairs; serving-ready vectors are ``config.embedding_width`` wide."""
+
+    def __init__(self, n_user_inputs: int, n_item_inputs: int, config: RankerConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.n_user_inputs = n_user_inputs
+        self.n_item_inputs = n_item_inputs
+        self.members = nn.ModuleList(
+            TowerPair(n_user_inputs, n_item_inputs, config) for _ in range(config.members)
+        )
+
+    def user_embeddings(
+        self, user_inputs: Tensor, integrate: Integrate = module_integrate
+    ) -> Tensor:
+        """(B, members · dim + 1) serving-ready user vectors (last entry 1)."""
+        heads = [pair.user_tower.embed(user_inputs, integrate) for pair in self.members]
+        return TowerPair.augment_user(torch.cat(heads, dim=-1))
+
+    def item_embeddings(
+        self, item_inputs: Tensor, integrate: Integrate = module_integrate
+    ) -> Tensor:
+        """(N, members · dim + 1) serving-ready item vectors (last entry = mean bias)."""
+        outputs = [pair.item_embeddings(item_inputs, integrate) for pair in self.members]
+        share = 1.0 / len(outputs)
+        vectors = [out[:, :-1] * share if share != 1.0 else out[:, :-1] for out in outputs]
+        bias = torch.stack([out[:, -1] for out in outputs]).mean(0, keepdim=True).T
+        return torch.cat([*vectors, bias], dim=-1)
+
+    def forward(self, user_inputs: Tensor, item_inputs: Tensor) -> Tensor:
+        return self.user_embeddings(user_inputs) @ self.item_embeddings(item_inputs).T
+
+
+def upgrade_state_dict(state: dict[str, Any]) -> dict[str, Any]:
+    """Weights saved before rankers were committees (``user_tower.…`` at the top level) are
+    the committee's only member; rename them so older artifacts (rollback targets) still load."""
+    if any(key.startswith("members.") for key in state):
+        return state
+    return {f"members.0.{key}": value for key, value in state.items()}
 
 
 def _with_out_dim(config: TowerConfig, out_dim: int) -> TowerConfig:

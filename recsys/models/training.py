@@ -9,6 +9,10 @@ block below. No gradient crosses a block boundary or passes between the towers.
 BPTT mode: one optimizer, one loss on the final embeddings, gradients through every block,
 time step and both towers.
 
+A committee's members (:class:`~recsys.models.ranker.TwoTowerRanker`) are trained side by side,
+epoch by epoch, each by its own fitter with its own seed, optimizers and loss: nothing passes
+between members, so each is exactly the pair it would be if trained alone.
+
 Both modes see the same data each step: a batch of users, *all* movies, the users' train
 ratings as targets, and three kinds of input corruption that double as regularisers and as
 cold-start training — dropping rated movies from the input bag (denoising; the targets keep
@@ -21,7 +25,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import torch
@@ -30,7 +34,7 @@ from tqdm.auto import tqdm
 
 from recsys.data.interactions import UserItemRows
 from recsys.models.losses import LOSSES, ranking_loss
-from recsys.models.ranker import TwoTowerRanker
+from recsys.models.ranker import TowerPair, TwoTowerRanker
 from snn_models import LocalTrainer
 
 TRAINING_MODES = ("local", "bptt")
@@ -140,9 +144,9 @@ def _optimizer_factory(
 
 
 class TwoTowerFitter:
-    """Runs epochs; owns the optimizers so training can be resumed epoch by epoch."""
+    """Trains one tower pair; owns its optimizers so training can go on epoch by epoch."""
 
-    def __init__(self, model: TwoTowerRanker, inputs: TowerInputs, config: FitConfig) -> None:
+    def __init__(self, model: TowerPair, inputs: TowerInputs, config: FitConfig) -> None:
         if config.mode not in TRAINING_MODES:
             raise ValueError(f"mode must be one of {TRAINING_MODES}, got {config.mode!r}")
         if config.loss not in LOSSES:
@@ -229,6 +233,15 @@ class TwoTowerFitter:
         return float(self._loss(user_final @ item_final.T, targets))
 
 
+def member_seed(seed: int, index: int) -> int:
+    """Seed of committee member ``index``: ``seed`` itself for member 0, otherwise drawn from
+    (seed, index). Not ``seed + index``: then the committees of neighbouring seeds would share
+    members' batch orders, and comparing seeds would compare overlapping committees."""
+    if index == 0:
+        return seed
+    return int(np.random.SeedSequence([seed, index]).generate_state(1)[0])
+
+
 def fit_two_tower(
     model: TwoTowerRanker,
     inputs: TowerInputs,
@@ -237,15 +250,23 @@ def fit_two_tower(
     on_epoch: Callable[[EpochReport], None] | None = None,
     show_progress: bool = True,
 ) -> list[EpochReport]:
-    """Train for ``config.epochs``; ``evaluate`` (if given) is only *reported* every
-    ``eval_every`` epochs, never used to stop or select, so it cannot leak into the model."""
-    fitter = TwoTowerFitter(model, inputs, config)
+    """Train every member for ``config.epochs``; ``evaluate`` (if given) is only *reported*
+    every ``eval_every`` epochs, never used to stop or select, so it cannot leak into the model.
+
+    Member 0 draws its batches and corruptions with ``config.seed``, so a one-member
+    committee is trained exactly as a lone pair; the reported loss is the members' mean.
+    """
+    fitters = [
+        TwoTowerFitter(pair, inputs, replace(config, seed=member_seed(config.seed, index)))
+        for index, pair in enumerate(model.members)
+    ]
     reports: list[EpochReport] = []
     started = time.perf_counter()
     bar = tqdm(range(1, config.epochs + 1), desc=f"snn-{config.mode}", disable=not show_progress)
     for epoch in bar:
-        fitter.set_epoch(epoch - 1)
-        loss = fitter.run_epoch()
+        for fitter in fitters:
+            fitter.set_epoch(epoch - 1)
+        loss = sum(fitter.run_epoch() for fitter in fitters) / len(fitters)
         metric = None
         if evaluate is not None and (epoch % config.eval_every == 0 or epoch == config.epochs):
             model.eval()

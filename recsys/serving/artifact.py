@@ -4,7 +4,7 @@ Layout (all written by :func:`write_artifact`, each file fsynced, the manifest l
 
     config.json          model/feature/training settings and the artifact format version
     weights.pt           the ranker's state_dict (loaded with ``weights_only=True``)
-    item_embeddings.npy  (n_items, dim + 1) precomputed item vectors (last column = bias)
+    item_embeddings.npy  (n_items, members·dim + 1) precomputed item vectors (last column = bias)
     id_maps.json         movie ids (row order of the embeddings) and the training user ids
     features.npz         arrays the feature builder needs (genres, content rows, statistics)
     metrics.json         evaluation results of exactly this model

@@ -30,9 +30,16 @@ def _project(x: Tensor, matrix_t: Tensor) -> Tensor:
 
 
 class _FrozenLinear:
-    def __init__(self, synapse: LinearSynapse) -> None:
-        self.weight_t = synapse.weight.detach().T.contiguous()
-        self.bias = None if synapse.bias is None else synapse.bias.detach().clone()
+    def __init__(self, weight: Tensor, bias: Tensor | None) -> None:
+        self.weight_t = weight.detach().T.contiguous()
+        self.bias = None if bias is None else bias.detach().clone()
+
+    @classmethod
+    def merged(cls, synapses: list[LinearSynapse]) -> _FrozenLinear:
+        """Synapses reading the same input, their outputs side by side."""
+        biases = [s.bias for s in synapses]
+        bias = None if any(b is None for b in biases) else torch.cat(biases)
+        return cls(torch.cat([s.weight for s in synapses]), bias)
 
     def __call__(self, x: Tensor) -> Tensor:
         current = _project(x, self.weight_t)
@@ -42,16 +49,39 @@ class _FrozenLinear:
 class _FrozenBilinear:
     """``W x + λ ⊙ ((V x)² − (V²)(x²)) + b`` with ``[W; V]`` and ``V²`` precomputed."""
 
-    def __init__(self, synapse: BilinearSynapse) -> None:
-        n, rank = synapse.out_features, synapse.rank
-        interaction = synapse.interaction.detach()
+    def __init__(
+        self,
+        weight: Tensor,
+        interaction: Tensor,
+        gain: Tensor,
+        bias: Tensor | None,
+        rank: int,
+        spike_input: bool,
+    ) -> None:
+        n = weight.shape[0]
+        interaction = interaction.detach()
         self.n, self.rank = n, rank
-        self.stacked_t = torch.cat([synapse.weight.detach(), interaction]).T.contiguous()
+        self.stacked_t = torch.cat([weight.detach(), interaction]).T.contiguous()
         self_interaction = interaction.square().view(n, rank, -1).sum(1)
         self.diagonal_t = self_interaction.T.contiguous()
-        self.gain = synapse.interaction_gain.detach().clone()
-        self.bias = None if synapse.bias is None else synapse.bias.detach().clone()
-        self.spike_input = synapse.spike_input
+        self.gain = gain.detach().clone()
+        self.bias = None if bias is None else bias.detach().clone()
+        self.spike_input = spike_input
+
+    @classmethod
+    def merged(cls, synapses: list[BilinearSynapse]) -> _FrozenBilinear:
+        """Synapses reading the same input, their outputs side by side. ``V`` keeps its rows
+        grouped by output neuron, so stacking the synapses' ``V`` keeps the grouping."""
+        first = synapses[0]
+        biases = [s.bias for s in synapses]
+        return cls(
+            torch.cat([s.weight for s in synapses]),
+            torch.cat([s.interaction for s in synapses]),
+            torch.cat([s.interaction_gain for s in synapses]),
+            None if any(b is None for b in biases) else torch.cat(biases),
+            first.rank,
+            first.spike_input,
+        )
 
     def __call__(self, x: Tensor) -> Tensor:
         projected = _project(x, self.stacked_t)
@@ -61,6 +91,18 @@ class _FrozenBilinear:
         diagonal = _project(x if self.spike_input else x.square(), self.diagonal_t)
         current = torch.addcmul(linear, self.gain, pairwise - diagonal)
         return current if self.bias is None else current + self.bias
+
+
+def frozen_synapse(synapses: list[nn.Module]) -> Callable[[Tensor], Tensor]:
+    """The frozen current of one synapse, or of several of one kind and shape side by side."""
+    kinds = {type(s) for s in synapses}
+    if kinds == {BilinearSynapse}:
+        ranks = {(s.rank, s.spike_input, s.in_features) for s in synapses}
+        if len(ranks) == 1:
+            return _FrozenBilinear.merged(synapses)
+    if kinds == {LinearSynapse} and len({s.in_features for s in synapses}) == 1:
+        return _FrozenLinear.merged(synapses)
+    raise ValueError(f"cannot freeze {sorted(k.__name__ for k in kinds)} synapses side by side")
 
 
 class FrozenIntegrator:
@@ -74,10 +116,8 @@ class FrozenIntegrator:
         self._frozen: dict[int, Callable[[Tensor], Tensor]] = {}
         with torch.no_grad():
             for synapse in module.modules():
-                if isinstance(synapse, BilinearSynapse):
-                    self._frozen[id(synapse)] = _FrozenBilinear(synapse)
-                elif isinstance(synapse, LinearSynapse):
-                    self._frozen[id(synapse)] = _FrozenLinear(synapse)
+                if isinstance(synapse, BilinearSynapse | LinearSynapse):
+                    self._frozen[id(synapse)] = frozen_synapse([synapse])
 
     def __call__(self, synapse: nn.Module, x: Tensor) -> Tensor:
         frozen = self._frozen.get(id(synapse))

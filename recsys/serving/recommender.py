@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -22,8 +23,9 @@ import torch
 from recsys.data.interactions import IdMap
 from recsys.features.builder import FeatureBuilder
 from recsys.features.schema import ItemContent, UserQuery
-from recsys.models.ranker import RankerConfig, TwoTowerRanker
+from recsys.models.ranker import RankerConfig, TwoTowerRanker, upgrade_state_dict
 from recsys.serving.artifact import ArtifactContents, ArtifactError, read_artifact
+from recsys.serving.committee import FusedUserTowers, can_fuse_user_towers
 from recsys.serving.frozen import FrozenIntegrator
 
 
@@ -37,8 +39,8 @@ class _ItemIndex:
     """One consistent view of the catalogue."""
 
     id_map: IdMap
-    matrix: np.ndarray  # (n, dim + 1), last column = bias
-    unit: np.ndarray  # (n, dim) L2-normalised embeddings without the bias, for similarity
+    matrix: np.ndarray  # (n, width), last column = bias (see RankerConfig.embedding_width)
+    unit: np.ndarray  # (n, width - 1) L2-normalised embeddings without the bias, for similarity
 
     @classmethod
     def build(cls, ids: np.ndarray, matrix: np.ndarray) -> _ItemIndex:
@@ -72,8 +74,12 @@ class Recommender:
     ) -> None:
         self.model = model.eval()
         # The weights never change while serving: build their derived matrices once.
-        self._user_integrate = FrozenIntegrator(model.user_tower)
-        self._item_integrate = FrozenIntegrator(model.item_tower)
+        self._integrate = FrozenIntegrator(model)
+        self._embed_user = (
+            FusedUserTowers(model)
+            if can_fuse_user_towers(model)
+            else partial(model.user_embeddings, integrate=self._integrate)
+        )
         self.builder = builder
         self.version_info = version_info
         self._index = _ItemIndex.build(item_ids, item_embeddings)
@@ -94,7 +100,7 @@ class Recommender:
         row = self.builder.user_row(query, index.id_map)
         with self._model_lock, torch.inference_mode():
             x = torch.from_numpy(row[None, :])
-            return self.model.user_embeddings(x, self._user_integrate)[0].numpy()
+            return self._embed_user(x)[0].numpy()
 
     def recommend(self, query: UserQuery, k: int = 10, exclude: Iterable[int] = ()) -> list[Scored]:
         """Top-k movies for anyone: a known user, a new one, or someone who just rated more."""
@@ -127,11 +133,11 @@ class Recommender:
     # ------------------------------------------------------------------ new movies
 
     def embed_item(self, content: ItemContent) -> np.ndarray:
-        """Embedding (dim + 1, last = bias) of a movie from its content alone."""
+        """Serving vector (last entry = bias) of a movie from its content alone."""
         row, _, _ = self.builder.new_item_row(content)
         with self._model_lock, torch.inference_mode():
             x = torch.from_numpy(row[None, :])
-            return self.model.item_embeddings(x, self._item_integrate)[0].numpy()
+            return self.model.item_embeddings(x, self._integrate)[0].numpy()
 
     def add_items(self, items: Sequence[tuple[int, ItemContent]]) -> None:
         """Make movies recommendable now; a known id gets its embedding replaced."""
@@ -172,7 +178,7 @@ def build_recommender(contents: ArtifactContents) -> Recommender:
         model = TwoTowerRanker(
             int(config["n_user_inputs"]), int(config["n_item_inputs"]), ranker_config
         )
-        model.load_state_dict(contents.state_dict, strict=True)
+        model.load_state_dict(upgrade_state_dict(contents.state_dict), strict=True)
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise ArtifactError(f"artifact does not match this model code: {exc}") from exc
     if builder.n_user_inputs != model.n_user_inputs or builder.n_item_inputs != model.n_item_inputs:
@@ -182,10 +188,10 @@ def build_recommender(contents: ArtifactContents) -> Recommender:
             f"artifact has content for {len(builder.item_content)} movies but "
             f"{len(contents.item_ids)} movie ids"
         )
-    if contents.item_embeddings.shape[1] != ranker_config.dim + 1:
+    if contents.item_embeddings.shape[1] != ranker_config.embedding_width:
         raise ArtifactError(
             f"item embeddings have {contents.item_embeddings.shape[1]} columns, "
-            f"model dim + 1 is {ranker_config.dim + 1}"
+            f"the model's vectors have {ranker_config.embedding_width}"
         )
     version_info = {
         "config": config,

@@ -64,7 +64,7 @@ def test_cold_start_user_with_a_few_ratings_follows_them(planted, recommender):
 def test_new_movie_is_embedded_from_content_and_becomes_recommendable(planted, recommender_copy):
     content = ItemContent(title="Night of the new upload", year=1997, genres=("Horror",))
     vector = recommender_copy.embed_item(content)
-    assert vector.shape == (recommender_copy.model.config.dim + 1,)
+    assert vector.shape == (recommender_copy.model.config.embedding_width,)
     recommender_copy.add_items([(999_999, content)])
     assert recommender_copy.has_item(999_999)
     neighbours = recommender_copy.similar_items(999_999, k=5)

@@ -51,7 +51,7 @@ def test_softmax_objective_also_learns(planted):
 
 def test_unknown_objective_is_refused(fitted_ranker):
     with pytest.raises(ValueError, match="loss must be one of"):
-        TwoTowerFitter(fitted_ranker.model, fitted_ranker.inputs, FitConfig(loss="hinge"))
+        TwoTowerFitter(fitted_ranker.model.members[0], fitted_ranker.inputs, FitConfig(loss="x"))
 
 
 def test_two_block_local_training_also_learns(planted):
@@ -63,7 +63,7 @@ def test_local_block_losses_send_no_gradient_across_block_boundaries(fitted_rank
     builder = fitted_ranker.builder
     model = TwoTowerRanker(
         builder.n_user_inputs, builder.n_item_inputs, tiny_ranker_config(n_blocks=2)
-    )
+    ).members[0]
     inputs = fitted_ranker.inputs
     users = np.arange(8)
     x_user = user_batch_inputs(inputs, users)

@@ -162,3 +162,21 @@ def test_small_config_learns_the_web_apps_two_taste_site(tmp_path):
         query = UserQuery(user_id=user, ratings=dict(zip(mine.movie_id, mine.rating, strict=True)))
         picks = [m for m, _ in recommender.recommend(query, k=5)]
         assert sum(genre_of[m] == "Horror" for m in picks) >= 4, f"user {user}: {picks}"
+
+
+def test_a_committee_goes_through_the_whole_pipeline(tables, tmp_path):
+    result = train_and_evaluate(
+        tables.users,
+        tables.movies,
+        tables.ratings,
+        TrainConfig.small(members=2, epochs=5),
+        tmp_path / "committee",
+        show_progress=False,
+    )
+    assert {"spike_rate/user/block0", "spike_rate/item/block0"} <= result.metrics.keys()
+    recommender = load_recommender(result.artifact_path)
+    assert recommender.model.config.members == 2
+    assert recommender._index.matrix.shape == (len(tables.movies), 2 * result.config.dim + 1)
+    favourite = tables.movies.movie_id.iloc[0]
+    picks = recommender.recommend(UserQuery(ratings={int(favourite): 5}), k=5)
+    assert len(picks) == 5 and int(favourite) not in {p.movie_id for p in picks}

@@ -8,6 +8,7 @@ from recsys.data.movielens import GENRES
 from recsys.data.synthetic import planted_genre_tables
 from recsys.serving import load_recommender
 from training.recsys.__main__ import main
+from training.recsys.runs import run_model
 
 
 @pytest.fixture(scope="module")
@@ -107,3 +108,11 @@ def test_validate_trains_a_spiking_model_with_overrides(movielens_folder, tmp_pa
 
 def test_unknown_model_is_refused(tmp_path):
     assert main(["benchmark", "--models", "pop,nope", "--json", str(tmp_path / "x.json")]) == 2
+
+
+def test_the_training_seed_leaves_the_protocol_split_alone(movielens_folder):
+    # Most-popular depends on nothing but the split: equal metrics mean an equal split.
+    first = run_model("pop", str(movielens_folder), seed=1)
+    second = run_model("pop", str(movielens_folder), seed=2)
+    assert first["metrics"] == second["metrics"]
+    assert first["seed"] == 1 and first["split_seed"] == second["split_seed"] == 42

@@ -159,7 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--data", help="MovieLens-100K folder/zip/wheel (default: cache or download)"
         )
-        p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+        p.add_argument(
+            "--seed",
+            type=int,
+            default=DEFAULT_SEED,
+            help="training seed; the protocol split is always drawn with seed 42",
+        )
         p.add_argument("--epochs", type=int, default=None, help="override the model's epochs")
         p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
 

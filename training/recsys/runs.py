@@ -56,7 +56,7 @@ def fit_baseline(
 def run_baseline(
     name: str, users: pd.DataFrame, movies: pd.DataFrame, ratings: pd.DataFrame, seed: int
 ) -> dict[str, Any]:
-    split = stratified_split(ratings, DEFAULT_TRAIN_RATIO, seed)
+    split = stratified_split(ratings, DEFAULT_TRAIN_RATIO, DEFAULT_SEED)
     user_ids = sorted(set(users["user_id"]) | set(ratings["user_id"]))
     indexed = IndexedSplit.from_tables(split.train, split.test, user_ids, movies["movie_id"])
     started = time.perf_counter()
@@ -70,6 +70,7 @@ def run_baseline(
         "peak_mb": peak_memory_mb(),
         "epochs": epochs,
         "seed": seed,
+        "split_seed": DEFAULT_SEED,
         "settings": settings,
     }
 

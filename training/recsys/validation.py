@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from recsys.data.interactions import IndexedSplit
-from recsys.data.split import validation_split
+from recsys.data.split import DEFAULT_SEED, validation_split
 from recsys.evaluation import evaluate_scores
 from recsys.models.inputs import score_function, spike_rates
 from training.pipeline import SNN_MODELS, TrainConfig, fit_monitored, peak_memory_mb
@@ -32,7 +32,7 @@ def validate_snn(
     config: TrainConfig, users: pd.DataFrame, movies: pd.DataFrame, ratings: pd.DataFrame
 ) -> dict[str, Any]:
     """Validation metrics of one spiking configuration, with the per-epoch validation curve."""
-    split, user_ids, indexed = _indexed(users, movies, ratings, config.seed)
+    split, user_ids, indexed = _indexed(users, movies, ratings, config.split_seed)
     fitted, train_seconds = fit_monitored(users, movies, split.train, config, user_ids, indexed)
     metrics = evaluate_scores(score_function(fitted.model, fitted.inputs), indexed)
     metrics.update(spike_rates(fitted.model, fitted.inputs))
@@ -55,7 +55,7 @@ def validate_baseline(
     ratings: pd.DataFrame,
     seed: int,
 ) -> dict[str, Any]:
-    _, _, indexed = _indexed(users, movies, ratings, seed)
+    _, _, indexed = _indexed(users, movies, ratings, DEFAULT_SEED)
     started = time.perf_counter()
     model, used, _ = fit_baseline(name, indexed, seed, settings)
     train_seconds = time.perf_counter() - started

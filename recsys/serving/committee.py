@@ -1,0 +1,81 @@
+"""A committee's user towers run as one wide tower when serving a request.
+
+The members of a committee apply the same one-block tower shape to the same input row, so
+their first-layer matrices can be laid side by side: one gather-product gives every
+member's current, one LIF scan every member's spikes, and one block-diagonal head every
+member's embedding. A one-user request is dominated by per-call overhead, not arithmetic,
+so this keeps a K-member committee's request close to the cost of a single pair. The result
+is the committee's own ``user_embeddings`` (tests compare them), computed differently.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from recsys.models.ranker import TowerPair, TwoTowerRanker
+from recsys.models.towers import SpikingTower
+from recsys.serving.frozen import frozen_synapse
+from snn_models import LIF, ClassifierHead, repeat_over_time
+
+
+def _neuron_settings(tower: SpikingTower) -> tuple:
+    neuron = tower.network.blocks[0].neuron
+    return (
+        type(neuron),
+        float(neuron.decay()),
+        neuron.threshold,
+        neuron.reset_mode,
+        neuron.detach_reset,
+        neuron.decay_input,
+        type(neuron.surrogate),
+        neuron.step_mode,
+    )
+
+
+def can_fuse_user_towers(model: TwoTowerRanker) -> bool:
+    """One block per tower, no skip input, plain heads, and neurons that behave identically."""
+    towers = [pair.user_tower for pair in model.members]
+    for tower in towers:
+        blocks = tower.network.blocks
+        if len(blocks) != 1 or blocks[0].input_synapse is not None:
+            return False
+        if not isinstance(blocks[0].neuron, LIF) or not isinstance(blocks[0].head, ClassifierHead):
+            return False
+        if blocks[0].head.pool_to is not None:
+            return False
+    if len({tower.num_steps for tower in towers}) != 1:
+        return False
+    if len({_neuron_settings(tower) for tower in towers}) != 1:
+        return False
+    try:
+        frozen_synapse([tower.network.blocks[0].synapse for tower in towers])
+    except ValueError:
+        return False
+    return True
+
+
+class FusedUserTowers:
+    """``model.user_embeddings`` for frozen weights, all members in one pass.
+
+    Build it after the weights are final (it copies what it needs).
+    """
+
+    def __init__(self, model: TwoTowerRanker) -> None:
+        if not can_fuse_user_towers(model):
+            raise ValueError("these user towers cannot run as one (see can_fuse_user_towers)")
+        blocks = [pair.user_tower.network.blocks[0] for pair in model.members]
+        self.num_steps = model.members[0].user_tower.num_steps
+        self.neuron = blocks[0].neuron
+        with torch.no_grad():
+            self.synapse = frozen_synapse([block.synapse for block in blocks])
+            heads = [block.head.linear for block in blocks]
+            self.head_weight_t = torch.block_diag(*[h.weight for h in heads]).T.contiguous()
+            self.head_bias = torch.cat([h.bias for h in heads])
+
+    def __call__(self, x: Tensor) -> Tensor:
+        """(B, n_user_inputs) dense rows → (B, members · dim + 1) serving-ready user vectors."""
+        with torch.no_grad():
+            current = repeat_over_time(self.synapse(x), self.num_steps)
+            rates = self.neuron(current).mean(0)
+            return TowerPair.augment_user(torch.addmm(self.head_bias, rates, self.head_weight_t))
