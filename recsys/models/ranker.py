@@ -108,7 +108,7 @@ class TwoTowerRanker(nn.Module):
         """(N, members · dim + 1) serving-ready item vectors (last entry = mean bias)."""
         outputs = [pair.item_embeddings(item_inputs, integrate) for pair in self.members]
         share = 1.0 / len(outputs)
-        vectors = [out[:, :-1] * share if share != 1.0 else out[:, :-1] for out in outputs]
+        vectors = [out[:, :-1] * share for out in outputs]
         bias = torch.stack([out[:, -1] for out in outputs]).mean(0, keepdim=True).T
         return torch.cat([*vectors, bias], dim=-1)
 
