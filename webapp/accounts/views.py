@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,6 +25,13 @@ from webapp.catalog.models import Movie
 ONBOARDING_MOVIES = 12
 
 
+def _form_page(request: HttpRequest, template: str, form: BaseForm) -> HttpResponse:
+    """The form's page: 200 when first shown, 400 when a submission comes back with errors
+    (every valid submission redirects before reaching this)."""
+    status = 400 if request.method == "POST" else 200
+    return render(request, template, {"form": form}, status=status)
+
+
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
@@ -38,8 +46,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome to SpikeLens, {user.get_username()}!")
         return redirect("accounts:onboarding-genres")
-    status = 400 if request.method == "POST" else 200
-    return render(request, "accounts/signup.html", {"form": form}, status=status)
+    return _form_page(request, "accounts/signup.html", form)
 
 
 @login_required
@@ -59,8 +66,7 @@ def onboarding_genres(request: HttpRequest) -> HttpResponse:
                 update_profile_fields=False,
             )
             return redirect("accounts:onboarding-ratings")
-    status = 400 if request.method == "POST" else 200
-    return render(request, "accounts/onboarding_genres.html", {"form": form}, status=status)
+    return _form_page(request, "accounts/onboarding_genres.html", form)
 
 
 @login_required
@@ -79,8 +85,7 @@ def onboarding_ratings(request: HttpRequest) -> HttpResponse:
             f"Thanks! {written} rating{'s' if written != 1 else ''} saved. Here are your picks.",
         )
         return redirect("home")
-    status = 400 if request.method == "POST" else 200
-    return render(request, "accounts/onboarding_ratings.html", {"form": form}, status=status)
+    return _form_page(request, "accounts/onboarding_ratings.html", form)
 
 
 def _well_known_movies(request: HttpRequest) -> list[Movie]:
@@ -122,5 +127,4 @@ def preferences(request: HttpRequest) -> HttpResponse:
         )
         messages.success(request, "Your preferences were saved; your picks follow them now.")
         return redirect(reverse("accounts:preferences"))
-    status = 400 if request.method == "POST" else 200
-    return render(request, "accounts/preferences.html", {"form": form}, status=status)
+    return _form_page(request, "accounts/preferences.html", form)
