@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import torch
+from torch import nn
 
 from recsys.data.interactions import IdMap
 from recsys.features.builder import FeatureBuilder
@@ -73,13 +74,14 @@ class Recommender:
         version_info: dict[str, Any],
     ) -> None:
         self.model = model.eval()
-        # The weights never change while serving: build their derived matrices once.
-        self._integrate = FrozenIntegrator(model)
-        self._embed_user = (
-            FusedUserTowers(model)
-            if can_fuse_user_towers(model)
-            else partial(model.user_embeddings, integrate=self._integrate)
-        )
+        # The weights never change while serving: build their derived matrices once, and
+        # only for the towers that use them (fused user towers hold their own).
+        if can_fuse_user_towers(model):
+            self._integrate = FrozenIntegrator(nn.ModuleList(p.item_tower for p in model.members))
+            self._embed_user = FusedUserTowers(model)
+        else:
+            self._integrate = FrozenIntegrator(model)
+            self._embed_user = partial(model.user_embeddings, integrate=self._integrate)
         self.builder = builder
         self.version_info = version_info
         self._index = _ItemIndex.build(item_ids, item_embeddings)
