@@ -151,6 +151,14 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_seeds(args: argparse.Namespace) -> int:
+    from training.recsys.report import seed_comparison
+
+    first, second = args.models.split(",")
+    print(seed_comparison([Path(p) for p in args.json], first, second))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m training.recsys", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -190,6 +198,17 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--json", required=True)
     plot.add_argument("--out-dir", default="docs/results")
     plot.set_defaults(func=_cmd_plot)
+
+    seeds = sub.add_parser(
+        "seeds", help="compare two models over benchmark runs of several training seeds"
+    )
+    seeds.add_argument(
+        "--json", nargs="+", required=True, help="benchmark JSON files, one per seed"
+    )
+    seeds.add_argument(
+        "--models", default="bpr,snn-local", help="FIRST,SECOND (default bpr,snn-local)"
+    )
+    seeds.set_defaults(func=_cmd_seeds)
 
     tune = sub.add_parser("validate", help="one tuning run on the validation split")
     tune.add_argument("--model", required=True)

@@ -1,8 +1,15 @@
-"""Markdown results table from a benchmark JSON (pasted into docs/recsys.md and the benchmark page)."""
+"""Markdown tables from benchmark JSON files (pasted into docs/recsys.md and the benchmark page).
+
+``markdown_table``: one benchmark run, every model. ``seed_comparison``: two models over several
+runs that differ only in the training seed, with the paired difference, because a gap between
+two models on one seed means little when each model's own seeds spread as widely.
+"""
 
 from __future__ import annotations
 
 import json
+import statistics
+from collections.abc import Sequence
 from pathlib import Path
 
 PUBLISHED_ROWS = (
@@ -32,6 +39,62 @@ def markdown_table(json_path: Path) -> str:
     for name, map_, ndcg, precision, recall in PUBLISHED_ROWS:
         lines.append(
             f"| {name} | {map_:.3f} | {ndcg:.3f} | {precision:.3f} | {recall:.3f} | | | | |"
+        )
+    return "\n".join(lines)
+
+
+def _metrics_by_seed(paths: Sequence[Path], models: Sequence[str]) -> dict[int, dict[str, dict]]:
+    """seed → model → metrics, from benchmark JSON files (each file one training seed)."""
+    runs: dict[int, dict[str, dict]] = {}
+    for path in paths:
+        rows = {row["model"]: row for row in json.loads(Path(path).read_text())}
+        missing = [m for m in models if m not in rows]
+        if missing:
+            raise ValueError(f"{path} has no result for {', '.join(missing)}")
+        seeds = {rows[m]["seed"] for m in models}
+        if len(seeds) != 1:
+            raise ValueError(f"{path} mixes training seeds {sorted(seeds)}")
+        seed = seeds.pop()
+        if seed in runs:
+            raise ValueError(f"training seed {seed} appears in more than one file")
+        runs[seed] = {m: rows[m]["metrics"] for m in models}
+    if len(runs) < 2:
+        raise ValueError("a seed comparison needs runs of at least two training seeds")
+    return dict(sorted(runs.items()))
+
+
+def _mean_sd(values: Sequence[float]) -> str:
+    return f"{statistics.mean(values):.4f} ± {statistics.stdev(values):.4f}"
+
+
+def seed_comparison(
+    paths: Sequence[Path], first: str, second: str, metrics: Sequence[str] = ("ndcg@10", "map@10")
+) -> str:
+    """Per-seed metrics of ``first`` and ``second``, their mean ± sd (sample), and the paired
+    difference ``second − first`` per metric, with how many seeds ``second`` is ahead on."""
+    runs = _metrics_by_seed(paths, (first, second))
+    header = ["training seed"] + [
+        f"{model} {metric}" for metric in metrics for model in (first, second)
+    ]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for seed, by_model in runs.items():
+        cells = [
+            f"{by_model[model][metric]:.4f}" for metric in metrics for model in (first, second)
+        ]
+        lines.append(f"| {seed} | " + " | ".join(cells) + " |")
+    means = [
+        _mean_sd([by_model[model][metric] for by_model in runs.values()])
+        for metric in metrics
+        for model in (first, second)
+    ]
+    lines.append("| mean ± sd | " + " | ".join(means) + " |")
+    lines.append("")
+    for metric in metrics:
+        diffs = [by_model[second][metric] - by_model[first][metric] for by_model in runs.values()]
+        ahead = sum(d > 0 for d in diffs)
+        lines.append(
+            f"{metric}: {second} − {first} = {_mean_sd(diffs)} over {len(diffs)} seeds; "
+            f"{second} ahead on {ahead} of {len(diffs)}"
         )
     return "\n".join(lines)
 

@@ -1,0 +1,107 @@
+"""The seed comparison: per-seed table, mean ± sd and the paired difference, on hand-made runs."""
+
+import json
+
+import pytest
+
+from training.recsys.__main__ import main
+from training.recsys.report import seed_comparison
+
+
+def _run_file(tmp_path, seed, first, second, extra_model=None):
+    """A benchmark JSON of one training seed with nDCG/MAP for two models."""
+    rows = [
+        {"model": "bpr", "seed": seed, "metrics": {"ndcg@10": first[0], "map@10": first[1]}},
+        {
+            "model": "snn-local",
+            "seed": seed,
+            "metrics": {"ndcg@10": second[0], "map@10": second[1]},
+        },
+    ]
+    if extra_model:
+        rows.append({"model": extra_model, "seed": seed, "metrics": {}})
+    path = tmp_path / f"seed{seed}.json"
+    path.write_text(json.dumps(rows))
+    return path
+
+
+def test_the_paired_difference_and_the_wins_are_computed_per_seed(tmp_path):
+    # nDCG: bpr 0.40, 0.50, 0.60 (mean 0.50, sd 0.10); snn 0.45, 0.45, 0.66 (mean 0.52).
+    # Differences snn − bpr: +0.05, −0.05, +0.06 → mean 0.02, sd 0.0608; ahead on 2 of 3.
+    paths = [
+        _run_file(tmp_path, 42, (0.40, 0.10), (0.45, 0.10)),
+        _run_file(tmp_path, 43, (0.50, 0.20), (0.45, 0.10)),
+        _run_file(tmp_path, 44, (0.60, 0.30), (0.66, 0.10), extra_model="pop"),
+    ]
+    table = seed_comparison(paths, "bpr", "snn-local")
+    lines = table.splitlines()
+    assert lines[0] == (
+        "| training seed | bpr ndcg@10 | snn-local ndcg@10 | bpr map@10 | snn-local map@10 |"
+    )
+    assert lines[2] == "| 42 | 0.4000 | 0.4500 | 0.1000 | 0.1000 |"
+    assert lines[5] == (
+        "| mean ± sd | 0.5000 ± 0.1000 | 0.5200 ± 0.1212 | 0.2000 ± 0.1000 | 0.1000 ± 0.0000 |"
+    )
+    assert (
+        "ndcg@10: snn-local − bpr = 0.0200 ± 0.0608 over 3 seeds; snn-local ahead on 2 of 3"
+        in table
+    )
+    # Equal MAP at seed 42 is not a win; behind at 43 and 44.
+    assert (
+        "map@10: snn-local − bpr = -0.1000 ± 0.1000 over 3 seeds; snn-local ahead on 0 of 3"
+        in table
+    )
+
+
+def test_seeds_are_listed_in_order_whatever_the_file_order(tmp_path):
+    paths = [
+        _run_file(tmp_path, 44, (0.5, 0.1), (0.5, 0.1)),
+        _run_file(tmp_path, 42, (0.4, 0.1), (0.4, 0.1)),
+    ]
+    rows = [
+        line.split(" | ")[0] for line in seed_comparison(paths, "bpr", "snn-local").splitlines()
+    ]
+    assert rows[2:4] == ["| 42", "| 44"]
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ([(42, None)], "at least two training seeds"),
+        ([(42, None), (42, None)], "seed 42 appears in more than one file"),
+        ([(42, None), (43, "missing")], "has no result for snn-local"),
+    ],
+)
+def test_unusable_runs_are_refused_with_the_reason(tmp_path, files, message):
+    paths = []
+    for index, (seed, problem) in enumerate(files):
+        folder = tmp_path / str(index)
+        folder.mkdir()
+        path = _run_file(folder, seed, (0.4, 0.1), (0.4, 0.1))
+        if problem == "missing":
+            rows = [r for r in json.loads(path.read_text()) if r["model"] != "snn-local"]
+            path.write_text(json.dumps(rows))
+        paths.append(path)
+    with pytest.raises(ValueError, match=message):
+        seed_comparison(paths, "bpr", "snn-local")
+
+
+def test_a_file_mixing_training_seeds_is_refused(tmp_path):
+    path = _run_file(tmp_path, 42, (0.4, 0.1), (0.4, 0.1))
+    rows = json.loads(path.read_text())
+    rows[1]["seed"] = 43
+    path.write_text(json.dumps(rows))
+    other = _run_file(tmp_path, 44, (0.4, 0.1), (0.4, 0.1))
+    with pytest.raises(ValueError, match="mixes training seeds"):
+        seed_comparison([path, other], "bpr", "snn-local")
+
+
+def test_the_command_prints_the_comparison(tmp_path, capsys):
+    paths = [
+        _run_file(tmp_path, 42, (0.40, 0.10), (0.45, 0.12)),
+        _run_file(tmp_path, 43, (0.50, 0.20), (0.48, 0.22)),
+    ]
+    assert main(["seeds", "--json", *map(str, paths), "--models", "bpr,snn-local"]) == 0
+    out = capsys.readouterr().out
+    assert "| 43 | 0.5000 | 0.4800 | 0.2000 | 0.2200 |" in out
+    assert "snn-local ahead on 1 of 2" in out
