@@ -15,7 +15,7 @@ from torch import Tensor
 
 from recsys.models.ranker import TowerPair, TwoTowerRanker
 from recsys.models.towers import SpikingTower
-from recsys.serving.frozen import frozen_synapse
+from recsys.serving.frozen import can_merge_synapses, frozen_synapse
 from snn_models import LIF, ClassifierHead, repeat_over_time
 
 
@@ -48,11 +48,7 @@ def can_fuse_user_towers(model: TwoTowerRanker) -> bool:
         return False
     if len({_neuron_settings(tower) for tower in towers}) != 1:
         return False
-    try:
-        frozen_synapse([tower.network.blocks[0].synapse for tower in towers])
-    except ValueError:
-        return False
-    return True
+    return can_merge_synapses([tower.network.blocks[0].synapse for tower in towers])
 
 
 class FusedUserTowers:

@@ -93,16 +93,24 @@ class _FrozenBilinear:
         return current if self.bias is None else current + self.bias
 
 
-def frozen_synapse(synapses: list[nn.Module]) -> Callable[[Tensor], Tensor]:
-    """The frozen current of one synapse, or of several of one kind and shape side by side."""
+def can_merge_synapses(synapses: list[nn.Module]) -> bool:
+    """Whether ``synapses`` can run side by side: one kind, one input width (and one rank)."""
     kinds = {type(s) for s in synapses}
     if kinds == {BilinearSynapse}:
-        ranks = {(s.rank, s.spike_input, s.in_features) for s in synapses}
-        if len(ranks) == 1:
-            return _FrozenBilinear.merged(synapses)
-    if kinds == {LinearSynapse} and len({s.in_features for s in synapses}) == 1:
-        return _FrozenLinear.merged(synapses)
-    raise ValueError(f"cannot freeze {sorted(k.__name__ for k in kinds)} synapses side by side")
+        return len({(s.rank, s.spike_input, s.in_features) for s in synapses}) == 1
+    if kinds == {LinearSynapse}:
+        return len({s.in_features for s in synapses}) == 1
+    return False
+
+
+def frozen_synapse(synapses: list[nn.Module]) -> Callable[[Tensor], Tensor]:
+    """The frozen current of one synapse, or of several of one kind and shape side by side."""
+    if not can_merge_synapses(synapses):
+        kinds = sorted({type(s).__name__ for s in synapses})
+        raise ValueError(f"cannot freeze {kinds} synapses side by side")
+    if isinstance(synapses[0], BilinearSynapse):
+        return _FrozenBilinear.merged(synapses)
+    return _FrozenLinear.merged(synapses)
 
 
 class FrozenIntegrator:
