@@ -105,3 +105,12 @@ def test_the_command_prints_the_comparison(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "| 43 | 0.5000 | 0.4800 | 0.2000 | 0.2200 |" in out
     assert "snn-local ahead on 1 of 2" in out
+
+
+@pytest.mark.parametrize("models", ["bpr", "bpr,snn-local,pop", "bpr,bpr", "bpr,"])
+def test_the_command_wants_two_different_models(tmp_path, capsys, models):
+    path = _run_file(tmp_path, 42, (0.4, 0.1), (0.4, 0.1))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["seeds", "--json", str(path), "--models", models])
+    assert exit_info.value.code == 2
+    assert "expected two different models as FIRST,SECOND" in capsys.readouterr().err

@@ -151,10 +151,19 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_model_pair(text: str) -> tuple[str, str]:
+    names = [name.strip() for name in text.split(",")]
+    if len(names) != 2 or not all(names) or names[0] == names[1]:
+        raise argparse.ArgumentTypeError(
+            f"expected two different models as FIRST,SECOND, got {text!r}"
+        )
+    return names[0], names[1]
+
+
 def _cmd_seeds(args: argparse.Namespace) -> int:
     from training.recsys.report import seed_comparison
 
-    first, second = args.models.split(",")
+    first, second = args.models
     print(seed_comparison([Path(p) for p in args.json], first, second))
     return 0
 
@@ -206,7 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", nargs="+", required=True, help="benchmark JSON files, one per seed"
     )
     seeds.add_argument(
-        "--models", default="bpr,snn-local", help="FIRST,SECOND (default bpr,snn-local)"
+        "--models",
+        type=_parse_model_pair,
+        default=("bpr", "snn-local"),
+        help="FIRST,SECOND (default bpr,snn-local)",
     )
     seeds.set_defaults(func=_cmd_seeds)
 

@@ -37,6 +37,9 @@ from webapp.catalog.loadtest import (
 from webapp.catalog.models import Movie
 from webapp.recommender.models import ModelVersion
 
+# How the home page credits its picks to a model version (popularity picks carry no such line).
+MODEL_CREDIT = re.compile(r"by the spiking recommender \(model ([^)]+)\)")
+
 TARGET_P50_MS = 30.0
 TARGET_P99_MS = 100.0
 
@@ -100,7 +103,7 @@ class Command(BaseCommand):
                     )
                 if ModelVersion.objects.filter(is_active=True).exists():
                     html = self._wait_for_model(server, cookie)
-                found = re.search(r"by the spiking recommender \(model ([^)]+)\)", html)
+                found = MODEL_CREDIT.search(html)
                 options["picks_source"] = (
                     f"the active model ({found.group(1)})" if found else "the popularity fallback"
                 )
@@ -142,7 +145,7 @@ class Command(BaseCommand):
             if time.monotonic() > deadline:
                 raise CommandError("The workers did not load the active model in time.")
             _, html = fetch(server.url, "/", cookie)
-            streak = streak + 1 if "by the spiking recommender (model" in html else 0
+            streak = streak + 1 if MODEL_CREDIT.search(html) else 0
             if not streak:
                 time.sleep(0.5)
         return html
