@@ -10,6 +10,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from training.figures import save_figure  # noqa: E402
+
 PUBLISHED = {"BiVAE": 0.475, "BPR (published)": 0.442}
 METRICS = ("ndcg@10", "map@10", "precision@10", "recall@10")
 
@@ -40,10 +42,7 @@ def _bars(results: list[dict], path: Path) -> Path:
             axis.text(value, index, f" {value:.3f}", va="center", fontsize=8)
         axis.set_xlim(0, max(values + [0.5]) * 1.2)
     fig.suptitle("MovieLens-100K, per-user stratified 75/25 split, seed 42 (top-10)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def _curve(result: dict, path: Path) -> Path:
@@ -58,7 +57,4 @@ def _curve(result: dict, path: Path) -> Path:
     right.plot(*zip(*points, strict=True), "o-", color="tab:orange", label="test nDCG@10")
     right.set_ylabel("nDCG@10 on the 25% split (monitor only)", color="tab:orange")
     left.set_title(f"snn-local training curve (seed {result['seed']})")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

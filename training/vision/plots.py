@@ -11,6 +11,8 @@ matplotlib.use("Agg")  # sweeps run headless (servers, CI); never open a window
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from training.figures import save_figure  # noqa: E402
+
 
 def _datasets(records: Sequence[dict]) -> list[str]:
     return sorted({record["data"]["dataset"] for record in records})
@@ -31,7 +33,7 @@ def plot_accuracy_curves(records: Sequence[dict], path: Path) -> Path:
         ax.set_ylabel("test accuracy (%)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_noise_robustness(records: Sequence[dict], path: Path) -> Path | None:
@@ -59,12 +61,4 @@ def plot_noise_robustness(records: Sequence[dict], path: Path) -> Path | None:
             ax.set_ylabel("test accuracy (%)")
             ax.grid(alpha=0.3)
             ax.legend(fontsize=7)
-    return _save(fig, path)
-
-
-def _save(fig, path: Path) -> Path:
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
