@@ -63,14 +63,12 @@ def spike_rates(
     x_user, x_item = user_batch_inputs(inputs, users), item_batch_inputs(inputs)
     per_member = [
         {
-            **{
-                f"spike_rate/user/block{index}": rate
-                for index, rate in enumerate(pair.user_tower.spike_rates(x_user))
-            },
-            **{
-                f"spike_rate/item/block{index}": rate
-                for index, rate in enumerate(pair.item_tower.spike_rates(x_item))
-            },
+            f"spike_rate/{side}/block{index}": rate
+            for side, tower, x in (
+                ("user", pair.user_tower, x_user),
+                ("item", pair.item_tower, x_item),
+            )
+            for index, rate in enumerate(tower.spike_rates(x))
         }
         for pair in model.members
     ]
