@@ -19,6 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from snn_models import BilinearSynapse, LinearSynapse
+from snn_models.synapses.bilinear import self_interaction
 
 
 def _project(x: Tensor, matrix_t: Tensor) -> Tensor:
@@ -62,8 +63,7 @@ class _FrozenBilinear:
         interaction = interaction.detach()
         self.n, self.rank = n, rank
         self.stacked_t = torch.cat([weight.detach(), interaction]).T.contiguous()
-        self_interaction = interaction.square().view(n, rank, -1).sum(1)
-        self.diagonal_t = self_interaction.T.contiguous()
+        self.diagonal_t = self_interaction(interaction, rank).T.contiguous()
         self.gain = gain.detach().clone()
         self.bias = None if bias is None else bias.detach().clone()
         self.spike_input = spike_input

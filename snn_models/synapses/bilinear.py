@@ -16,6 +16,16 @@ from torch import Tensor
 Product = Callable[[Tensor, Tensor], Tensor]
 
 
+def self_interaction(interaction: Tensor, rank: int) -> Tensor:
+    """``sum_r v_nr^2`` per output (rows of ``interaction`` grouped ``rank`` per output): the
+    diagonal ``(V^2)(x^2)`` to remove, so the pairwise term has no ``x_i^2`` self-pairs.
+
+    Module-level so that a frozen copy of the weights (serving) removes
+    exactly the diagonal the trained module removed."""
+    n_out = interaction.shape[0] // rank
+    return interaction.square().unflatten(0, (n_out, rank)).sum(1)
+
+
 class BilinearTerm:
     """Mixin for a :class:`~snn_models.synapses.base.Synapse` with parameters ``weight``,
     ``interaction`` (``n_out * rank`` rows) and ``interaction_gain`` and attributes ``rank`` and
@@ -31,11 +41,6 @@ class BilinearTerm:
         state = super().__getstate__()  # type: ignore[misc]
         state["_inference_cache"] = None  # derived from the weights; never worth pickling
         return state
-
-    def _self_interaction(self) -> Tensor:
-        """``sum_r v_nr^2``, one row (or kernel) per output: the diagonal to remove."""
-        n_out = self.interaction.shape[0] // self.rank
-        return self.interaction.square().unflatten(0, (n_out, self.rank)).sum(1)
 
     def _stacked_weights(self) -> tuple[Tensor, Tensor | None]:
         """The stacked weights (and the diagonal for analog input).
@@ -56,8 +61,12 @@ class BilinearTerm:
 
     def _build_stacked(self) -> tuple[Tensor, Tensor | None]:
         if self.spike_input:
-            return torch.cat([self.weight, self.interaction, self._self_interaction()]), None
-        return torch.cat([self.weight, self.interaction]), self._self_interaction()
+            return torch.cat(
+                [self.weight, self.interaction, self_interaction(self.interaction, self.rank)]
+            ), None
+        return torch.cat([self.weight, self.interaction]), self_interaction(
+            self.interaction, self.rank
+        )
 
     def _linear_and_interaction(
         self, x: Tensor, product: Product, dim: int
