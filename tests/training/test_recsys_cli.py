@@ -1,6 +1,7 @@
 """The command line on a tiny MovieLens-format folder."""
 
 import json
+import statistics
 
 import pytest
 
@@ -104,6 +105,31 @@ def test_validate_trains_a_spiking_model_with_overrides(movielens_folder, tmp_pa
     assert run["settings"]["n_blocks"] == 2 and run["settings"]["readout"] == "sum"
     assert len(run["curve"]) == 2 and 0.0 <= run["metrics"]["ndcg@10"] <= 1.0
     assert "spike_rate/user/block1" in run["metrics"]
+
+
+def test_validate_over_several_seeds_logs_each_run_and_prints_their_mean(
+    movielens_folder, tmp_path, capsys
+):
+    log = tmp_path / "tuning.jsonl"
+    argv = ["validate", "--model", "snn-local", "--epochs", "1", "--threads", "1"]
+    argv += ["--set", "hidden=8", "--set", "dim=4", "--set", "members=1", "--seeds", "3,5"]
+    assert main([*argv, "--jsonl", str(log), "--data", str(movielens_folder)]) == 0
+    runs = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [r["seed"] for r in runs] == [r["settings"]["seed"] for r in runs] == [3, 5]
+    scores = [r["metrics"]["ndcg@10"] for r in runs]
+    out = capsys.readouterr().out
+    assert f"over 2 training seeds: {statistics.mean(scores):.4f} ± " in out
+    assert f"{statistics.stdev(scores):.4f}" in out.splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("seeds", "complaint"), [("3,3", "each training seed once"), ("3,x", "integers")]
+)
+def test_validate_refuses_a_bad_seed_list(seeds, complaint, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["validate", "--model", "pop", "--seeds", seeds])
+    assert exit_info.value.code == 2
+    assert complaint in capsys.readouterr().err
 
 
 def test_unknown_model_is_refused(tmp_path):

@@ -6,8 +6,9 @@
 * ``train --out DIR``: the default model (snn-local) on a ratings table, written as an artifact.
 * ``bench-serving --artifact DIR``: top-10 latency for one user, and over 100,000 synthetic items.
 * ``plot --json OUT --out-dir docs/results``: results table and training-curve plots.
-* ``validate --model NAME [--set key=value ...] --jsonl LOG``: one tuning run on the validation
-  split (carved from the train 75%; the test 25% is never read), appended to LOG.
+* ``validate --model NAME [--set key=value ...] [--seeds 42,43,...] --jsonl LOG``: a tuning run
+  on the validation split (carved from the train 75%; the test 25% is never read) per training
+  seed, appended to LOG, with the mean ± sd over the seeds.
 """
 
 from __future__ import annotations
@@ -91,25 +92,46 @@ def _parse_setting(text: str) -> tuple[str, Any]:
 def _cmd_validate(args: argparse.Namespace) -> int:
     import torch
 
+    from training.recsys.report import mean_sd
     from training.recsys.validation import validate
 
     torch.set_num_threads(args.threads)
     overrides = dict(args.set)
     if args.epochs is not None:
         overrides["epochs"] = args.epochs
-    result = validate(args.model, overrides, args.data, args.seed)
-    metrics = result["metrics"]
-    print(
-        f"{args.model} {json.dumps(overrides)}: validation nDCG@10 {metrics['ndcg@10']:.4f} "
-        f"MAP@10 {metrics['map@10']:.4f} P@10 {metrics['precision@10']:.4f} "
-        f"R@10 {metrics['recall@10']:.4f} train {result['train_seconds']:.1f}s",
-        flush=True,
-    )
-    if args.jsonl:
-        Path(args.jsonl).parent.mkdir(parents=True, exist_ok=True)
-        with open(args.jsonl, "a") as log:
-            log.write(json.dumps({**result, "overrides": overrides}) + "\n")
+    seeds = args.seeds or [args.seed]
+    scores = []
+    for seed in seeds:
+        result = validate(args.model, overrides, args.data, seed)
+        metrics = result["metrics"]
+        scores.append(metrics["ndcg@10"])
+        print(
+            f"{args.model} {json.dumps(overrides)} seed {seed}: validation "
+            f"nDCG@10 {metrics['ndcg@10']:.4f} MAP@10 {metrics['map@10']:.4f} "
+            f"P@10 {metrics['precision@10']:.4f} R@10 {metrics['recall@10']:.4f} "
+            f"train {result['train_seconds']:.1f}s",
+            flush=True,
+        )
+        if args.jsonl:
+            Path(args.jsonl).parent.mkdir(parents=True, exist_ok=True)
+            with open(args.jsonl, "a") as log:
+                log.write(json.dumps({**result, "seed": seed, "overrides": overrides}) + "\n")
+    if len(seeds) > 1:
+        print(f"validation nDCG@10 over {len(seeds)} training seeds: {mean_sd(scores)}")
     return 0
+
+
+def _parse_seeds(text: str) -> list[int]:
+    """``42,43,44``: distinct integers (a repeated seed would count one run twice)."""
+    try:
+        seeds = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}"
+        ) from None
+    if len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"each training seed once, got {text!r}")
+    return seeds
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -233,6 +255,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="override a setting (TrainConfig field, BPRConfig field or item-kNN option)",
     )
     tune.add_argument("--jsonl", help="append the result to this JSON-lines log")
+    tune.add_argument(
+        "--seeds",
+        type=_parse_seeds,
+        metavar="S1,S2,...",
+        help="one run per training seed, then their mean ± sd (overrides --seed): on the "
+        "validation split one seed's luck moves nDCG@10 as much as most settings do",
+    )
     common(tune)
     tune.set_defaults(func=_cmd_validate)
 

@@ -63,7 +63,8 @@ def _metrics_by_seed(paths: Sequence[Path], models: Sequence[str]) -> dict[int, 
     return dict(sorted(runs.items()))
 
 
-def _mean_sd(values: Sequence[float]) -> str:
+def mean_sd(values: Sequence[float]) -> str:
+    """``mean ± sample sd``, four decimals (the precision every result table uses)."""
     return f"{statistics.mean(values):.4f} ± {statistics.stdev(values):.4f}"
 
 
@@ -83,7 +84,7 @@ def seed_comparison(
         ]
         lines.append(f"| {seed} | " + " | ".join(cells) + " |")
     means = [
-        _mean_sd([by_model[model][metric] for by_model in runs.values()])
+        mean_sd([by_model[model][metric] for by_model in runs.values()])
         for metric in metrics
         for model in (first, second)
     ]
@@ -93,7 +94,7 @@ def seed_comparison(
         diffs = [by_model[second][metric] - by_model[first][metric] for by_model in runs.values()]
         ahead = sum(d > 0 for d in diffs)
         lines.append(
-            f"{metric}: {second} − {first} = {_mean_sd(diffs)} over {len(diffs)} seeds; "
+            f"{metric}: {second} − {first} = {mean_sd(diffs)} over {len(diffs)} seeds; "
             f"{second} ahead on {ahead} of {len(diffs)}"
         )
     return "\n".join(lines)
