@@ -122,12 +122,29 @@ def test_validate_over_several_seeds_logs_each_run_and_prints_their_mean(
     assert f"{statistics.stdev(scores):.4f}" in out.splitlines()[-1]
 
 
+def test_validate_trains_on_the_share_of_the_train_part_it_is_given(movielens_folder, tmp_path):
+    log = tmp_path / "tuning.jsonl"
+    for share in ("0.5", "0.8"):
+        argv = ["validate", "--model", "pop", "--validation-ratio", share]
+        assert main([*argv, "--jsonl", str(log), "--data", str(movielens_folder)]) == 0
+    half, default = [json.loads(line) for line in log.read_text().splitlines()]
+    assert (half["validation_ratio"], default["validation_ratio"]) == (0.5, 0.8)
+    # Most-popular depends on nothing but the split: other metrics mean another split.
+    assert half["metrics"] != default["metrics"]
+
+
 @pytest.mark.parametrize(
-    ("seeds", "complaint"), [("3,3", "each training seed once"), ("3,x", "integers")]
+    ("option", "complaint"),
+    [
+        (["--seeds", "3,3"], "each training seed once"),
+        (["--seeds", "3,x"], "integers"),
+        (["--validation-ratio", "1"], "strictly between 0 and 1"),
+        (["--validation-ratio", "most"], "expected a number"),
+    ],
 )
-def test_validate_refuses_a_bad_seed_list(seeds, complaint, capsys):
+def test_validate_refuses_bad_options(option, complaint, capsys):
     with pytest.raises(SystemExit) as exit_info:
-        main(["validate", "--model", "pop", "--seeds", seeds])
+        main(["validate", "--model", "pop", *option])
     assert exit_info.value.code == 2
     assert complaint in capsys.readouterr().err
 

@@ -6,9 +6,9 @@
 * ``train --out DIR``: the default model (snn-local) on a ratings table, written as an artifact.
 * ``bench-serving --artifact DIR``: top-10 latency for one user, and over 100,000 synthetic items.
 * ``plot --json OUT --out-dir docs/results``: results table and training-curve plots.
-* ``validate --model NAME [--set key=value ...] [--seeds 42,43,...] --jsonl LOG``: a tuning run
-  on the validation split (carved from the train 75%; the test 25% is never read) per training
-  seed, appended to LOG, with the mean ± sd over the seeds.
+* ``validate --model NAME [--set key=value ...] [--seeds 42,43,...] [--validation-ratio 0.8]
+  --jsonl LOG``: a tuning run on the validation split (carved from the train 75%; the test 25%
+  is never read) per training seed, appended to LOG, with the mean ± sd over the seeds.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from recsys.data.split import DEFAULT_SEED
+from recsys.data.split import DEFAULT_SEED, VALIDATION_RATIO
 
 
 def _cmd_run_model(args: argparse.Namespace) -> int:
@@ -102,11 +102,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     seeds = args.seeds or [args.seed]
     scores = []
     for seed in seeds:
-        result = validate(args.model, overrides, args.data, seed)
+        result = validate(args.model, overrides, args.data, seed, args.validation_ratio)
         metrics = result["metrics"]
         scores.append(metrics["ndcg@10"])
         print(
-            f"{args.model} {json.dumps(overrides)} seed {seed}: validation "
+            f"{args.model} {json.dumps(overrides)} seed {seed}: "
+            f"validation ({args.validation_ratio:g} of train) "
             f"nDCG@10 {metrics['ndcg@10']:.4f} MAP@10 {metrics['map@10']:.4f} "
             f"P@10 {metrics['precision@10']:.4f} R@10 {metrics['recall@10']:.4f} "
             f"train {result['train_seconds']:.1f}s",
@@ -119,6 +120,17 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if len(seeds) > 1:
         print(f"validation nDCG@10 over {len(seeds)} training seeds: {mean_sd(scores)}")
     return 0
+
+
+def _parse_share(text: str) -> float:
+    """A share strictly between 0 and 1 (both parts of a split must hold ratings)."""
+    try:
+        share = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0.0 < share < 1.0:
+        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, got {text}")
+    return share
 
 
 def _parse_seeds(text: str) -> list[int]:
@@ -255,6 +267,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="override a setting (TrainConfig field, BPRConfig field or item-kNN option)",
     )
     tune.add_argument("--jsonl", help="append the result to this JSON-lines log")
+    tune.add_argument(
+        "--validation-ratio",
+        type=_parse_share,
+        default=VALIDATION_RATIO,
+        metavar="SHARE",
+        help=f"share of the protocol's train part to train on (default {VALIDATION_RATIO}); "
+        "the rest is scored",
+    )
     tune.add_argument(
         "--seeds",
         type=_parse_seeds,

@@ -14,31 +14,42 @@ import numpy as np
 import pandas as pd
 
 from recsys.data.interactions import IndexedSplit
-from recsys.data.split import DEFAULT_SEED, validation_split
+from recsys.data.split import DEFAULT_SEED, VALIDATION_RATIO, validation_split
 from recsys.evaluation import evaluate_scores
 from recsys.models.inputs import score_function, spike_rates
 from training.pipeline import SNN_MODELS, TrainConfig, fit_monitored, peak_memory_mb
 from training.recsys.runs import BASELINES, fit_baseline, load_tables
 
 
-def _indexed(users: pd.DataFrame, movies: pd.DataFrame, ratings: pd.DataFrame, seed: int):
-    split = validation_split(ratings, seed=seed)
+def _indexed(
+    users: pd.DataFrame,
+    movies: pd.DataFrame,
+    ratings: pd.DataFrame,
+    seed: int,
+    validation_ratio: float,
+):
+    split = validation_split(ratings, seed=seed, validation_ratio=validation_ratio)
     user_ids = np.union1d(users["user_id"].to_numpy(np.int64), ratings["user_id"].to_numpy())
     indexed = IndexedSplit.from_tables(split.train, split.test, user_ids, movies["movie_id"])
     return split, user_ids, indexed
 
 
 def validate_snn(
-    config: TrainConfig, users: pd.DataFrame, movies: pd.DataFrame, ratings: pd.DataFrame
+    config: TrainConfig,
+    users: pd.DataFrame,
+    movies: pd.DataFrame,
+    ratings: pd.DataFrame,
+    validation_ratio: float = VALIDATION_RATIO,
 ) -> dict[str, Any]:
     """Validation metrics of one spiking configuration, with the per-epoch validation curve."""
-    split, user_ids, indexed = _indexed(users, movies, ratings, config.split_seed)
+    split, user_ids, indexed = _indexed(users, movies, ratings, config.split_seed, validation_ratio)
     fitted, train_seconds = fit_monitored(users, movies, split.train, config, user_ids, indexed)
     metrics = evaluate_scores(score_function(fitted.model, fitted.inputs), indexed)
     metrics.update(spike_rates(fitted.model, fitted.inputs))
     return {
         "model": config.model,
         "split": "validation",
+        "validation_ratio": validation_ratio,
         "metrics": metrics,
         "train_seconds": train_seconds,
         "peak_mb": peak_memory_mb(),
@@ -54,14 +65,16 @@ def validate_baseline(
     movies: pd.DataFrame,
     ratings: pd.DataFrame,
     seed: int,
+    validation_ratio: float = VALIDATION_RATIO,
 ) -> dict[str, Any]:
-    _, _, indexed = _indexed(users, movies, ratings, DEFAULT_SEED)
+    _, _, indexed = _indexed(users, movies, ratings, DEFAULT_SEED, validation_ratio)
     started = time.perf_counter()
     model, used, _ = fit_baseline(name, indexed, seed, settings)
     train_seconds = time.perf_counter() - started
     return {
         "model": name,
         "split": "validation",
+        "validation_ratio": validation_ratio,
         "metrics": evaluate_scores(model.score, indexed),
         "train_seconds": train_seconds,
         "peak_mb": peak_memory_mb(),
@@ -70,15 +83,27 @@ def validate_baseline(
 
 
 def validate(
-    name: str, overrides: dict[str, Any], data_path: str | None = None, seed: int | None = None
+    name: str,
+    overrides: dict[str, Any],
+    data_path: str | None = None,
+    seed: int | None = None,
+    validation_ratio: float = VALIDATION_RATIO,
 ) -> dict[str, Any]:
-    """One tuning run of model ``name`` with ``overrides`` of its default settings."""
+    """One tuning run of model ``name`` with ``overrides`` of its default settings.
+
+    ``validation_ratio`` is the share of the protocol's train part the model trains on (the
+    rest is scored). The protocol's model trains on all of it, and which of two models leads
+    can change with the amount of training data, so a larger share is the closer rehearsal
+    (with fewer ratings to score, hence noisier).
+    """
     users, movies, ratings = load_tables(data_path)
     if name in SNN_MODELS:
         config = replace(TrainConfig(model=name), **overrides)
         if seed is not None:
             config = replace(config, seed=seed)
-        return validate_snn(config, users, movies, ratings)
+        return validate_snn(config, users, movies, ratings, validation_ratio)
     if name in BASELINES:
-        return validate_baseline(name, overrides, users, movies, ratings, seed or 42)
+        return validate_baseline(
+            name, overrides, users, movies, ratings, seed or 42, validation_ratio
+        )
     raise ValueError(f"unknown model {name!r}")
