@@ -60,13 +60,10 @@ class BilinearTerm:
         return self._inference_cache[1], self._inference_cache[2]
 
     def _build_stacked(self) -> tuple[Tensor, Tensor | None]:
+        diagonal = self_interaction(self.interaction, self.rank)
         if self.spike_input:
-            return torch.cat(
-                [self.weight, self.interaction, self_interaction(self.interaction, self.rank)]
-            ), None
-        return torch.cat([self.weight, self.interaction]), self_interaction(
-            self.interaction, self.rank
-        )
+            return torch.cat([self.weight, self.interaction, diagonal]), None
+        return torch.cat([self.weight, self.interaction]), diagonal
 
     def _linear_and_interaction(
         self, x: Tensor, product: Product, dim: int
