@@ -93,6 +93,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     import torch
 
     from training.recsys.report import mean_sd
+    from training.recsys.runs import load_tables
     from training.recsys.validation import validate
 
     torch.set_num_threads(args.threads)
@@ -100,9 +101,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if args.epochs is not None:
         overrides["epochs"] = args.epochs
     seeds = args.seeds or [args.seed]
+    tables = load_tables(args.data)
     scores = []
     for seed in seeds:
-        result = validate(args.model, overrides, args.data, seed, args.validation_ratio)
+        result = validate(args.model, overrides, tables, seed, args.validation_ratio)
         metrics = result["metrics"]
         scores.append(metrics["ndcg@10"])
         print(

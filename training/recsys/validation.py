@@ -18,7 +18,7 @@ from recsys.data.split import DEFAULT_SEED, VALIDATION_RATIO, validation_split
 from recsys.evaluation import evaluate_scores
 from recsys.models.inputs import score_function, spike_rates
 from training.pipeline import SNN_MODELS, TrainConfig, fit_monitored, peak_memory_mb
-from training.recsys.runs import BASELINES, fit_baseline, load_tables
+from training.recsys.runs import BASELINES, fit_baseline
 
 
 def _indexed(
@@ -85,7 +85,7 @@ def validate_baseline(
 def validate(
     name: str,
     overrides: dict[str, Any],
-    data_path: str | None = None,
+    tables: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
     seed: int | None = None,
     validation_ratio: float = VALIDATION_RATIO,
 ) -> dict[str, Any]:
@@ -94,9 +94,10 @@ def validate(
     ``validation_ratio`` is the share of the protocol's train part the model trains on (the
     rest is scored). The protocol's model trains on all of it, and which of two models leads
     can change with the amount of training data, so a larger share is the closer rehearsal
-    (with fewer ratings to score, hence noisier).
+    (with fewer ratings to score, hence noisier). ``tables`` are (users, movies, ratings) as
+    :func:`~training.recsys.runs.load_tables` returns them, read once for a series of runs.
     """
-    users, movies, ratings = load_tables(data_path)
+    users, movies, ratings = tables
     if name in SNN_MODELS:
         config = replace(TrainConfig(model=name), **overrides)
         if seed is not None:
