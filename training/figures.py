@@ -1,7 +1,8 @@
-"""One way to write a figure: headless backend, tight layout, 120 dpi, closed afterwards.
+"""One way to draw and write a figure: headless backend, tight layout, 120 dpi, closed afterwards.
 
 Benchmarks run on servers and in CI, so nothing may open a window, and a sweep that draws
-many figures must close each one or matplotlib keeps them all in memory.
+many figures must close each one or matplotlib keeps them all in memory. Plotting modules take
+``plt`` from here, so the backend is chosen in one place, before pyplot is first imported.
 """
 
 from __future__ import annotations
@@ -21,3 +22,6 @@ def save_figure(fig: Figure, path: Path) -> Path:
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+__all__ = ["plt", "save_figure"]

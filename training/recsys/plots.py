@@ -5,12 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from training.figures import save_figure  # noqa: E402
+from training.figures import plt, save_figure
 
 PUBLISHED = {"BiVAE": 0.475, "BPR (published)": 0.442}
 METRICS = ("ndcg@10", "map@10", "precision@10", "recall@10")

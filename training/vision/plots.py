@@ -5,13 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
+from matplotlib.ticker import MaxNLocator
 
-matplotlib.use("Agg")  # sweeps run headless (servers, CI); never open a window
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-
-from training.figures import save_figure  # noqa: E402
+from training.figures import plt, save_figure
 
 
 def _datasets(records: Sequence[dict]) -> list[str]:
