@@ -102,6 +102,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         overrides["epochs"] = args.epochs
     seeds = args.seeds or [args.seed]
     tables = load_tables(args.data)
+    if args.jsonl:
+        Path(args.jsonl).parent.mkdir(parents=True, exist_ok=True)
     scores = []
     for seed in seeds:
         result = validate(args.model, overrides, tables, seed, args.validation_ratio)
@@ -116,7 +118,6 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             flush=True,
         )
         if args.jsonl:
-            Path(args.jsonl).parent.mkdir(parents=True, exist_ok=True)
             with open(args.jsonl, "a") as log:
                 log.write(json.dumps({**result, "seed": seed, "overrides": overrides}) + "\n")
     if len(seeds) > 1:
