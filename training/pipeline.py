@@ -25,25 +25,29 @@ from recsys.data.interactions import IndexedSplit
 from recsys.data.split import DEFAULT_SEED, DEFAULT_TRAIN_RATIO, stratified_split
 from recsys.evaluation import evaluate_scores
 from recsys.features.items import ItemFeatureSpec
+from recsys.metrics.names import NDCG_AT_10
 from recsys.models.fit import FittedRanker, fit_ranker
-from recsys.models.inputs import score_function, spike_rates
+from recsys.models.inputs import energy_summary, score_function, spike_rates
 from recsys.models.ranker import RankerConfig, TwoTowerRanker
 from recsys.models.towers import TowerConfig
 from recsys.models.training import EpochReport, FitConfig, TowerInputs
 from recsys.serving.artifact import write_artifact
 from recsys.serving.export import artifact_contents
 
-#: name -> (training mode, synapse, blocks per tower; None = the config's ``n_blocks``).
-#: With one block per tower, local and BPTT updates coincide (see docs/recsys.md), so the
-#: two-block variants are what shows the effect of training locally.
-SNN_MODELS: dict[str, tuple[str, str, int | None]] = {
-    "snn-local": ("local", "bilinear", None),
-    "snn-bptt": ("bptt", "bilinear", None),
-    "snn-local-linear": ("local", "linear", None),
-    "snn-local-2block": ("local", "bilinear", 2),
-    "snn-bptt-2block": ("bptt", "bilinear", 2),
+#: name -> (training mode, synapse, blocks per tower; None = the config's ``n_blocks``,
+#: co-rating readout beside the towers). With one block per tower, local and BPTT updates
+#: coincide (see docs/recsys.md), so the two-block variants are what shows the effect of
+#: training locally. ``snn-towers`` is the default model without its co-rating path.
+SNN_MODELS: dict[str, tuple[str, str, int | None, bool]] = {
+    "snn-local": ("local", "bilinear", None, True),
+    "snn-bptt": ("bptt", "bilinear", None, True),
+    "snn-local-linear": ("local", "linear", None, True),
+    "snn-towers": ("local", "bilinear", None, False),
+    "snn-towers-linear": ("local", "linear", None, False),
+    "snn-local-2block": ("local", "bilinear", 2, False),
+    "snn-bptt-2block": ("bptt", "bilinear", 2, False),
 }
-MONITOR_METRIC = "ndcg@10"
+MONITOR_METRIC = NDCG_AT_10
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,8 @@ class TrainConfig:
     train_ratio: float = DEFAULT_TRAIN_RATIO
     eval_every: int = 1
     torch_threads: int | None = None
+    corating_gain: float = 1.5  # the co-rating readout's weight beside the towers' score
+    corating_l2: float = 300.0  # its ridge; both chosen on the validation split
 
     @classmethod
     def small(cls, **overrides: Any) -> TrainConfig:
@@ -100,7 +106,7 @@ class TrainConfig:
             raise ValueError(f"model must be one of {sorted(SNN_MODELS)}, got {self.model!r}")
 
     def ranker_config(self) -> RankerConfig:
-        _, synapse, blocks = SNN_MODELS[self.model]
+        _, synapse, blocks, corating = SNN_MODELS[self.model]
         tower = TowerConfig(
             hidden=self.hidden,
             n_blocks=blocks or self.n_blocks,
@@ -118,10 +124,16 @@ class TrainConfig:
             bias_init=self.bias_init,
             input_weight_scale=self.input_weight_scale,
         )
-        return RankerConfig(dim=self.dim, user=tower, item=tower, members=self.members)
+        return RankerConfig(
+            dim=self.dim,
+            user=tower,
+            item=tower,
+            members=self.members,
+            corating_gain=self.corating_gain if corating else 0.0,
+        )
 
     def fit_config(self) -> FitConfig:
-        mode, _, _ = SNN_MODELS[self.model]
+        mode, _, _, _ = SNN_MODELS[self.model]
         return FitConfig(
             mode=mode,
             epochs=self.epochs,
@@ -137,6 +149,7 @@ class TrainConfig:
             sparse_inputs=self.sparse_inputs,
             seed=self.seed,
             eval_every=self.eval_every,
+            corating_l2=self.corating_l2,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -290,9 +303,15 @@ def train_and_evaluate(
     metrics: dict[str, float] = {}
     if has_test:
         metrics.update(evaluate_scores(score_function(fitted.model, fitted.inputs), indexed))
+        if fitted.model.corating is not None:
+            towers = evaluate_scores(score_function(fitted.model, fitted.inputs, False), indexed)
+            metrics.update(
+                {f"towers_only/{k}": v for k, v in towers.items() if k != "n_eval_users"}
+            )
     metrics["train_seconds"] = train_seconds
     metrics["peak_mb"] = peak_memory_mb()
     metrics.update(spike_rates(fitted.model, fitted.inputs))
+    metrics.update(energy_summary(fitted.model, fitted.inputs))
 
     report(ProgressEvent("artifact", config.epochs, config.epochs, fraction=0.96))
     contents = artifact_contents(

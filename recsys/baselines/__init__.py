@@ -1,7 +1,17 @@
 """Classic recommenders measured in the same harness as the spiking ranker."""
 
 from recsys.baselines.bpr import BPRConfig, BPRMatrixFactorization
+from recsys.baselines.ease import EASE
 from recsys.baselines.itemknn import ItemKNN
+from recsys.baselines.multdae import MultDAE, MultDAEConfig
 from recsys.baselines.popularity import MostPopular
 
-__all__ = ["BPRConfig", "BPRMatrixFactorization", "ItemKNN", "MostPopular"]
+__all__ = [
+    "BPRConfig",
+    "BPRMatrixFactorization",
+    "EASE",
+    "ItemKNN",
+    "MostPopular",
+    "MultDAE",
+    "MultDAEConfig",
+]

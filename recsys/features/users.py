@@ -80,9 +80,9 @@ class UserFeatureSpec:
     ) -> np.ndarray:
         """One input row. ``rated_items``: item indices known to the model; ``rated_genres``:
         (n_rated, n_genres) genre rows of *all* rated movies, new ones included."""
-        bag = np.zeros(self.n_items, dtype=np.float32)
-        if len(rated_items):
-            bag[rated_items] = 1.0 / np.sqrt(len(rated_items))
+        bag = np.zeros((1, self.n_items), dtype=np.float32)
+        bag[0, rated_items] = 1.0
+        bag = normalise_bags(bag)[0]
         mix = rated_genres.mean(0) if len(rated_genres) else np.zeros(len(GENRES), np.float32)
         return np.concatenate(
             [
@@ -92,6 +92,16 @@ class UserFeatureSpec:
                 mix.astype(np.float32),
             ]
         )
+
+
+def normalise_bags(rated: np.ndarray) -> np.ndarray:
+    """(users, n_items) 0/1 rated-movie rows → the tower's bag input, ``1/√n`` per rated movie.
+
+    The one definition for training (after the bag dropout) and serving, so a user's input is
+    the same on both paths; the square root keeps the bag's total current growing with the
+    number of ratings, but slowly (a heavy rater is not a louder input)."""
+    counts = rated.sum(1, keepdims=True)
+    return np.divide(rated, np.sqrt(counts), out=np.zeros_like(rated), where=counts > 0)
 
 
 def derive_favourite_genres(

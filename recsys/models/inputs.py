@@ -9,6 +9,7 @@ import torch
 from recsys.data.interactions import IdMap, UserItemRows
 from recsys.data.movielens import GENRES
 from recsys.features.builder import FeatureBuilder
+from recsys.models.energy import recommendation_energy
 from recsys.models.ranker import TwoTowerRanker
 from recsys.models.training import TowerInputs, item_batch_inputs, user_batch_inputs
 
@@ -48,10 +49,36 @@ def all_embeddings(
     return np.concatenate(chunks), items
 
 
-def score_function(model: TwoTowerRanker, inputs: TowerInputs):
-    """A harness-compatible ``users -> scores`` function over precomputed embeddings."""
+def score_function(model: TwoTowerRanker, inputs: TowerInputs, with_corating: bool = True):
+    """A harness-compatible ``users -> scores`` function over precomputed embeddings, plus the
+    co-rating readout of each user's training ratings when the model has one (and
+    ``with_corating``; without it, the towers' part alone, to measure what each path adds)."""
     user_matrix, item_matrix = all_embeddings(model, inputs)
-    return lambda users: user_matrix[users] @ item_matrix.T
+    corating = model.corating if with_corating else None
+    if corating is None:
+        return lambda users: user_matrix[users] @ item_matrix.T
+
+    def scores(users: np.ndarray) -> np.ndarray:
+        spikes = torch.from_numpy(inputs.train.dense(users))
+        with torch.no_grad():
+            readout = corating(spikes).numpy()
+        return user_matrix[users] @ item_matrix.T + readout
+
+    return scores
+
+
+def energy_summary(
+    model: TwoTowerRanker, inputs: TowerInputs, max_users: int = 512
+) -> dict[str, float]:
+    """Estimated energy of one recommendation (:mod:`recsys.models.energy`) over real users."""
+    users = np.arange(min(inputs.train.n_users, max_users))
+    report = recommendation_energy(
+        model,
+        user_batch_inputs(inputs, users),
+        inputs.train.counts()[users],
+        inputs.train.n_items,
+    )
+    return report.summary()
 
 
 @torch.no_grad()

@@ -1,4 +1,5 @@
-"""The ranker: a committee of two-tower pairs, score = mean over pairs of user · item + bias.
+"""The ranker: a committee of two-tower pairs, score = mean over pairs of user · item + bias,
+plus, when configured, the co-rating readout (:mod:`recsys.models.corating`) of the rated movies.
 
 One *pair* is a user tower and an item tower. The item tower emits ``dim + 1`` numbers per
 movie; the last is the movie's bias. Appending a constant 1 to the user embedding folds the
@@ -22,6 +23,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from recsys.models.corating import CoRatingReadout
 from recsys.models.towers import Integrate, SpikingTower, TowerConfig, module_integrate
 
 
@@ -31,10 +33,20 @@ class RankerConfig:
     user: TowerConfig = field(default_factory=TowerConfig)
     item: TowerConfig = field(default_factory=TowerConfig)
     members: int = 1
+    #: Weight of the co-rating readout (``recsys.models.corating``) beside the towers' score;
+    #: 0 = towers only. ``corating_items`` is the catalogue it connects (set when fitting).
+    corating_gain: float = 0.0
+    corating_items: int = 0
 
     def __post_init__(self) -> None:
         if self.members < 1:
             raise ValueError(f"a committee needs at least one member, got members={self.members}")
+        if self.corating_gain < 0:
+            raise ValueError(f"corating_gain must be >= 0, got {self.corating_gain}")
+
+    @property
+    def has_corating(self) -> bool:
+        return self.corating_gain > 0 and self.corating_items > 0
 
     @property
     def embedding_width(self) -> int:
@@ -51,6 +63,8 @@ class RankerConfig:
             user=TowerConfig(**data["user"]),
             item=TowerConfig(**data["item"]),
             members=int(data.get("members", 1)),
+            corating_gain=float(data.get("corating_gain", 0.0)),
+            corating_items=int(data.get("corating_items", 0)),
         )
 
 
@@ -93,6 +107,11 @@ class TwoTowerRanker(nn.Module):
         self.n_item_inputs = n_item_inputs
         self.members = nn.ModuleList(
             TowerPair(n_user_inputs, n_item_inputs, config) for _ in range(config.members)
+        )
+        self.corating = (
+            CoRatingReadout(config.corating_items, config.corating_gain)
+            if config.has_corating
+            else None
         )
 
     def user_embeddings(

@@ -33,6 +33,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from recsys.data.interactions import UserItemRows
+from recsys.features.users import normalise_bags
 from recsys.models.losses import LOSSES, ranking_loss
 from recsys.models.ranker import TowerPair, TwoTowerRanker
 from snn_models import LocalTrainer
@@ -57,6 +58,7 @@ class FitConfig:
     sparse_inputs: bool = True
     seed: int = 42
     eval_every: int = 1
+    corating_l2: float = 300.0  # ridge of the co-rating readout (used when the ranker has one)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -111,9 +113,7 @@ def user_batch_inputs(
             hide = rng.random(len(users)) < profile_dropout
             static[hide, start:stop] = 0.0
             static[hide, stop - 1] = 1.0
-    counts = bag.sum(1, keepdims=True)
-    bag = np.divide(bag, np.sqrt(counts), out=np.zeros_like(bag), where=counts > 0)
-    return torch.from_numpy(np.concatenate([bag, static], axis=1))
+    return torch.from_numpy(np.concatenate([normalise_bags(bag), static], axis=1))
 
 
 def item_batch_inputs(

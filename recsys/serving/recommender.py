@@ -108,8 +108,16 @@ class Recommender:
         """Top-k movies for anyone: a known user, a new one, or someone who just rated more."""
         index = self._index
         scores = index.matrix @ self.user_vector(query, index)
+        self._add_corating(scores, index.id_map.indices_of(query.ratings.keys()))
         excluded = index.id_map.indices_of([*query.ratings.keys(), *exclude])
         return self._scored(index, scores, top_k_excluding(scores, excluded, k))
+
+    def _add_corating(self, scores: np.ndarray, rated: np.ndarray) -> None:
+        """Add the co-rating readout of the rated movies' spikes, in place. It covers the
+        training catalogue, which comes first in the index (new movies are appended)."""
+        corating = self.model.corating
+        if corating is not None:
+            scores[: corating.n_items] += corating.scores_for(rated)
 
     def similar_items(self, movie_id: int, k: int = 10) -> list[Scored]:
         """Movies whose embeddings point the same way (cosine), the movie itself excluded."""

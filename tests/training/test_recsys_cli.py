@@ -159,3 +159,19 @@ def test_the_training_seed_leaves_the_protocol_split_alone(movielens_folder):
     second = run_model("pop", str(movielens_folder), seed=2)
     assert first["metrics"] == second["metrics"]
     assert first["seed"] == 1 and first["split_seed"] == second["split_seed"] == 42
+
+
+def test_another_split_seed_draws_another_protocol_split(movielens_folder):
+    first = run_model("pop", str(movielens_folder), split_seed=42)
+    second = run_model("pop", str(movielens_folder), split_seed=1)
+    assert first["split_seed"] == 42 and second["split_seed"] == 1
+    assert first["metrics"] != second["metrics"]
+
+
+def test_benchmark_runs_ease_on_the_split_it_is_given(movielens_folder, tmp_path):
+    out = tmp_path / "bench.json"
+    argv = ["benchmark", "--models", "ease", "--json", str(out), "--split-seed", "3"]
+    assert main([*argv, "--data", str(movielens_folder), "--threads", "1"]) == 0
+    (result,) = json.loads(out.read_text())
+    assert result["model"] == "ease" and result["split_seed"] == 3
+    assert result["settings"] == {"l2": 300.0} and 0 < result["metrics"]["ndcg@10"] <= 1

@@ -311,6 +311,11 @@ def test_admin_pages_show_runs_versions_and_progress(site, staff, client):
     assert "<svg" in detail  # the training curve
     versions = client.get(reverse("admin:recommender_modelversion_changelist")).content.decode()
     assert run.model_version.name in versions
+    version_page = client.get(
+        reverse("admin:recommender_modelversion_change", args=[run.model_version.pk])
+    ).content.decode()
+    snn_uj = run.model_version.metrics["energy/snn_nj"] / 1000
+    assert "Energy per recommendation" in version_page and f"{snn_uj:.2f} µJ" in version_page
     progress = client.get(reverse("admin:recommender_trainingrun_progress"), {"id": run.pk}).json()
     assert progress["runs"][0]["state"] == "succeeded" and progress["runs"][0]["progress"] == 1.0
 

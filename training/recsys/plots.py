@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from recsys.metrics.names import MAP_AT_10, NDCG_AT_10, PRECISION_AT_10, RECALL_AT_10
 from training.figures import plt, save_figure
 
 PUBLISHED = {"BiVAE": 0.475, "BPR (published)": 0.442}
-METRICS = ("ndcg@10", "map@10", "precision@10", "recall@10")
+METRICS = (NDCG_AT_10, MAP_AT_10, PRECISION_AT_10, RECALL_AT_10)
 
 
 def plot_benchmark(json_path: Path, out_dir: Path) -> list[Path]:
@@ -29,7 +30,7 @@ def _bars(results: list[dict], path: Path) -> Path:
         colours = ["tab:orange" if n.startswith("snn") else "tab:grey" for n in names]
         axis.barh(names, values, color=colours)
         axis.set_title(metric)
-        if metric == "ndcg@10":
+        if metric == NDCG_AT_10:
             for label, value in PUBLISHED.items():
                 axis.axvline(value, linestyle="--", linewidth=1, color="k")
                 axis.text(value, -0.6, label, rotation=90, fontsize=7, va="bottom")

@@ -12,6 +12,8 @@ import statistics
 from collections.abc import Sequence
 from pathlib import Path
 
+from recsys.metrics.names import MAP_AT_10, NDCG_AT_10
+
 PUBLISHED_ROWS = (
     ("BiVAE (published)", 0.146, 0.475, 0.412, 0.219),
     ("BPR (published)", 0.133, 0.442, 0.388, 0.213),
@@ -69,7 +71,7 @@ def mean_sd(values: Sequence[float]) -> str:
 
 
 def seed_comparison(
-    paths: Sequence[Path], first: str, second: str, metrics: Sequence[str] = ("ndcg@10", "map@10")
+    paths: Sequence[Path], first: str, second: str, metrics: Sequence[str] = (NDCG_AT_10, MAP_AT_10)
 ) -> str:
     """Per-seed metrics of ``first`` and ``second``, their mean ± sd (sample), and the paired
     difference ``second − first`` per metric, with how many seeds ``second`` is ahead on."""

@@ -15,16 +15,26 @@ from typing import Any
 
 import pandas as pd
 
-from recsys.baselines import BPRConfig, BPRMatrixFactorization, ItemKNN, MostPopular
+from recsys.baselines import (
+    EASE,
+    BPRConfig,
+    BPRMatrixFactorization,
+    ItemKNN,
+    MostPopular,
+    MultDAE,
+    MultDAEConfig,
+)
 from recsys.data import load_movielens_100k
 from recsys.data.interactions import IndexedSplit
 from recsys.data.split import DEFAULT_SEED, DEFAULT_TRAIN_RATIO, stratified_split
 from recsys.evaluation import evaluate_scores
 from training.pipeline import SNN_MODELS, TrainConfig, peak_memory_mb, train_and_evaluate
 
-BASELINES = ("pop", "itemknn", "bpr")
+BASELINES = ("pop", "itemknn", "bpr", "ease", "multdae")
 ALL_MODELS = (*BASELINES, *SNN_MODELS)
 ITEMKNN_SETTINGS = {"n_neighbours": 400, "shrinkage": 0.0}
+EASE_SETTINGS = {"l2": 300.0}
+MULTDAE_SETTINGS = MultDAEConfig()
 BPR_SETTINGS = BPRConfig(
     dim=200, epochs=200, lr=0.05, weight_decay=2e-2, batch_size=1024, cosine_decay=True
 )
@@ -45,6 +55,12 @@ def fit_baseline(
     if name == "itemknn":
         settings = {**ITEMKNN_SETTINGS, **overrides}
         return ItemKNN(**settings).fit(indexed.train), settings, 0
+    if name == "ease":
+        settings = {**EASE_SETTINGS, **overrides}
+        return EASE(**settings).fit(indexed.train), settings, 0
+    if name == "multdae":
+        config = replace(MULTDAE_SETTINGS, seed=seed, **overrides)
+        return MultDAE(config).fit(indexed.train), asdict(config), config.epochs
     if name == "bpr":
         config = replace(BPR_SETTINGS, seed=seed, **overrides)
         model = BPRMatrixFactorization(len(indexed.user_map), len(indexed.item_map), config)
@@ -54,9 +70,14 @@ def fit_baseline(
 
 
 def run_baseline(
-    name: str, users: pd.DataFrame, movies: pd.DataFrame, ratings: pd.DataFrame, seed: int
+    name: str,
+    users: pd.DataFrame,
+    movies: pd.DataFrame,
+    ratings: pd.DataFrame,
+    seed: int,
+    split_seed: int = DEFAULT_SEED,
 ) -> dict[str, Any]:
-    split = stratified_split(ratings, DEFAULT_TRAIN_RATIO, DEFAULT_SEED)
+    split = stratified_split(ratings, DEFAULT_TRAIN_RATIO, split_seed)
     user_ids = sorted(set(users["user_id"]) | set(ratings["user_id"]))
     indexed = IndexedSplit.from_tables(split.train, split.test, user_ids, movies["movie_id"])
     started = time.perf_counter()
@@ -70,7 +91,7 @@ def run_baseline(
         "peak_mb": peak_memory_mb(),
         "epochs": epochs,
         "seed": seed,
-        "split_seed": DEFAULT_SEED,
+        "split_seed": split_seed,
         "settings": settings,
     }
 
@@ -82,8 +103,9 @@ def run_snn(
     ratings: pd.DataFrame,
     seed: int,
     epochs: int | None = None,
+    split_seed: int = DEFAULT_SEED,
 ) -> dict[str, Any]:
-    config = TrainConfig(model=name, seed=seed)
+    config = TrainConfig(model=name, seed=seed, split_seed=split_seed)
     if epochs is not None:
         config = replace(config, epochs=epochs)
     with tempfile.TemporaryDirectory() as scratch:
@@ -96,17 +118,22 @@ def run_snn(
         "peak_mb": metrics["peak_mb"],
         "epochs": config.epochs,
         "seed": seed,
+        "split_seed": split_seed,
         "settings": config.to_dict(),
         "history": result.history,
     }
 
 
 def run_model(
-    name: str, data_path: str | None = None, seed: int = DEFAULT_SEED, epochs: int | None = None
+    name: str,
+    data_path: str | None = None,
+    seed: int = DEFAULT_SEED,
+    epochs: int | None = None,
+    split_seed: int = DEFAULT_SEED,
 ) -> dict[str, Any]:
     users, movies, ratings = load_tables(data_path)
     if name in BASELINES:
-        return run_baseline(name, users, movies, ratings, seed)
+        return run_baseline(name, users, movies, ratings, seed, split_seed)
     if name in SNN_MODELS:
-        return run_snn(name, users, movies, ratings, seed, epochs)
+        return run_snn(name, users, movies, ratings, seed, epochs, split_seed)
     raise ValueError(f"unknown model {name!r}; choose from {', '.join(ALL_MODELS)}")

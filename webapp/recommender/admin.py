@@ -266,6 +266,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
         "name",
         "artifact_path",
         "model_kind",
+        "energy_per_recommendation",
         "metrics",
         "config",
         "data_fingerprint",
@@ -293,6 +294,23 @@ class ModelVersionAdmin(admin.ModelAdmin):
     @admin.display(description="R@10")
     def metric_recall(self, version: ModelVersion) -> str:
         return self._metric(version, "recall@10")
+
+    @admin.display(description="Energy per recommendation")
+    def energy_per_recommendation(self, version: ModelVersion) -> str:
+        """The 45 nm estimate from the actual spike counts (recsys.models.energy)."""
+        metrics = version.metrics
+        if not isinstance(metrics.get("energy/snn_nj"), int | float):
+            return "— (not measured for this version)"
+        return (
+            f"spiking network {metrics['energy/snn_nj'] / 1000:.2f} µJ "
+            f"({metrics['energy/snn_ac']:,.0f} accumulates, {metrics['energy/snn_mac']:,.0f} "
+            f"multiply-accumulates); the same network as an ANN "
+            f"{metrics['energy/ann_nj'] / 1000:.2f} µJ ({metrics['energy/ann_over_snn']:.1f}× more), "
+            f"{metrics['energy/ann_sparse_input_nj'] / 1000:.2f} µJ if it skipped zero inputs; "
+            f"EASE scoring {metrics['energy/ease_nj'] / 1000:.2f} µJ, BPR scoring "
+            f"{metrics['energy/bpr_nj'] / 1000:.2f} µJ. 0.9 pJ per accumulate, 4.6 pJ per "
+            "multiply-accumulate (Horowitz 2014)."
+        )
 
     @admin.display(description="Size")
     def size(self, version: ModelVersion) -> str:
