@@ -26,6 +26,7 @@ from recsys.data.split import DEFAULT_SEED, DEFAULT_TRAIN_RATIO, stratified_spli
 from recsys.evaluation import evaluate_scores
 from recsys.features.items import ItemFeatureSpec
 from recsys.metrics.names import NDCG_AT_10
+from recsys.models import defaults
 from recsys.models.fit import FittedRanker, fit_ranker
 from recsys.models.inputs import energy_summary, score_function, spike_rates
 from recsys.models.ranker import RankerConfig, TwoTowerRanker
@@ -52,35 +53,39 @@ MONITOR_METRIC = NDCG_AT_10
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything that defines a training run; printed and stored, so a run can be repeated."""
+    """Everything that defines a training run; printed and stored, so a run can be repeated.
+
+    The one place a run's settings are chosen: the tower, ranker and fit configurations are
+    derived from it (:meth:`ranker_config`, :meth:`fit_config`), and every default comes from
+    :mod:`recsys.models.defaults`, which those configurations share."""
 
     model: str = "snn-local"
-    epochs: int = 20
-    dim: int = 64
-    hidden: int = 512
+    epochs: int = defaults.EPOCHS
+    dim: int = defaults.DIM
+    hidden: int = defaults.HIDDEN
     n_blocks: int = 1
-    members: int = 3
+    members: int = defaults.MEMBERS
     deep_hidden: int = 0
     readout: str = "last"
     block_input: str = "spikes"
     skip_input: bool = False
-    num_steps: int = 4
-    tau: float = 2.0
-    threshold: float = 1.0
-    bias_init: float = 0.0
-    input_weight_scale: float = 0.07
-    rank: int = 1
-    lambda_init: float = 1.0
-    hidden_weight_gain: float = 2.0
-    lr: float = 3e-3
-    weight_decay: float = 0.003
-    batch_size: int = 64
-    bag_dropout: float = 0.5
-    history_dropout: float = 0.05
-    item_id_dropout: float = 0.05
-    profile_dropout: float = 0.2
-    loss: str = "squared"
-    negative_weight: float = 1.0
+    num_steps: int = defaults.NUM_STEPS
+    tau: float = defaults.TAU
+    threshold: float = defaults.THRESHOLD
+    bias_init: float = defaults.BIAS_INIT
+    input_weight_scale: float = defaults.INPUT_WEIGHT_SCALE
+    rank: int = defaults.RANK
+    lambda_init: float = defaults.LAMBDA_INIT
+    hidden_weight_gain: float = defaults.HIDDEN_WEIGHT_GAIN
+    lr: float = defaults.LR
+    weight_decay: float = defaults.WEIGHT_DECAY
+    batch_size: int = defaults.BATCH_SIZE
+    bag_dropout: float = defaults.BAG_DROPOUT
+    history_dropout: float = defaults.HISTORY_DROPOUT
+    item_id_dropout: float = defaults.ITEM_ID_DROPOUT
+    profile_dropout: float = defaults.PROFILE_DROPOUT
+    loss: str = defaults.LOSS
+    negative_weight: float = defaults.NEGATIVE_WEIGHT
     sparse_inputs: bool = True
     n_text_buckets: int = 32
     seed: int = DEFAULT_SEED  # training randomness: initialisation, batches, corruptions
@@ -88,8 +93,8 @@ class TrainConfig:
     train_ratio: float = DEFAULT_TRAIN_RATIO
     eval_every: int = 1
     torch_threads: int | None = None
-    corating_gain: float = 1.5  # the co-rating readout's weight beside the towers' score
-    corating_l2: float = 300.0  # its ridge; both chosen on the validation split
+    corating_gain: float = defaults.CORATING_GAIN  # the co-rating readout's weight
+    corating_l2: float = defaults.CORATING_L2  # its ridge
 
     @classmethod
     def small(cls, **overrides: Any) -> TrainConfig:

@@ -23,13 +23,14 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from recsys.models import defaults
 from recsys.models.corating import CoRatingReadout
 from recsys.models.towers import Integrate, SpikingTower, TowerConfig, module_integrate
 
 
 @dataclass(frozen=True)
 class RankerConfig:
-    dim: int = 64
+    dim: int = defaults.DIM
     user: TowerConfig = field(default_factory=TowerConfig)
     item: TowerConfig = field(default_factory=TowerConfig)
     members: int = 1

@@ -25,15 +25,11 @@ What a deeper block sees:
 * ``skip_input=True``: every deeper block also integrates the tower's input features through
   a synapse of its own, so it can correct the blocks below with the raw evidence in view.
 
-Why these defaults:
-
-* A time constant far longer than the window (almost no leak) with reset by subtraction turns a
-  constant current into a spike count that is, up to 1/T quantisation, a clipped linear
-  function of the current, the best-behaved rate code for a direct-current input.
-* Synapse biases start at half the threshold: every neuron then fires at about half its
-  maximum rate before training, so input changes move rates in either direction and the
-  surrogate gradient sees live neurons (small random weights alone leave almost every neuron
-  silent and the tower collapses onto its bias).
+Defaults come from :mod:`recsys.models.defaults`, the served model's settings. Two knobs matter
+for a tower that must not fall silent: ``input_weight_scale`` (large enough that a few rated
+movies move a neuron across threshold) and ``bias_init`` (half the threshold makes every neuron
+fire at about half its maximum rate before training, so the surrogate gradient sees live
+neurons; the served towers start at 0 with a larger input scale instead).
 """
 
 from __future__ import annotations
@@ -46,6 +42,7 @@ from functools import partial
 import torch
 from torch import Tensor, nn
 
+from recsys.models import defaults
 from snn_models import (
     LIF,
     ClassifierHead,
@@ -75,18 +72,18 @@ def module_integrate(synapse: nn.Module, x: Tensor) -> Tensor:
 class TowerConfig:
     """Shape and neuron settings of one tower (both towers use the same kind of config)."""
 
-    hidden: int = 256
+    hidden: int = defaults.HIDDEN
     n_blocks: int = 1
-    out_dim: int = 64
+    out_dim: int = defaults.DIM
     synapse: str = "bilinear"
-    rank: int = 1
-    lambda_init: float = 0.1
-    num_steps: int = 8
-    threshold: float = 1.0
-    tau: float = 1000.0  # membrane time constant in steps; ≫ num_steps ≈ integrate-and-fire
-    bias_init: float = 0.5
-    input_weight_scale: float = 0.01
-    hidden_weight_gain: float = 2.0
+    rank: int = defaults.RANK
+    lambda_init: float = defaults.LAMBDA_INIT
+    num_steps: int = defaults.NUM_STEPS
+    threshold: float = defaults.THRESHOLD
+    tau: float = defaults.TAU  # membrane time constant in steps
+    bias_init: float = defaults.BIAS_INIT
+    input_weight_scale: float = defaults.INPUT_WEIGHT_SCALE
+    hidden_weight_gain: float = defaults.HIDDEN_WEIGHT_GAIN
     hidden_bias_init: float = 0.0
     surrogate: str = "atan"
     deep_hidden: int = 0  # neurons in blocks after the first; 0 = same as ``hidden``

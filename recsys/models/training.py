@@ -34,6 +34,7 @@ from tqdm.auto import tqdm
 
 from recsys.data.interactions import UserItemRows
 from recsys.features.users import normalise_bags
+from recsys.models import defaults
 from recsys.models.losses import LOSSES, ranking_loss
 from recsys.models.ranker import TowerPair, TwoTowerRanker
 from snn_models import LocalTrainer
@@ -44,21 +45,21 @@ TRAINING_MODES = ("local", "bptt")
 @dataclass(frozen=True)
 class FitConfig:
     mode: str = "local"
-    epochs: int = 30
-    batch_size: int = 64
-    lr: float = 3e-3
-    weight_decay: float = 0.0
-    bag_dropout: float = 0.5
-    history_dropout: float = 0.05
-    item_id_dropout: float = 0.05
-    profile_dropout: float = 0.2
-    loss: str = "squared"
-    negative_weight: float = 1.0
+    epochs: int = defaults.EPOCHS
+    batch_size: int = defaults.BATCH_SIZE
+    lr: float = defaults.LR
+    weight_decay: float = defaults.WEIGHT_DECAY
+    bag_dropout: float = defaults.BAG_DROPOUT
+    history_dropout: float = defaults.HISTORY_DROPOUT
+    item_id_dropout: float = defaults.ITEM_ID_DROPOUT
+    profile_dropout: float = defaults.PROFILE_DROPOUT
+    loss: str = defaults.LOSS
+    negative_weight: float = defaults.NEGATIVE_WEIGHT
     cosine_decay: bool = True
     sparse_inputs: bool = True
     seed: int = 42
     eval_every: int = 1
-    corating_l2: float = 300.0  # ridge of the co-rating readout (used when the ranker has one)
+    corating_l2: float = defaults.CORATING_L2  # ridge of the co-rating readout, if any
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -21,6 +21,7 @@ def tiny_ranker_config(synapse: str = "bilinear", n_blocks: int = 1) -> RankerCo
         tau=2.0,
         bias_init=0.0,
         input_weight_scale=0.07,
+        lambda_init=0.1,
     )
     return RankerConfig(dim=16, user=tower, item=tower)
 
@@ -46,6 +47,13 @@ def fitted_ranker(planted):
         planted.movies,
         planted.ratings,
         tiny_ranker_config(),
-        FitConfig(epochs=25, batch_size=32, history_dropout=0.5, item_id_dropout=0.3, seed=1),
+        FitConfig(
+            epochs=25,
+            batch_size=32,
+            weight_decay=0.0,
+            history_dropout=0.5,
+            item_id_dropout=0.3,
+            seed=1,
+        ),
         show_progress=False,
     )

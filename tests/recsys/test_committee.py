@@ -16,7 +16,7 @@ from recsys.serving.committee import FusedUserTowers, can_fuse_user_towers
 from recsys.serving.export import artifact_contents
 from tests.recsys.conftest import tiny_ranker_config
 
-FIT = FitConfig(epochs=15, batch_size=32, lr=1e-2, seed=5)
+FIT = FitConfig(epochs=15, batch_size=32, lr=1e-2, weight_decay=0.0, seed=5)
 
 
 def _fit(planted, members: int):

@@ -29,7 +29,9 @@ def _held_out_precision(
         planted.movies,
         split.train,
         tiny_ranker_config(synapse, n_blocks),
-        FitConfig(mode=mode, epochs=30, batch_size=32, lr=1e-2, loss=loss, seed=3),
+        FitConfig(
+            mode=mode, epochs=30, batch_size=32, lr=1e-2, weight_decay=0.0, loss=loss, seed=3
+        ),
         user_ids=planted.users["user_id"].to_numpy(),
         show_progress=False,
     )

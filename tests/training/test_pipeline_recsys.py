@@ -180,3 +180,16 @@ def test_a_committee_goes_through_the_whole_pipeline(tables, tmp_path):
     favourite = tables.movies.movie_id.iloc[0]
     picks = recommender.recommend(UserQuery(ratings={int(favourite): 5}), k=5)
     assert len(picks) == 5 and int(favourite) not in {p.movie_id for p in picks}
+
+
+def test_one_set_of_defaults_for_the_run_the_towers_the_ranker_and_the_fit():
+    """Building a tower, ranker or fit without naming a setting gives the served model's value."""
+    from recsys.models.ranker import RankerConfig
+    from recsys.models.towers import TowerConfig
+    from recsys.models.training import FitConfig
+
+    config = TrainConfig()
+    ranker = config.ranker_config()
+    assert ranker.user == ranker.item == TowerConfig()
+    assert ranker.dim == RankerConfig().dim and ranker.members == config.members
+    assert config.fit_config() == FitConfig()

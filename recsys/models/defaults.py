@@ -1,0 +1,36 @@
+"""The ranker's default settings, defined once.
+
+``training.pipeline.TrainConfig`` (what a run prints and stores), ``TowerConfig``,
+``RankerConfig`` and ``FitConfig`` all take their defaults from here, so a tower or a fit built
+without naming a setting gets the served model's value, never a second opinion. Every value
+was chosen on the validation split (docs/recsys.md, *Training*).
+"""
+
+# Shape.
+DIM = 64  # embedding width of each member
+HIDDEN = 512  # LIF neurons per tower block
+MEMBERS = 3  # tower pairs in the committee
+RANK = 1  # rank of the bilinear interaction per neuron
+LAMBDA_INIT = 1.0  # initial bilinear gain λ
+# Neurons. A short time constant with reset by subtraction gives a well-behaved rate code
+# for a constant input current over a short window.
+NUM_STEPS = 4
+TAU = 2.0
+THRESHOLD = 1.0
+BIAS_INIT = 0.0
+INPUT_WEIGHT_SCALE = 0.07
+HIDDEN_WEIGHT_GAIN = 2.0
+# Training.
+EPOCHS = 20
+BATCH_SIZE = 64
+LR = 3e-3
+WEIGHT_DECAY = 0.003
+BAG_DROPOUT = 0.5
+HISTORY_DROPOUT = 0.05
+ITEM_ID_DROPOUT = 0.05
+PROFILE_DROPOUT = 0.2
+LOSS = "squared"
+NEGATIVE_WEIGHT = 1.0
+# The co-rating readout beside the towers.
+CORATING_GAIN = 1.5
+CORATING_L2 = 300.0
