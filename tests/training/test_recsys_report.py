@@ -86,6 +86,21 @@ def test_unusable_runs_are_refused_with_the_reason(tmp_path, files, message):
         seed_comparison(paths, "bpr", "snn-local")
 
 
+def test_one_seeds_models_may_come_from_several_files(tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir(), second.mkdir()
+    paths = [_run_file(first, s, (0.4, 0.1), (0.5, 0.2)) for s in (42, 43)]
+    for path in paths:  # keep bpr in the first folder's files only
+        rows = json.loads(path.read_text())
+        path.write_text(json.dumps([r for r in rows if r["model"] == "bpr"]))
+    paths += [_run_file(second, s, (0.4, 0.1), (0.5, 0.2)) for s in (42, 43)]
+    for path in paths[2:]:
+        rows = json.loads(path.read_text())
+        path.write_text(json.dumps([r for r in rows if r["model"] == "snn-local"]))
+    table = seed_comparison(paths, "bpr", "snn-local")
+    assert "snn-local − bpr = 0.1000 ± 0.0000 over 2 seeds" in table
+
+
 def test_a_file_mixing_training_seeds_is_refused(tmp_path):
     path = _run_file(tmp_path, 42, (0.4, 0.1), (0.4, 0.1))
     rows = json.loads(path.read_text())

@@ -46,20 +46,29 @@ def markdown_table(json_path: Path) -> str:
 
 
 def _metrics_by_seed(paths: Sequence[Path], models: Sequence[str]) -> dict[int, dict[str, dict]]:
-    """seed → model → metrics, from benchmark JSON files (each file one training seed)."""
+    """seed → model → metrics, from benchmark JSON files (each file one training seed).
+
+    One seed's models may come from several files (a deterministic baseline such as EASE run
+    once per seed beside a longer benchmark), but each model once per seed."""
     runs: dict[int, dict[str, dict]] = {}
     for path in paths:
         rows = {row["model"]: row for row in json.loads(Path(path).read_text())}
-        missing = [m for m in models if m not in rows]
-        if missing:
-            raise ValueError(f"{path} has no result for {', '.join(missing)}")
-        seeds = {rows[m]["seed"] for m in models}
+        present = [m for m in models if m in rows]
+        if not present:
+            raise ValueError(f"{path} has no result for {', '.join(models)}")
+        seeds = {rows[m]["seed"] for m in present}
         if len(seeds) != 1:
             raise ValueError(f"{path} mixes training seeds {sorted(seeds)}")
         seed = seeds.pop()
-        if seed in runs:
-            raise ValueError(f"training seed {seed} appears in more than one file")
-        runs[seed] = {m: rows[m]["metrics"] for m in models}
+        by_model = runs.setdefault(seed, {})
+        for model in present:
+            if model in by_model:
+                raise ValueError(f"{model} at training seed {seed} appears in more than one file")
+            by_model[model] = rows[model]["metrics"]
+    for seed, by_model in runs.items():
+        missing = [m for m in models if m not in by_model]
+        if missing:
+            raise ValueError(f"training seed {seed} has no result for {', '.join(missing)}")
     if len(runs) < 2:
         raise ValueError("a seed comparison needs runs of at least two training seeds")
     return dict(sorted(runs.items()))
