@@ -104,7 +104,13 @@ def browse(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(movies, BROWSE_PAGE_SIZE, allow_empty_first_page=True)
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"form": form, "query_string": query.urlencode(), "page_error": None}
+    context = {
+        "form": form,
+        "query_string": query.urlencode(),
+        "page_error": None,
+        # The header's search box repeats the query; the base template never reads request.GET.
+        "nav_query": request.GET.get("q", ""),
+    }
     try:
         page = paginator.page(request.GET.get("page") or 1)
     except (EmptyPage, PageNotAnInteger):

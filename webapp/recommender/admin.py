@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from functools import wraps
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -60,6 +61,44 @@ class RetrainForm(forms.Form):
         initial="gate",
         widget=forms.RadioSelect,
     )
+
+
+class RunIdsField(forms.Field):
+    """Run ids as ASCII digits only: ``str.isdigit`` accepts "²", which ``int`` then rejects."""
+
+    pattern = re.compile(r"[0-9]{1,18}")
+    default_error_messages = {
+        "invalid": "Run ids are whole numbers; “%(value)s” is not one.",
+        "too_many": "Ask for at most %(limit)d runs at a time.",
+    }
+    limit = 50
+
+    def to_python(self, value) -> list[int]:
+        values = value or []
+        if len(values) > self.limit:
+            raise ValidationError(
+                self.error_messages["too_many"], code="too_many", params={"limit": self.limit}
+            )
+        for item in values:
+            if not self.pattern.fullmatch(item):
+                raise ValidationError(
+                    self.error_messages["invalid"], code="invalid", params={"value": item[:20]}
+                )
+        return [int(item) for item in values]
+
+
+class RunIdsWidget(forms.Widget):
+    def value_from_datadict(self, data, files, name):
+        return data.getlist(name)
+
+
+class ProgressQueryForm(forms.Form):
+    """The progress endpoint's query string: ``?id=1&id=2`` (none is a valid, empty question)."""
+
+    id = RunIdsField(required=False, widget=RunIdsWidget)
+
+    def error_text(self) -> str:
+        return " ".join(str(error) for errors in self.errors.values() for error in errors)
 
 
 def _bytes(size: int) -> str:
@@ -222,8 +261,11 @@ class TrainingRunAdmin(admin.ModelAdmin):
 
     def progress_view(self, request: HttpRequest) -> JsonResponse:
         """Polled by the change list to move the progress bars without reloading the page."""
+        form = ProgressQueryForm(request.GET)
+        if not form.is_valid():
+            return JsonResponse({"error": form.error_text()}, status=400)
         training_runs.expire_stale_runs()
-        ids = [int(i) for i in request.GET.getlist("id") if i.isdigit()][:50]
+        ids = form.cleaned_data["id"]
         runs = TrainingRun.objects.filter(pk__in=ids) if ids else TrainingRun.objects.none()
         return JsonResponse(
             {
