@@ -240,7 +240,7 @@ class TrainingRunAdmin(admin.ModelAdmin):
             )
             try:
                 run = training_runs.request_training(options, user=request.user)
-            except training_runs.TrainingAlreadyRunning as exc:
+            except (training_runs.TrainingAlreadyRunning, training_runs.TrainingNotQueued) as exc:
                 self.message_user(request, str(exc), messages.ERROR)
             else:
                 self.message_user(

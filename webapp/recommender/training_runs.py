@@ -45,6 +45,14 @@ class TrainingAlreadyRunning(Exception):
         super().__init__(message)
 
 
+class TrainingNotQueued(Exception):
+    """The run was created but its message could not reach the broker; it is marked failed."""
+
+    def __init__(self, run: TrainingRun, message: str) -> None:
+        self.run = run
+        super().__init__(f"Training run #{run.pk} was not started: {message}")
+
+
 @dataclass(frozen=True)
 class TrainingOptions:
     """What a person can choose when asking for a retrain."""
@@ -90,15 +98,37 @@ def request_training(
             run = TrainingRun.objects.create(
                 options=options.as_json(), trigger=trigger, requested_by=user
             )
+            if enqueue:
+                # Sent only once the run is committed, so the worker always finds it; a send
+                # that fails frees the lock at once (see send_to_worker).
+                transaction.on_commit(lambda: send_to_worker(run))
     except IntegrityError:
         raise TrainingAlreadyRunning(current_run()) from None
-    if enqueue:
-        from webapp.recommender.tasks import train_model
-
-        result = train_model.apply_async(args=[run.pk], queue=settings.SPIKELENS_TRAINING_QUEUE)
-        TrainingRun.objects.filter(pk=run.pk).update(celery_task_id=result.id)
-        run.celery_task_id = result.id
     return run
+
+
+def send_to_worker(run: TrainingRun) -> None:
+    """Put a committed run on the training queue, or fail it and say why.
+
+    Why: a run that stays "queued" although its message never reached the broker would hold the
+    one-training lock until it expires. When the broker cannot be reached the run is marked
+    failed at once (freeing the lock) and :class:`TrainingNotQueued` tells the caller.
+    """
+    from webapp.recommender.tasks import train_model
+
+    try:
+        result = train_model.apply_async(args=[run.pk], queue=settings.SPIKELENS_TRAINING_QUEUE)
+    except Exception as exc:  # kombu OperationalError, ConnectionError, timeouts, …
+        message = (
+            "The task queue could not be reached, so the run was not started "
+            f"({type(exc).__name__}: {exc}). Check that the broker "
+            "(CELERY_BROKER_URL) is running, then press “Retrain now” again."
+        )
+        fail(run.pk, message)
+        logger.error("Training run %s could not be queued: %s", run.pk, exc)
+        raise TrainingNotQueued(run, message) from exc
+    TrainingRun.objects.filter(pk=run.pk).update(celery_task_id=result.id)
+    run.celery_task_id = result.id
 
 
 def current_run() -> TrainingRun | None:
