@@ -146,7 +146,8 @@ class GunicornServer:
         raise TimeoutError(f"gunicorn did not answer within {timeout}s:\n{self.log()}")
 
     def log(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text()
 
     def stop(self) -> None:

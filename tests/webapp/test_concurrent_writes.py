@@ -51,7 +51,7 @@ def test_six_people_rating_one_movie_at_once_are_all_counted(server):
         movie = Movie.objects.create(title=f"Crowded {round_number}", year=2001)
         path = f"/movies/{movie.pk}/rate/"
 
-        def rate(visitor, score):
+        def rate(visitor, score, path=path):
             return request(
                 server.url,
                 "POST",

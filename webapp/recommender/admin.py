@@ -181,6 +181,9 @@ class TrainingRunAdmin(admin.ModelAdmin):
         text = run.stage
         if run.total_epochs:
             text += f" (epoch {run.epoch}/{run.total_epochs})"
+        warning = training_runs.silence_warning(run)
+        if warning:  # the same text the progress poll writes, so the two never disagree
+            text += f" — {warning}"
         return format_html('<span class="training-stage" data-run="{}">{}</span>', run.pk, text)
 
     @admin.display(description="Duration")
@@ -226,7 +229,12 @@ class TrainingRunAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         training_runs.expire_stale_runs()
-        extra = {"current_run": training_runs.current_run(), **(extra_context or {})}
+        current = training_runs.current_run()
+        extra = {
+            "current_run": current,
+            "current_run_warning": training_runs.silence_warning(current) if current else "",
+            **(extra_context or {}),
+        }
         return super().changelist_view(request, extra_context=extra)
 
     def retrain_view(self, request: HttpRequest):
@@ -281,6 +289,7 @@ class TrainingRunAdmin(admin.ModelAdmin):
                         "metric_name": run.metric_name,
                         "metric_value": run.metric_value,
                         "message": run.message,
+                        "warning": training_runs.silence_warning(run),
                     }
                     for run in runs
                 ]
@@ -300,8 +309,9 @@ class ModelVersionAdmin(admin.ModelAdmin):
         "size",
         "created_at",
         "is_active",
+        "health",
     ]
-    list_filter = ["is_active", "model_kind"]
+    list_filter = ["is_active", "model_kind", ("broken_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "artifact_path", "data_fingerprint"]
     actions = ["promote_selected", "rollback_to_selected"]
     readonly_fields = [
@@ -315,10 +325,24 @@ class ModelVersionAdmin(admin.ModelAdmin):
         "created_at",
         "promoted_at",
         "is_active",
+        "broken_at",
+        "broken_reason",
     ]
 
     def has_add_permission(self, request) -> bool:
         return False  # versions come from training runs
+
+    @admin.display(description="Artifact health")
+    def health(self, version: ModelVersion) -> str:
+        if version.broken_at is None:
+            return "ok"
+        note = " — the site serves the newest loadable version instead" if version.is_active else ""
+        return format_html(
+            '<strong class="errornote">Broken since {}: {}</strong>{}',
+            f"{version.broken_at:%Y-%m-%d %H:%M}",
+            version.broken_reason,
+            note,
+        )
 
     @admin.display(description="nDCG@10")
     def metric_ndcg(self, version: ModelVersion) -> str:
