@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -23,6 +24,18 @@ from django.db import connection
 
 from webapp.catalog.loadtest import free_port
 from webapp.guards.hostile import Inventory, Report, Site, compare, ensure_catalogue, run_attacks
+
+
+def database_url() -> str:
+    """The URL of the database this process uses (under tests, the test database)."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{Path(db['NAME']).resolve()}"
+    user = quote(db.get("USER") or "", safe="")
+    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgres://{auth}{db.get('HOST') or 'localhost'}{port}/{db['NAME']}"
 
 
 class Command(BaseCommand):
@@ -118,7 +131,8 @@ class Command(BaseCommand):
     def _server_env(scratch: Path) -> dict[str, str]:
         env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "webapp.settings",
+            # This command's own settings (production ones when run by hand), with DEBUG off.
+            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "webapp.settings"),
             "DJANGO_DEBUG": "0",
             "DJANGO_STATIC_ROOT": str(scratch / "static"),
             "DJANGO_MEDIA_ROOT": str(settings.MEDIA_ROOT),
@@ -129,7 +143,5 @@ class Command(BaseCommand):
             "PYTHONUNBUFFERED": "1",
         }
         env.setdefault("DJANGO_SECRET_KEY", settings.SECRET_KEY)
-        db = connection.settings_dict
-        if db["ENGINE"].endswith("sqlite3"):
-            env.setdefault("DATABASE_URL", f"sqlite:///{Path(db['NAME']).resolve()}")
+        env["DATABASE_URL"] = database_url()  # the very database this command counts
         return env
