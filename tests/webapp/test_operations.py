@@ -212,3 +212,49 @@ def test_a_restart_with_a_broken_active_artifact_serves_the_newest_good_version(
     with pytest.raises(registry.PromotionError, match="never promoted again"):
         registry.promote(active)
     assert registry.active_version() == older
+
+
+@on_postgresql
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_postgresql_restart_during_training_does_not_kill_the_run(
+    tmp_path, settings, postgres_proxy
+):
+    """The worker reaches PostgreSQL through the proxy, which is cut for 10 s mid-run."""
+    from tests.factories.site_data import populate_site
+    from tests.webapp.worker import WorkerProcess
+    from webapp.recommender.models import ModelVersion
+    from webapp.recommender.training_runs import TrainingOptions
+
+    populate_site()
+    db = connection.settings_dict
+    worker = WorkerProcess(
+        tmp_path / "worker.log",
+        extra_env={
+            "DATABASE_URL": f"postgres://{db['USER']}@127.0.0.1:{postgres_proxy.port}/{db['NAME']}",
+            "SPIKELENS_TRAINING_PRESET": "small",
+            "SPIKELENS_HEARTBEAT_SECONDS": "0.5",
+            "SPIKELENS_ARTIFACTS_DIR": str(tmp_path / "artifacts"),
+        },
+    )
+    settings.SPIKELENS_TRAINING_QUEUE = worker.queue
+    try:
+        worker.wait_ready()
+        run = training_runs.request_training(TrainingOptions(epochs=150, promotion="always"))
+        deadline = time.monotonic() + 120
+        while not TrainingRun.objects.filter(pk=run.pk, epoch__gte=2).exists():
+            assert time.monotonic() < deadline, worker.log()
+            time.sleep(0.2)
+        postgres_proxy.cut()
+        time.sleep(10)
+        postgres_proxy.restore()
+        deadline = time.monotonic() + 300
+        while TrainingRun.objects.filter(pk=run.pk, state__in=TrainingRun.ACTIVE_STATES).exists():
+            assert time.monotonic() < deadline, worker.log()
+            time.sleep(0.5)
+        run.refresh_from_db()
+        assert run.state == TrainingRun.State.SUCCEEDED, (run.message, worker.log())
+        assert ModelVersion.objects.count() == 1
+        assert "retrying" in worker.log()  # it did meet the outage, and waited it out
+    finally:
+        worker.stop()
