@@ -313,7 +313,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
     ]
     list_filter = ["is_active", "model_kind", ("broken_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "artifact_path", "data_fingerprint"]
-    actions = ["promote_selected", "rollback_to_selected"]
+    actions = ["promote_selected", "rollback_to_selected", "recheck_broken"]
     readonly_fields = [
         "name",
         "artifact_path",
@@ -379,6 +379,23 @@ class ModelVersionAdmin(admin.ModelAdmin):
     @admin.action(description="Roll back to the selected (earlier) version", permissions=["change"])
     def rollback_to_selected(self, request, queryset):
         return self._confirm_and_promote(request, queryset, verb="rollback")
+
+    @admin.action(
+        description="Check a broken version's artifact again (clears the flag if it loads)",
+        permissions=["change"],
+    )
+    def recheck_broken(self, request, queryset):
+        """For a flag raised by a passing cause (a volume not mounted yet): load it again."""
+        for version in queryset.exclude(broken_at=None):
+            try:
+                registry.validate_artifact(version.artifact_path)
+            except registry.PromotionError as exc:
+                self.message_user(request, f"{version.name} is still broken: {exc}", messages.ERROR)
+            else:
+                ModelVersion.objects.filter(pk=version.pk).update(broken_at=None, broken_reason="")
+                self.message_user(
+                    request, f"{version.name} loads again; the flag is cleared.", messages.SUCCESS
+                )
 
     def _confirm_and_promote(self, request, queryset, verb: str):
         if queryset.count() != 1:
