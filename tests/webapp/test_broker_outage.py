@@ -35,15 +35,20 @@ def closed_port() -> int:
 
 @contextmanager
 def broker_at(url: str):
-    """Point this process's Celery app at ``url`` for the duration, then restore its connections."""
-    saved = app.conf.broker_url, app.conf.broker_transport_options
-    app.conf.broker_url = url
+    """Point this process's Celery app at ``url`` for the duration, then restore its connections.
+
+    Sending uses ``broker_write_url``: setting ``broker_url`` alone is not enough, because Celery
+    prefers the CELERY_BROKER_URL environment variable (set in CI's Redis run) over it.
+    """
+    saved = app.conf.broker_write_url, app.conf.broker_transport_options
+    app.conf.broker_write_url = url
     app.conf.broker_transport_options = {}
     app._after_fork()  # drop the pooled connections to the configured broker
     try:
         yield
     finally:
-        app.conf.broker_url, app.conf.broker_transport_options = saved
+        app.conf.broker_transport_options = saved[1]
+        app.conf.broker_write_url = None if saved[0] == app.conf.broker_url else saved[0]
         app._after_fork()
 
 
