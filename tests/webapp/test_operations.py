@@ -80,13 +80,22 @@ def postgres_proxy():
     proxy.close()
 
 
+def through_proxy_url(proxy: TcpProxy) -> str:
+    """The test database's URL, reached through ``proxy``."""
+    from urllib.parse import quote
+
+    db = connection.settings_dict
+    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
+    user = quote(db.get("USER") or "", safe="")
+    return f"postgres://{user}{password}@127.0.0.1:{proxy.port}/{db['NAME']}"
+
+
 @on_postgresql
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_postgresql_restart_while_serving_gives_503s_then_recovers(tmp_path, postgres_proxy):
     make_catalogue(n_movies=20, n_raters=4, per_rater=5)
-    db = connection.settings_dict
-    url = f"postgres://{db['USER']}@127.0.0.1:{postgres_proxy.port}/{db['NAME']}"
+    url = through_proxy_url(postgres_proxy)
     with gunicorn(tmp_path, {"DATABASE_URL": url, "DATABASE_CONN_MAX_AGE": "60"}) as server:
         assert request(server.url, "GET", "/")[0] == 200
         postgres_proxy.cut()
@@ -236,11 +245,10 @@ def test_a_postgresql_restart_during_training_does_not_kill_the_run(
     from webapp.recommender.training_runs import TrainingOptions
 
     populate_site()
-    db = connection.settings_dict
     worker = WorkerProcess(
         tmp_path / "worker.log",
         extra_env={
-            "DATABASE_URL": f"postgres://{db['USER']}@127.0.0.1:{postgres_proxy.port}/{db['NAME']}",
+            "DATABASE_URL": through_proxy_url(postgres_proxy),
             "SPIKELENS_TRAINING_PRESET": "small",
             "SPIKELENS_HEARTBEAT_SECONDS": "0.5",
             "SPIKELENS_ARTIFACTS_DIR": str(tmp_path / "artifacts"),
