@@ -7,6 +7,7 @@ Celery broker that is a folder on disk. Production sets ``DATABASE_URL`` (Postgr
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from recsys.paths import PROJECT_ROOT, artifacts_dir, data_dir
+from webapp.envconfig import email_settings
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -57,20 +59,28 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_celery_beat",
+    "axes",
     "webapp.catalog",
     "webapp.accounts",
     "webapp.recommender",
 ]
 
 MIDDLEWARE = [
+    # First: an oversize body is refused (413) before anything reads it.
+    "webapp.guards.request_limits.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A database outage inside a view becomes a 503 page with Retry-After (see handler500 too).
+    "webapp.guards.database_outage.DatabaseOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it answers a locked-out login attempt.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "webapp.urls"
@@ -120,6 +130,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes throttles logins: after AXES_FAILURE_LIMIT wrong passwords for one username from one
+# address, that pair is refused (HTTP 429) for AXES_COOLOFF_TIME, even with the right password.
+# Logins without a request (code, the shell) are not throttled: no visitor can make them.
+AUTHENTICATION_BACKENDS = [
+    "webapp.accounts.backends.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("SPIKELENS_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = dt.timedelta(
+    minutes=int(os.environ.get("SPIKELENS_LOGIN_COOLOFF_MINUTES", "15"))
+)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+# The client address is REMOTE_ADDR; behind a proxy, name the header it sets (never trust a
+# header a client can send directly), e.g. SPIKELENS_CLIENT_IP_HEADER=HTTP_X_FORWARDED_FOR.
+AXES_CLIENT_IP_CALLABLE = "webapp.accounts.backends.client_ip"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -147,19 +175,51 @@ STORAGES = {
 }
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))
-# Posters are checked and re-encoded by the upload form; this caps what Django buffers at all.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
+# Request bodies: a form without files may carry 1 MB; a multipart upload one poster (5 MB) plus
+# 256 KB of text fields. Larger bodies are refused with 413 before they are read
+# (webapp/guards/request_limits.py); uploads up to the limit stay in memory, never in /tmp.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+SPIKELENS_MAX_UPLOAD_REQUEST_BYTES = 5 * 1024 * 1024 + 256 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = SPIKELENS_MAX_UPLOAD_REQUEST_BYTES
 
 # ----------------------------------------------------------------------------- security
 SESSION_COOKIE_HTTPONLY = True
-CSRF_COOKIE_HTTPONLY = False
+# The script sends the token from the form it submits, never from the cookie.
+CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Behind a TLS-terminating proxy: DJANGO_SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO makes
+# Django trust that header's "https" — set it only when the proxy always overwrites the header.
+if os.environ.get("DJANGO_SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = (os.environ["DJANGO_SECURE_PROXY_SSL_HEADER"], "https")
+# Served over TLS: cookies only over HTTPS, and browsers told to use HTTPS from now on (HSTS).
 if env_bool("DJANGO_SECURE_COOKIES", False):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", False)
+# Content-Security-Policy (django-csp): every script, style, image and font comes from the site
+# itself and the templates have no inline script or style, so nothing else is allowed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# ----------------------------------------------------------------------------- e-mail
+# Console backend unless EMAIL_URL (or EMAIL_HOST, …) names a server: see webapp/envconfig.py.
+globals().update(email_settings(os.environ))
 
 # ----------------------------------------------------------------------------- celery
 # Embedded default: a broker that is a folder on disk and results in files, so a worker runs on a
@@ -208,13 +268,29 @@ SPIKELENS_TRAINING_PRESET = os.environ.get("SPIKELENS_TRAINING_PRESET", "default
 # A new version is promoted automatically when its nDCG@10 is at most this much below the active one.
 SPIKELENS_PROMOTION_TOLERANCE = float(os.environ.get("SPIKELENS_PROMOTION_TOLERANCE", "0.01"))
 
+# A database outage is answered with 503 and this Retry-After (seconds).
+SPIKELENS_OUTAGE_RETRY_AFTER_SECONDS = int(os.environ.get("SPIKELENS_OUTAGE_RETRY_AFTER", "10"))
+# How long a training run's progress and heartbeat writes retry through a database blip.
+SPIKELENS_DB_RETRY_SECONDS = float(os.environ.get("SPIKELENS_DB_RETRY_SECONDS", "120"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Requests refused with a 4xx (bad input, CSRF, permissions) are one line, not a traceback.
+    "filters": {"refusals": {"()": "webapp.guards.refusal_logging.OneLineRefusals"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["refusals"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("SPIKELENS_LOG_LEVEL", "INFO")},
-    "loggers": {"django": {"level": "WARNING", "propagate": True}},
+    "loggers": {
+        "django": {"level": "WARNING", "propagate": True},
+        "axes": {"level": "WARNING", "propagate": True},
+    },
 }
 
 # Uploaded posters are served by the app itself unless a production web server or object store

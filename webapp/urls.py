@@ -25,3 +25,6 @@ if settings.SERVE_MEDIA:
 
     media_prefix = settings.MEDIA_URL.lstrip("/")
     urlpatterns.append(re_path(rf"^{media_prefix}(?P<path>.*)$", serve_media))
+
+# A database outage anywhere in the request becomes the 503 page; anything else the usual 500.
+handler500 = "webapp.guards.database_outage.server_error"

@@ -16,7 +16,7 @@ from webapp.catalog.models import (
     Genre,
 )
 from webapp.catalog.posters import MAX_POSTER_BYTES, clean_poster
-from webapp.catalog.text import reject_markup
+from webapp.catalog.text import reject_invisible, reject_markup
 
 EARLIEST_YEAR = 1870
 SCORE_CHOICES = [
@@ -28,6 +28,15 @@ SCORE_CHOICES = [
 def latest_year() -> int:
     """Uploads may announce films a few years ahead; nothing later is plausible."""
     return dt.date.today().year + 5
+
+
+def clean_title_text(raw: str) -> str:
+    """A title as stored: whitespace collapsed, and refused when nothing visible is left."""
+    title = " ".join(raw.split())
+    if not title:
+        raise ValidationError("Please give the movie a title.", code="required")
+    reject_invisible(title)
+    return title
 
 
 class StarsWidget(forms.RadioSelect):
@@ -107,10 +116,7 @@ class MovieUploadForm(forms.Form):
         self.fields["year"].widget.attrs.update({"min": EARLIEST_YEAR, "max": latest_year()})
 
     def clean_title(self) -> str:
-        title = " ".join(self.cleaned_data["title"].split())
-        if not title:
-            raise ValidationError("Please give the movie a title.", code="required")
-        return title
+        return clean_title_text(self.cleaned_data["title"])
 
     def clean_year(self) -> int:
         year = self.cleaned_data["year"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
@@ -69,7 +70,16 @@ class Movie(models.Model):
             models.CheckConstraint(
                 condition=Q(source="upload") | Q(movielens_id__isnull=False),
                 name="movielens_movie_has_id",
-            )
+            ),
+            # Two uploads of one film at the same moment: the database, not the check before the
+            # insert, keeps one. Titles are stored whitespace-collapsed, compared case-blind.
+            # MovieLens itself lists a few titles twice, so imported rows are left out.
+            models.UniqueConstraint(
+                Lower("title"),
+                "year",
+                condition=Q(source="upload"),
+                name="one_upload_per_title_and_year",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -10,6 +10,7 @@ a random file name. A file that fails any step gets a message a person understan
 from __future__ import annotations
 
 import io
+import logging
 import uuid
 import warnings
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+logger = logging.getLogger(__name__)
 
 MAX_POSTER_BYTES = 5 * 1024 * 1024
 MAX_POSTER_PIXELS = 20_000_000
@@ -98,6 +101,12 @@ def _decode(data: bytes) -> _Decoded:
             raise _too_many_pixels() from exc
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
             raise not_an_image from exc
+        except Exception as exc:
+            # Pillow's parsers raise whatever a malformed header provokes (struct.error,
+            # TypeError, AttributeError from a mistyped EXIF tag, …). Every one of them means
+            # "not an image we can read": a refusal, never a server error.
+            logger.info("Poster refused: Pillow raised %s: %s", type(exc).__name__, exc)
+            raise not_an_image from exc
     return _Decoded(pixels=pixels, format_name=ALLOWED_FORMATS[kind])
 
 
@@ -127,11 +136,23 @@ def _too_many_pixels(width: int | None = None, height: int | None = None) -> Val
 
 
 def _reencode(decoded: _Decoded) -> ContentFile:
-    image = _flatten(decoded.pixels)
-    image.thumbnail(STORED_MAX_SIZE, Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    # A new file from raw pixels: no EXIF, no ICC profile, no comments, nothing the uploader wrote.
-    image.save(buffer, format="JPEG", quality=STORED_JPEG_QUALITY, optimize=True, progressive=True)
+    try:
+        image = _flatten(decoded.pixels)
+        image.thumbnail(STORED_MAX_SIZE, Image.Resampling.LANCZOS)
+        buffer = io.BytesIO()
+        # A new file from raw pixels: no EXIF, ICC profile or comments, nothing the uploader wrote.
+        image.save(
+            buffer, format="JPEG", quality=STORED_JPEG_QUALITY, optimize=True, progressive=True
+        )
+    except Exception as exc:
+        # Decoded pixels that still cannot be converted or encoded (odd modes, broken palettes):
+        # the upload is refused like any other unreadable file.
+        logger.info("Poster refused at re-encoding: %s: %s", type(exc).__name__, exc)
+        raise ValidationError(
+            "This image could not be converted into a poster. "
+            "Please upload a JPEG, PNG or WebP image saved by another program.",
+            code="poster_not_convertible",
+        ) from exc
     return ContentFile(buffer.getvalue(), name=f"{uuid.uuid4().hex}.jpg")
 
 

@@ -11,12 +11,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from webapp.catalog.models import MAX_SCORE, MIN_SCORE, Genre, Movie, Rating
 from webapp.catalog.posters import CleanPoster
-from webapp.catalog.stats import refresh_movie_stats
+from webapp.catalog.stats import lock_movies, refresh_movie_stats
 from webapp.recommender.serving import model_server
 
 logger = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ def rate_movie(user: AbstractBaseUser, movie: Movie, score: int, review: str = "
     if not MIN_SCORE <= score <= MAX_SCORE:
         raise ValueError(f"score must be between {MIN_SCORE} and {MAX_SCORE}, not {score}")
     with transaction.atomic():
+        lock_movies([movie.pk])
         rating, created = Rating.objects.update_or_create(
             user=user,
             movie=movie,
@@ -56,6 +57,7 @@ def rate_movies(user: AbstractBaseUser, scores: dict[int, int]) -> int:
     if not scores:
         return 0
     with transaction.atomic():
+        lock_movies(scores)
         movies = Movie.objects.in_bulk(list(scores))
         now = timezone.now()
         for movie_id, score in scores.items():
@@ -72,6 +74,7 @@ def rate_movies(user: AbstractBaseUser, scores: dict[int, int]) -> int:
 def remove_rating(user: AbstractBaseUser, movie: Movie) -> bool:
     """Delete the user's rating and review of a movie; False when there was none."""
     with transaction.atomic():
+        lock_movies([movie.pk])
         deleted, _ = Rating.objects.filter(user=user, movie=movie).delete()
         if deleted:
             refresh_movie_stats([movie.pk])
@@ -99,27 +102,35 @@ def upload_movie(
     fails, the stored poster file is removed again so no orphan is left in media/.
     """
     title = title.strip()
-    with transaction.atomic():
+    try:
+        with transaction.atomic():
+            existing = find_duplicate(title, year)
+            if existing is not None:
+                raise DuplicateMovieError(existing)
+            movie = Movie(
+                title=title,
+                year=year,
+                description=description.strip(),
+                source=Movie.Source.UPLOAD,
+                created_by=user,
+            )
+            try:
+                if poster is not None:
+                    movie.poster.save(poster.content.name, poster.content, save=False)
+                movie.save()
+                movie.genres.set(list(genres))
+            except Exception:
+                if movie.poster:
+                    movie.poster.delete(save=False)
+                raise
+            transaction.on_commit(_embed_in_served_model)
+    except IntegrityError:
+        # Someone stored the same title and year between our check and our insert; the unique
+        # constraint kept one, and this upload gets the same answer as a plain duplicate.
         existing = find_duplicate(title, year)
-        if existing is not None:
-            raise DuplicateMovieError(existing)
-        movie = Movie(
-            title=title,
-            year=year,
-            description=description.strip(),
-            source=Movie.Source.UPLOAD,
-            created_by=user,
-        )
-        try:
-            if poster is not None:
-                movie.poster.save(poster.content.name, poster.content, save=False)
-            movie.save()
-            movie.genres.set(list(genres))
-        except Exception:
-            if movie.poster:
-                movie.poster.delete(save=False)
+        if existing is None:
             raise
-        transaction.on_commit(_embed_in_served_model)
+        raise DuplicateMovieError(existing) from None
     return movie
 
 

@@ -20,7 +20,6 @@ from django.views.decorators.http import require_POST, require_safe
 from webapp.catalog.forms import BrowseForm, MovieUploadForm, RatingForm
 from webapp.catalog.fragments import cached_fragment, fragment_key
 from webapp.catalog.models import Movie, Rating
-from webapp.catalog.posters import MAX_POSTER_BYTES
 from webapp.catalog.services import (
     DuplicateMovieError,
     find_duplicate,
@@ -36,8 +35,6 @@ NEW_ARRIVALS = 6
 RECENT_REVIEWS = 10
 # Rendered pick cards are reused while the picks stay the same; averages shown may lag this much.
 PICKS_FRAGMENT_TTL_SECONDS = 5 * 60
-# The whole upload request may carry the poster plus the text fields, and no more.
-MAX_UPLOAD_REQUEST_BYTES = MAX_POSTER_BYTES + 256 * 1024
 
 
 def user_scores(request: HttpRequest, movies) -> dict[int, int]:
@@ -104,7 +101,13 @@ def browse(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(movies, BROWSE_PAGE_SIZE, allow_empty_first_page=True)
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"form": form, "query_string": query.urlencode(), "page_error": None}
+    context = {
+        "form": form,
+        "query_string": query.urlencode(),
+        "page_error": None,
+        # The header's search box repeats the query; the base template never reads request.GET.
+        "nav_query": request.GET.get("q", ""),
+    }
     try:
         page = paginator.page(request.GET.get("page") or 1)
     except (EmptyPage, PageNotAnInteger):
@@ -262,15 +265,7 @@ def upload(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "catalog/upload.html", {"form": MovieUploadForm()})
 
-    declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    if declared > MAX_UPLOAD_REQUEST_BYTES:
-        # Refused before Django reads the body: a huge file never reaches the disk.
-        return render(
-            request,
-            "catalog/upload.html",
-            {"form": MovieUploadForm(), "too_large": True},
-            status=413,
-        )
+    # A body over the limit never gets here: RequestBodyLimitMiddleware answers 413 unread.
     form = MovieUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         duplicate = None

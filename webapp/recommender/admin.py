@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from functools import wraps
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -60,6 +61,44 @@ class RetrainForm(forms.Form):
         initial="gate",
         widget=forms.RadioSelect,
     )
+
+
+class RunIdsField(forms.Field):
+    """Run ids as ASCII digits only: ``str.isdigit`` accepts "²", which ``int`` then rejects."""
+
+    pattern = re.compile(r"[0-9]{1,18}")
+    default_error_messages = {
+        "invalid": "Run ids are whole numbers; “%(value)s” is not one.",
+        "too_many": "Ask for at most %(limit)d runs at a time.",
+    }
+    limit = 50
+
+    def to_python(self, value) -> list[int]:
+        values = value or []
+        if len(values) > self.limit:
+            raise ValidationError(
+                self.error_messages["too_many"], code="too_many", params={"limit": self.limit}
+            )
+        for item in values:
+            if not self.pattern.fullmatch(item):
+                raise ValidationError(
+                    self.error_messages["invalid"], code="invalid", params={"value": item[:20]}
+                )
+        return [int(item) for item in values]
+
+
+class RunIdsWidget(forms.Widget):
+    def value_from_datadict(self, data, files, name):
+        return data.getlist(name)
+
+
+class ProgressQueryForm(forms.Form):
+    """The progress endpoint's query string: ``?id=1&id=2`` (none is a valid, empty question)."""
+
+    id = RunIdsField(required=False, widget=RunIdsWidget)
+
+    def error_text(self) -> str:
+        return " ".join(str(error) for errors in self.errors.values() for error in errors)
 
 
 def _bytes(size: int) -> str:
@@ -142,6 +181,9 @@ class TrainingRunAdmin(admin.ModelAdmin):
         text = run.stage
         if run.total_epochs:
             text += f" (epoch {run.epoch}/{run.total_epochs})"
+        warning = training_runs.silence_warning(run)
+        if warning:  # the same text the progress poll writes, so the two never disagree
+            text += f" — {warning}"
         return format_html('<span class="training-stage" data-run="{}">{}</span>', run.pk, text)
 
     @admin.display(description="Duration")
@@ -187,7 +229,12 @@ class TrainingRunAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         training_runs.expire_stale_runs()
-        extra = {"current_run": training_runs.current_run(), **(extra_context or {})}
+        current = training_runs.current_run()
+        extra = {
+            "current_run": current,
+            "current_run_warning": training_runs.silence_warning(current) if current else "",
+            **(extra_context or {}),
+        }
         return super().changelist_view(request, extra_context=extra)
 
     def retrain_view(self, request: HttpRequest):
@@ -201,7 +248,7 @@ class TrainingRunAdmin(admin.ModelAdmin):
             )
             try:
                 run = training_runs.request_training(options, user=request.user)
-            except training_runs.TrainingAlreadyRunning as exc:
+            except (training_runs.TrainingAlreadyRunning, training_runs.TrainingNotQueued) as exc:
                 self.message_user(request, str(exc), messages.ERROR)
             else:
                 self.message_user(
@@ -222,8 +269,11 @@ class TrainingRunAdmin(admin.ModelAdmin):
 
     def progress_view(self, request: HttpRequest) -> JsonResponse:
         """Polled by the change list to move the progress bars without reloading the page."""
+        form = ProgressQueryForm(request.GET)
+        if not form.is_valid():
+            return JsonResponse({"error": form.error_text()}, status=400)
         training_runs.expire_stale_runs()
-        ids = [int(i) for i in request.GET.getlist("id") if i.isdigit()][:50]
+        ids = form.cleaned_data["id"]
         runs = TrainingRun.objects.filter(pk__in=ids) if ids else TrainingRun.objects.none()
         return JsonResponse(
             {
@@ -239,6 +289,7 @@ class TrainingRunAdmin(admin.ModelAdmin):
                         "metric_name": run.metric_name,
                         "metric_value": run.metric_value,
                         "message": run.message,
+                        "warning": training_runs.silence_warning(run),
                     }
                     for run in runs
                 ]
@@ -258,10 +309,11 @@ class ModelVersionAdmin(admin.ModelAdmin):
         "size",
         "created_at",
         "is_active",
+        "health",
     ]
-    list_filter = ["is_active", "model_kind"]
+    list_filter = ["is_active", "model_kind", ("broken_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "artifact_path", "data_fingerprint"]
-    actions = ["promote_selected", "rollback_to_selected"]
+    actions = ["promote_selected", "rollback_to_selected", "recheck_broken"]
     readonly_fields = [
         "name",
         "artifact_path",
@@ -274,10 +326,24 @@ class ModelVersionAdmin(admin.ModelAdmin):
         "created_at",
         "promoted_at",
         "is_active",
+        "broken_at",
+        "broken_reason",
     ]
 
     def has_add_permission(self, request) -> bool:
         return False  # versions come from training runs
+
+    @admin.display(description="Artifact health")
+    def health(self, version: ModelVersion) -> str:
+        if version.broken_at is None:
+            return "ok"
+        note = " — the site serves the newest loadable version instead" if version.is_active else ""
+        return format_html(
+            '<strong class="errornote">Broken since {}: {}</strong>{}',
+            f"{version.broken_at:%Y-%m-%d %H:%M}",
+            version.broken_reason,
+            note,
+        )
 
     @admin.display(description="nDCG@10")
     def metric_ndcg(self, version: ModelVersion) -> str:
@@ -331,6 +397,23 @@ class ModelVersionAdmin(admin.ModelAdmin):
     @admin.action(description="Roll back to the selected (earlier) version", permissions=["change"])
     def rollback_to_selected(self, request, queryset):
         return self._confirm_and_promote(request, queryset, verb="rollback")
+
+    @admin.action(
+        description="Check a broken version's artifact again (clears the flag if it loads)",
+        permissions=["change"],
+    )
+    def recheck_broken(self, request, queryset):
+        """For a flag raised by a passing cause (a volume not mounted yet): load it again."""
+        for version in queryset.exclude(broken_at=None):
+            try:
+                registry.validate_artifact(version.artifact_path)
+            except registry.PromotionError as exc:
+                self.message_user(request, f"{version.name} is still broken: {exc}", messages.ERROR)
+            else:
+                ModelVersion.objects.filter(pk=version.pk).update(broken_at=None, broken_reason="")
+                self.message_user(
+                    request, f"{version.name} loads again; the flag is cleared.", messages.SUCCESS
+                )
 
     def _confirm_and_promote(self, request, queryset, verb: str):
         if queryset.count() != 1:

@@ -21,6 +21,10 @@ class ModelVersion(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     promoted_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=False)
+    # Set when a web process could not load the artifact (truncated, deleted, corrupt). Artifacts
+    # are immutable, so a broken one stays broken: it is never promoted again.
+    broken_at = models.DateTimeField(null=True, blank=True)
+    broken_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -45,6 +45,12 @@ def validate_artifact(path: Path | str) -> None:
 
 def promote(version: ModelVersion, *, validate: bool = True) -> ModelVersion:
     """Make ``version`` the serving model (also used for rollback to an older version)."""
+    if version.broken_at is not None:
+        raise PromotionError(
+            f"{version.name} was flagged broken on {version.broken_at:%Y-%m-%d %H:%M} UTC "
+            f"({version.broken_reason or 'its artifact could not be loaded'}); "
+            "a broken artifact is never promoted again — train a new version."
+        )
     if validate:
         validate_artifact(version.artifact_path)
     with transaction.atomic():
@@ -57,6 +63,15 @@ def promote(version: ModelVersion, *, validate: bool = True) -> ModelVersion:
         )
     version.refresh_from_db()
     return version
+
+
+def flag_broken(version_id: int, reason: str) -> bool:
+    """Record that a version's artifact cannot be loaded; True the first time it is flagged."""
+    return bool(
+        ModelVersion.objects.filter(pk=version_id, broken_at__isnull=True).update(
+            broken_at=timezone.now(), broken_reason=reason[:2000]
+        )
+    )
 
 
 def gate(

@@ -50,8 +50,13 @@ def execute_training_run(
             result = _train(snapshot, options, staging, _progress_writer(run_id, listener))
             final = _publish(staging, artifacts / _version_name(run_id))
             staging = None
-            version = _register(final, result, snapshot)
-            promoted, note = _decide_promotion(version, options)
+            # The artifact is safe on disk; a database blip now must not throw the run away.
+            version = training_runs.through_database_blips(
+                lambda: _register(final, result, snapshot), what=f"registering run {run_id}"
+            )
+            promoted, note = training_runs.through_database_blips(
+                lambda: _decide_promotion(version, options), what=f"promoting run {run_id}"
+            )
         training_runs.finish(run_id, message=note, version=version, promoted=promoted)
     except Exception as exc:
         logger.exception("Training run %s failed", run_id)

@@ -39,6 +39,8 @@ class ServedModel:
     loaded_at: float = field(default_factory=time.monotonic)
     # The newest movie primary key already embedded, so later checks only look at newer uploads.
     newest_movie_pk: int = 0
+    # Set when this is a stand-in: the active version (named here) could not be loaded.
+    standing_in_for: str | None = None
 
 
 class ModelServer:
@@ -83,6 +85,10 @@ class ModelServer:
                 return None
             if served is None or served.version_id != active["pk"]:
                 loaded = self._load(active)
+                if loaded is None and served is None:
+                    # Nothing is loaded yet (a restart met a broken artifact): serve the newest
+                    # version that loads rather than popularity picks.
+                    loaded = self._fallback(active)
                 if loaded is not None:
                     self._served = served = loaded
             if served is not None:
@@ -100,11 +106,11 @@ class ModelServer:
         failed_at = self._failed.get(active["pk"])
         if failed_at is not None and time.monotonic() - failed_at < RETRY_FAILED_AFTER_SECONDS:
             return None
-        from recsys.serving import ArtifactError, load_recommender
+        from recsys.serving import load_recommender
 
         try:
             recommender = load_recommender(Path(active["artifact_path"]))
-        except (ArtifactError, OSError) as exc:
+        except Exception as exc:  # ArtifactError, OSError, and whatever a truncated file raises
             self._failed[active["pk"]] = time.monotonic()
             logger.error(
                 "Could not load model version %s from %s: %s; keeping the current model",
@@ -112,9 +118,39 @@ class ModelServer:
                 active["artifact_path"],
                 exc,
             )
+            self._flag_broken(active, exc)
             return None
         logger.info("Serving model version %s", active["name"])
         return ServedModel(version_id=active["pk"], name=active["name"], recommender=recommender)
+
+    def _fallback(self, active: dict, tries: int = 5) -> ServedModel | None:
+        """The newest other version that loads, standing in for a broken active one."""
+        candidates = (
+            ModelVersion.objects.filter(broken_at__isnull=True)
+            .exclude(pk=active["pk"])
+            .order_by("-created_at", "-pk")
+            .values("pk", "name", "artifact_path")[:tries]
+        )
+        for candidate in candidates:
+            loaded = self._load(candidate)
+            if loaded is not None:
+                loaded.standing_in_for = active["name"]
+                logger.warning(
+                    "Active model version %s is broken; serving %s, the newest version that loads",
+                    active["name"],
+                    candidate["name"],
+                )
+                return loaded
+        return None
+
+    @staticmethod
+    def _flag_broken(version: dict, exc: Exception) -> None:
+        from webapp.recommender.registry import flag_broken
+
+        try:
+            flag_broken(version["pk"], f"{type(exc).__name__}: {exc}")
+        except Exception:  # flagging is advice for the admin; serving goes on without it
+            logger.exception("Could not flag model version %s as broken", version["name"])
 
     def _embed_new_movies(self, served: ServedModel) -> None:
         from recsys.serving import ItemContent

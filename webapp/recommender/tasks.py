@@ -30,7 +30,7 @@ def retrain_on_schedule(epochs: int | None = None, mode: str = "local") -> dict:
             training_runs.TrainingOptions(epochs=epochs, mode=mode),
             trigger=TrainingRun.Trigger.SCHEDULE,
         )
-    except training_runs.TrainingAlreadyRunning as exc:
+    except (training_runs.TrainingAlreadyRunning, training_runs.TrainingNotQueued) as exc:
         logger.info("Scheduled retraining skipped: %s", exc)
         return {"skipped": str(exc)}
     return {"run": run.pk}

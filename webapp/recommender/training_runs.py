@@ -7,22 +7,26 @@ of blocking training forever.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from webapp.recommender.models import TrainingRun
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 State = TrainingRun.State
 MODES = {"local": "snn-local", "bptt": "snn-bptt"}
@@ -43,6 +47,14 @@ class TrainingAlreadyRunning(Exception):
                 f"(since {since:%Y-%m-%d %H:%M:%S} UTC); wait for it to finish."
             )
         super().__init__(message)
+
+
+class TrainingNotQueued(Exception):
+    """The run was created but its message could not reach the broker; it is marked failed."""
+
+    def __init__(self, run: TrainingRun, message: str) -> None:
+        self.run = run
+        super().__init__(f"Training run #{run.pk} was not started: {message}")
 
 
 @dataclass(frozen=True)
@@ -90,15 +102,37 @@ def request_training(
             run = TrainingRun.objects.create(
                 options=options.as_json(), trigger=trigger, requested_by=user
             )
+            if enqueue:
+                # Sent only once the run is committed, so the worker always finds it; a send
+                # that fails frees the lock at once (see send_to_worker).
+                transaction.on_commit(lambda: send_to_worker(run))
     except IntegrityError:
         raise TrainingAlreadyRunning(current_run()) from None
-    if enqueue:
-        from webapp.recommender.tasks import train_model
-
-        result = train_model.apply_async(args=[run.pk], queue=settings.SPIKELENS_TRAINING_QUEUE)
-        TrainingRun.objects.filter(pk=run.pk).update(celery_task_id=result.id)
-        run.celery_task_id = result.id
     return run
+
+
+def send_to_worker(run: TrainingRun) -> None:
+    """Put a committed run on the training queue, or fail it and say why.
+
+    Why: a run that stays "queued" although its message never reached the broker would hold the
+    one-training lock until it expires. When the broker cannot be reached the run is marked
+    failed at once (freeing the lock) and :class:`TrainingNotQueued` tells the caller.
+    """
+    from webapp.recommender.tasks import train_model
+
+    try:
+        result = train_model.apply_async(args=[run.pk], queue=settings.SPIKELENS_TRAINING_QUEUE)
+    except Exception as exc:  # kombu OperationalError, ConnectionError, timeouts, …
+        message = (
+            "The task queue could not be reached, so the run was not started "
+            f"({type(exc).__name__}: {exc}). Check that the broker "
+            "(CELERY_BROKER_URL) is running, then press “Retrain now” again."
+        )
+        fail(run.pk, message)
+        logger.error("Training run %s could not be queued: %s", run.pk, exc)
+        raise TrainingNotQueued(run, message) from exc
+    TrainingRun.objects.filter(pk=run.pk).update(celery_task_id=result.id)
+    run.celery_task_id = result.id
 
 
 def current_run() -> TrainingRun | None:
@@ -117,30 +151,81 @@ def claim(run_id: int) -> TrainingRun | None:
     return TrainingRun.objects.get(pk=run_id) if claimed else None
 
 
+def through_database_blips(
+    write: Callable[[], T], *, what: str, patience: float | None = None
+) -> T:
+    """Run a small idempotent write, reconnecting and retrying while the database is away.
+
+    Why: a PostgreSQL restart or failover takes seconds; without this the first progress
+    write after it raised, the run died, and a good hour of training was lost. Each retry drops
+    the broken connection (Django opens a new one on the next query) and waits a little longer,
+    up to ``patience`` seconds (``SPIKELENS_DB_RETRY_SECONDS``) in all.
+    """
+    patience = settings.SPIKELENS_DB_RETRY_SECONDS if patience is None else patience
+    deadline = time.monotonic() + patience
+    delay = 0.25
+    while True:
+        try:
+            return write()
+        except (OperationalError, InterfaceError) as exc:
+            if connection.in_atomic_block or time.monotonic() + delay > deadline:
+                raise
+            logger.warning(
+                "Database unreachable while %s (%s); retrying in %.1f s",
+                what,
+                str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                delay,
+            )
+            # Closing a dead connection may fail too; it is dropped either way.
+            with contextlib.suppress(Exception):
+                connection.close()
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
 def record_progress(run_id: int, **fields) -> None:
     """Store progress fields (stage, epoch, loss, …) and count it as a heartbeat."""
     if "progress" in fields:
         fields["progress"] = min(max(float(fields["progress"]), 0.0), 1.0)
-    TrainingRun.objects.filter(pk=run_id, state=State.RUNNING).update(
-        heartbeat_at=timezone.now(), **fields
+    through_database_blips(
+        lambda: TrainingRun.objects.filter(pk=run_id, state=State.RUNNING).update(
+            heartbeat_at=timezone.now(), **fields
+        ),
+        what=f"recording progress of run {run_id}",
+    )
+
+
+def touch_heartbeat(run_id: int) -> None:
+    """Prove the run's worker is alive (called from the heartbeat thread)."""
+    through_database_blips(
+        lambda: TrainingRun.objects.filter(pk=run_id, state=State.RUNNING).update(
+            heartbeat_at=timezone.now()
+        ),
+        what=f"sending the heartbeat of run {run_id}",
     )
 
 
 def finish(run_id: int, *, message: str, version=None, promoted: bool = False) -> None:
-    TrainingRun.objects.filter(pk=run_id).update(
-        state=State.SUCCEEDED,
-        finished_at=timezone.now(),
-        progress=1.0,
-        stage="done",
-        message=message,
-        model_version=version,
-        promoted=promoted,
+    through_database_blips(
+        lambda: TrainingRun.objects.filter(pk=run_id).update(
+            state=State.SUCCEEDED,
+            finished_at=timezone.now(),
+            progress=1.0,
+            stage="done",
+            message=message,
+            model_version=version,
+            promoted=promoted,
+        ),
+        what=f"finishing run {run_id}",
     )
 
 
 def fail(run_id: int, message: str) -> None:
-    TrainingRun.objects.filter(pk=run_id, state__in=TrainingRun.ACTIVE_STATES).update(
-        state=State.FAILED, finished_at=timezone.now(), stage="failed", message=message[:5000]
+    through_database_blips(
+        lambda: TrainingRun.objects.filter(pk=run_id, state__in=TrainingRun.ACTIVE_STATES).update(
+            state=State.FAILED, finished_at=timezone.now(), stage="failed", message=message[:5000]
+        ),
+        what=f"marking run {run_id} failed",
     )
 
 
@@ -170,6 +255,27 @@ def expire_stale_runs(now: dt.datetime | None = None) -> int:
         logger.warning("Marked silent training run(s) %s as failed", expired)
         remove_staging(expired)
     return len(expired)
+
+
+def silence_warning(run: TrainingRun, now: dt.datetime | None = None) -> str:
+    """ "No heartbeat for 2 min …" for a running run whose worker has gone quiet, else "".
+
+    Why: a killed worker's run is declared failed only after the stale timeout (5 minutes); until
+    then the admin should see that it is waiting for a sign of life, not a plain "running".
+    A run is quiet after three missed heartbeats (and at least a minute).
+    """
+    if run.state != State.RUNNING or run.heartbeat_at is None:
+        return ""
+    now = now or timezone.now()
+    quiet = (now - run.heartbeat_at).total_seconds()
+    if quiet < max(3 * settings.SPIKELENS_HEARTBEAT_SECONDS, 60):
+        return ""
+    minutes = int(quiet // 60)
+    limit = settings.SPIKELENS_TRAINING_STALE_SECONDS / 60
+    return (
+        f"No heartbeat for {minutes} min: the worker may have died; "
+        f"the run is declared failed after {limit:g} min of silence."
+    )
 
 
 def staging_dir(run_id: int) -> Path:
@@ -205,9 +311,10 @@ class Heartbeat:
     def _beat(self) -> None:
         try:
             while not self._stop.wait(self.interval):
-                TrainingRun.objects.filter(pk=self.run_id, state=State.RUNNING).update(
-                    heartbeat_at=timezone.now()
-                )
+                try:
+                    touch_heartbeat(self.run_id)
+                except Exception:  # a longer outage: keep beating; the run decides its fate
+                    logger.exception("Heartbeat of training run %s failed", self.run_id)
         finally:
             connection.close()  # this thread's own connection
 

@@ -32,6 +32,7 @@
         if (run.total_epochs) stage += ` (epoch ${run.epoch}/${run.total_epochs})`;
         if (run.loss !== null) stage += `, loss ${run.loss.toFixed(4)}`;
         if (run.metric_value !== null) stage += `, ${run.metric_name} ${run.metric_value.toFixed(4)}`;
+        if (run.warning) stage += ` — ${run.warning}`;
         document.querySelectorAll(`.training-stage[data-run="${run.id}"]`).forEach((el) => {
           el.textContent = stage;
         });

@@ -1,0 +1,147 @@
+"""``manage.py hostile_run``: attack a local gunicorn for a minute and check nothing broke.
+
+Starts gunicorn on 127.0.0.1 (a free port, the site's own gunicorn config, DEBUG off) against the
+database the environment configures, counts rows and media files, runs every attack in
+``webapp.guards.hostile`` and counts again. Exit status 1 on any 5xx or anything lost.
+Use a scratch database: the run adds users, and movies for the uploads that are valid.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+
+from webapp.catalog.loadtest import free_port
+from webapp.guards.hostile import Inventory, Report, Site, compare, ensure_catalogue, run_attacks
+
+
+def database_url() -> str:
+    """The URL of the database this process uses (under tests, the test database)."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{Path(db['NAME']).resolve()}"
+    user = quote(db.get("USER") or "", safe="")
+    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgres://{auth}{db.get('HOST') or 'localhost'}{port}/{db['NAME']}"
+
+
+class Command(BaseCommand):
+    help = "Run hostile requests against a local gunicorn; fail on any 5xx or lost data."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--seed", type=int, default=15, help="seed of the mutated posters")
+
+    def handle(self, *args, **options) -> None:
+        seed = options["seed"]
+        ensure_catalogue()
+        with tempfile.TemporaryDirectory(prefix="spikelens-hostile-") as scratch:
+            env = self._server_env(Path(scratch))
+            subprocess.run(
+                [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+                env=env,
+                check=True,
+            )
+            port = int(env["SPIKELENS_PORT"])
+            log_path = Path(scratch) / "gunicorn.log"
+            with log_path.open("w") as log:
+                server = subprocess.Popen(
+                    [sys.executable, "-m", "gunicorn", "-c", "webapp/gunicorn_conf.py",
+                     "webapp.wsgi"],
+                    env=env, stdout=log, stderr=subprocess.STDOUT,
+                )  # fmt: skip
+                try:
+                    site = Site(port)
+                    self._wait(site, server, log_path)
+                    report = self._attack(site, seed)
+                finally:
+                    server.terminate()
+                    server.wait(timeout=30)
+            server_log = log_path.read_text(errors="replace")
+        self._finish(report, server_log)
+
+    def _attack(self, site: Site, seed: int) -> Report:
+        member_password = secrets.token_urlsafe(16)
+        staff_password = secrets.token_urlsafe(16)
+        for name, password, staff in (
+            ("hostile-member", member_password, False),
+            ("hostile-staff", staff_password, True),
+        ):
+            user, _ = User.objects.get_or_create(username=name)
+            user.set_password(password)
+            user.is_staff = user.is_superuser = staff
+            user.save()
+        member = site.log_in("hostile-member", member_password)
+        staff = site.log_in("hostile-staff", staff_password)
+        self.before = Inventory.take()
+        self.stdout.write(f"before: {self.before.counts}")
+        report = Report()
+        started = time.monotonic()
+        run_attacks(site, member, staff, report, seed)
+        self.seconds = time.monotonic() - started
+        self.after = Inventory.take()
+        return report
+
+    def _finish(self, report: Report, server_log: str) -> None:
+        problems = compare(self.before, self.after)
+        tracebacks = server_log.count("Traceback")
+        self.stdout.write(f"after:  {self.after.counts}")
+        for line in report.lines:
+            self.stdout.write(f"  {line}")
+        total = sum(report.statuses.values())
+        statuses = ", ".join(f"{k}: {v}" for k, v in sorted(report.statuses.items(), key=str))
+        self.stdout.write(f"{total} hostile requests in {self.seconds:.1f} s; answers {statuses}")
+        self.stdout.write(
+            f"5xx: {len(report.server_errors)}; lost or changed: {len(problems)}; "
+            f"tracebacks in the server log: {tracebacks}"
+        )
+        for line in report.server_errors + problems:
+            self.stdout.write(f"  ! {line}")
+        if report.server_errors or problems:
+            raise CommandError("The hostile run found server errors or lost data.")
+        self.stdout.write(self.style.SUCCESS("No 5xx, nothing lost."))
+
+    @staticmethod
+    def _wait(site: Site, server: subprocess.Popen, log_path: Path, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                raise CommandError(f"gunicorn exited:\n{log_path.read_text()}")
+            try:
+                if site.request("GET", "/", timeout=5)[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise CommandError("gunicorn did not answer in time")
+
+    @staticmethod
+    def _server_env(scratch: Path) -> dict[str, str]:
+        env = {
+            **os.environ,
+            # This command's own settings (production ones when run by hand), with DEBUG off.
+            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "webapp.settings"),
+            "DJANGO_DEBUG": "0",
+            "DJANGO_STATIC_ROOT": str(scratch / "static"),
+            "DJANGO_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "SPIKELENS_HOST": "127.0.0.1",
+            "SPIKELENS_PORT": str(free_port()),
+            "WEB_ACCESS_LOG": str(scratch / "access.log"),
+            "TMPDIR": str(scratch),
+            "PYTHONUNBUFFERED": "1",
+        }
+        env.setdefault("DJANGO_SECRET_KEY", settings.SECRET_KEY)
+        env["DATABASE_URL"] = database_url()  # the very database this command counts
+        return env

@@ -1,0 +1,532 @@
+"""A bounded hostile run against a live SpikeLens on 127.0.0.1: every attack of issue 15 and then
+some, over real sockets, with the database and media folder counted before and after.
+
+Used by ``manage.py hostile_run``. Each attack is small (a few dozen requests at most); the run
+passes when no answer is a 5xx other than the documented 503, nothing stored before is lost or
+changed, and every new poster file belongs to a new movie.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import io
+import random
+import re
+import secrets
+import socket
+import struct
+import threading
+import time
+import urllib.parse
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from PIL import Image
+
+from webapp.catalog.models import Genre, Movie, Rating
+
+MB = 1024 * 1024
+
+
+@dataclass
+class Inventory:
+    """What is stored: row counts, a digest of every rating and movie, and the media files."""
+
+    counts: dict[str, int]
+    movies: dict[int, str]
+    ratings: dict[int, str]
+    media: dict[str, str]
+
+    @classmethod
+    def take(cls) -> Inventory:
+        from webapp.recommender.models import ModelVersion, TrainingRun
+
+        movies = {
+            pk: _digest(title, year, description, poster)
+            for pk, title, year, description, poster in Movie.objects.values_list(
+                "pk", "title", "year", "description", "poster"
+            )
+        }
+        ratings = {
+            pk: _digest(user, movie, score, review)
+            for pk, user, movie, score, review in Rating.objects.values_list(
+                "pk", "user_id", "movie_id", "score", "review"
+            )
+        }
+        root = Path(settings.MEDIA_ROOT)
+        media = {
+            str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in (root.rglob("*") if root.exists() else [])
+            if path.is_file()
+        }
+        counts = {
+            "movies": len(movies),
+            "ratings": len(ratings),
+            "users": User.objects.count(),
+            "training runs": TrainingRun.objects.count(),
+            "model versions": ModelVersion.objects.count(),
+            "media files": len(media),
+        }
+        return cls(counts=counts, movies=movies, ratings=ratings, media=media)
+
+
+def _digest(*values: object) -> str:
+    return hashlib.sha256(repr(values).encode()).hexdigest()[:16]
+
+
+@dataclass
+class Report:
+    statuses: Counter = field(default_factory=Counter)
+    server_errors: list[str] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+
+    def saw(self, attack: str, status: int | str) -> None:
+        self.statuses[status] += 1
+        if isinstance(status, int) and status >= 500:
+            self.server_errors.append(f"{attack}: {status}")
+
+    def note(self, line: str) -> None:
+        self.lines.append(line)
+
+
+class Site:
+    """Raw HTTP to the server under test."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = 30,
+    ) -> tuple[int, dict[str, str], str]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            connection.request(method, path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            return (
+                response.status,
+                {k.lower(): v for k, v in response.getheaders()},
+                response.read().decode(errors="replace"),
+            )
+        finally:
+            connection.close()
+
+    def raw(self, data: bytes, timeout: float = 10) -> str:
+        """Send raw bytes, return the status line (or the error's name)."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as sock:
+                sock.sendall(data)
+                answer = sock.recv(4096)
+            return answer.split(b"\r\n", 1)[0].decode(errors="replace")
+        except OSError as exc:
+            return type(exc).__name__
+
+    def log_in(self, username: str, password: str) -> Visitor:
+        status, headers, page = self.request("GET", "/accounts/login/")
+        csrf = _cookie(headers, "csrftoken")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        body = urllib.parse.urlencode(
+            {"username": username, "password": password, "csrfmiddlewaretoken": token}
+        ).encode()
+        status, headers, _ = self.request(
+            "POST",
+            "/accounts/login/",
+            body=body,
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": f"csrftoken={csrf}",
+            },
+        )
+        if status != 302:
+            raise RuntimeError(f"logging in as {username} failed: HTTP {status}")
+        session = _cookie(headers, "sessionid")
+        return Visitor(cookie=f"sessionid={session}; csrftoken={csrf}", csrf=csrf)
+
+
+@dataclass(frozen=True)
+class Visitor:
+    cookie: str
+    csrf: str
+
+    def headers(self, **extra: str) -> dict[str, str]:
+        return {"Cookie": self.cookie, "X-CSRFToken": self.csrf, **extra}
+
+
+def _cookie(headers: dict[str, str], name: str) -> str:
+    match = re.search(rf"{name}=([^;]+)", headers.get("set-cookie", ""))
+    return match.group(1) if match else ""
+
+
+def multipart(fields: dict[str, object], files: dict[str, tuple[str, bytes]]) -> tuple[bytes, str]:
+    boundary = f"----hostile{uuid.uuid4().hex}"
+    out = b""
+    for name, value in fields.items():
+        for item in value if isinstance(value, list | tuple) else [value]:
+            out += (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{item}\r\n'
+            ).encode()
+    for name, (filename, data) in files.items():
+        out += (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+                f'filename="{filename}"\r\nContent-Type: image/jpeg\r\n\r\n'
+            ).encode()
+            + data
+            + b"\r\n"
+        )
+    return out + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+# ----------------------------------------------------------------------------- hostile images
+def rational_make_jpeg() -> bytes:
+    """EXIF Orientation 6 with a RATIONAL where the Make text belongs (the issue's 500)."""
+    entries = struct.pack("<HHII", 0x010F, 5, 1, 38) + struct.pack("<HHIHH", 0x0112, 3, 1, 6, 0)
+    exif = (
+        b"Exif\x00\x00II*\x00"
+        + struct.pack("<I", 8)
+        + struct.pack("<H", 2)
+        + entries
+        + struct.pack("<I", 0)
+        + struct.pack("<II", 1, 3)
+    )
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 60), (200, 10, 10)).save(buffer, "JPEG", exif=exif)
+    return buffer.getvalue()
+
+
+def mutated_images(count: int, seed: int) -> list[bytes]:
+    rng = random.Random(seed)
+    seeds = []
+    for kind in ("JPEG", "PNG", "WEBP"):
+        buffer = io.BytesIO()
+        Image.new("RGB", (rng.randint(8, 64), rng.randint(8, 64)), (9, 9, 9)).save(buffer, kind)
+        seeds.append(buffer.getvalue())
+    seeds.append(rational_make_jpeg())
+    images = [rational_make_jpeg()]
+    while len(images) < count:
+        data = bytearray(rng.choice(seeds))
+        for _ in range(rng.randint(1, 12)):
+            data[rng.randrange(min(len(data), 200))] = rng.randrange(256)
+        if rng.random() < 0.3:
+            data = data[: rng.randrange(1, len(data))]
+        images.append(bytes(data))
+    return images
+
+
+# ----------------------------------------------------------------------------- the run
+def run_attacks(site: Site, member: Visitor, staff: Visitor, report: Report, seed: int) -> None:
+    """Every attack, one after the other; each answer is recorded."""
+    attacks: list[tuple[str, Callable[[], None]]] = [
+        ("run ids", lambda: _run_ids(site, staff, report)),
+        ("too many fields", lambda: _too_many_fields(site, report)),
+        ("posters", lambda: _posters(site, member, report, seed)),
+        ("oversize bodies", lambda: _oversize(site, member, report)),
+        ("slow clients", lambda: _slow_clients(site, report)),
+        ("bad ratings", lambda: _bad_ratings(site, member, report)),
+        ("race: ratings", lambda: _rating_race(site, report)),
+        ("race: uploads", lambda: _upload_race(site, report, seed)),
+        ("bad text", lambda: _bad_text(site, member, report)),
+        ("forgery and redirects", lambda: _forgery(site, member, report)),
+        ("login guessing", lambda: _login_guessing(site, report)),
+        ("headers and paths", lambda: _headers_and_paths(site, report)),
+    ]
+    for name, attack in attacks:
+        started = time.monotonic()
+        before = sum(report.statuses.values())
+        attack()
+        report.note(
+            f"{name}: {sum(report.statuses.values()) - before} requests, "
+            f"{time.monotonic() - started:.1f} s"
+        )
+
+
+def _run_ids(site: Site, staff: Visitor, report: Report) -> None:
+    for bad in ("%C2%B2", "%D9%A1", "1.5", "-1", "9" * 40, "1%00"):
+        status, _, _ = site.request(
+            "GET", f"/admin/recommender/trainingrun/progress/?id={bad}", headers=staff.headers()
+        )
+        report.saw("run ids", status)
+
+
+def _too_many_fields(site: Site, report: Report) -> None:
+    query = "&".join(["f"] * 1100)
+    for path in ("/", "/movies/", "/movies/upload/", "/accounts/login/", "/nowhere/"):
+        report.saw("too many fields", site.request("GET", f"{path}?{query}")[0])
+
+
+def _posters(site: Site, member: Visitor, report: Report, seed: int) -> None:
+    for index, data in enumerate(mutated_images(60, seed)):
+        body, content_type = multipart(
+            {"title": f"Hostile poster {seed}-{index}", "year": "2020"},
+            {"poster": ("p.jpg", data)},
+        )
+        status, _, _ = site.request(
+            "POST",
+            "/movies/upload/",
+            body=body,
+            headers=member.headers(**{"Content-Type": content_type}),
+        )
+        report.saw("posters", status)
+
+
+def _oversize(site: Site, member: Visitor, report: Report) -> None:
+    heads = [
+        f"POST /movies/upload/ HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {member.cookie}\r\n"
+        f"X-CSRFToken: {member.csrf}\r\nContent-Type: multipart/form-data; boundary=x\r\n"
+        f"Content-Length: {30 * MB}\r\n\r\n",
+        f"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {1024 * MB}\r\n\r\n",
+        f"POST /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {2 * MB}\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1e9\r\n\r\n",
+    ]
+    for head in heads:
+        line = site.raw(head.encode() + b"a" * 65536)
+        report.saw("oversize bodies", _status_of(line))
+
+
+def _slow_clients(site: Site, report: Report) -> None:
+    stalled = []
+    try:
+        for _ in range(12):
+            sock = socket.create_connection(("127.0.0.1", site.port), timeout=30)
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+            stalled.append(sock)
+        for _ in range(5):
+            started = time.monotonic()
+            status = site.request("GET", "/movies/", timeout=10)[0]
+            report.saw("slow clients", status)
+            if time.monotonic() - started > 3:
+                report.server_errors.append("slow clients: a normal request waited over 3 s")
+    finally:
+        for sock in stalled:
+            sock.close()
+
+
+def _bad_ratings(site: Site, member: Visitor, report: Report) -> None:
+    movie = Movie.objects.order_by("pk").first()
+    for score in ("0", "6", "4.5", "five", "", "9" * 50, "-1", "²"):
+        status, _, _ = site.request(
+            "POST",
+            f"/movies/{movie.pk}/rate/",
+            body=urllib.parse.urlencode({"score": score}).encode(),
+            headers=member.headers(**{"Content-Type": "application/x-www-form-urlencoded"}),
+        )
+        report.saw("bad ratings", status)
+    report.saw("bad ratings", site.request("POST", "/movies/999999999/rate/", body=b"score=3",
+               headers=member.headers(**{"Content-Type": "application/x-www-form-urlencoded"}))[0])  # fmt: skip
+
+
+def _together(calls: list[Callable[[], int]]) -> list[int]:
+    barrier = threading.Barrier(len(calls))
+    results = [0] * len(calls)
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = calls[i]()
+        except OSError:
+            results[i] = 599
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results
+
+
+def _rating_race(site: Site, report: Report) -> None:
+    raters = [_member(site, f"hostile-rater-{i}") for i in range(6)]
+    movie = Movie.objects.order_by("-pk").first()
+    before = Rating.objects.filter(movie=movie).count()
+
+    def rate(visitor: Visitor, score: int) -> int:
+        return site.request(
+            "POST",
+            f"/movies/{movie.pk}/rate/",
+            body=f"score={score}".encode(),
+            headers=visitor.headers(
+                **{
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Accept": "application/json",
+                }
+            ),
+        )[0]
+
+    for status in _together([lambda v=v, i=i: rate(v, 1 + i % 5) for i, v in enumerate(raters)]):
+        report.saw("race: ratings", status)
+    movie.refresh_from_db()
+    stored = Rating.objects.filter(movie=movie).count()
+    if movie.rating_count != stored or stored < before:
+        report.server_errors.append(
+            f"race: ratings: totals say {movie.rating_count}, table holds {stored}"
+        )
+
+
+def _upload_race(site: Site, report: Report, seed: int) -> None:
+    uploaders = [_member(site, f"hostile-twin-{i}") for i in range(4)]
+    buffer = io.BytesIO()
+    Image.new("RGB", (120, 180), (1, 100, 200)).save(buffer, "PNG")
+    title = f"Hostile Twins {seed}"
+    body, content_type = multipart(
+        {"title": title, "year": "2019"}, {"poster": ("t.png", buffer.getvalue())}
+    )
+
+    def upload(visitor: Visitor) -> int:
+        return site.request(
+            "POST",
+            "/movies/upload/",
+            body=body,
+            headers=visitor.headers(**{"Content-Type": content_type}),
+        )[0]
+
+    for status in _together([lambda v=v: upload(v) for v in uploaders]):
+        report.saw("race: uploads", status)
+    if Movie.objects.filter(title__iexact=title).count() != 1:
+        report.server_errors.append("race: uploads: the same title and year stored twice")
+
+
+def _bad_text(site: Site, member: Visitor, report: Report) -> None:
+    titles = [
+        "\u200b\u200b\u200b",
+        "\u200d\ufeff\u2060",
+        "<script>alert(1)</script>",
+        "__spikelens_csrf_token__",
+        "x" * 5000,
+        "\x00\x01",
+        "'; DROP TABLE catalog_movie; --",
+        "\ud800",
+    ]
+    for title in titles:
+        fields = urllib.parse.urlencode({"title": title, "year": "2001"}, errors="surrogatepass")
+        status, _, _ = site.request(
+            "POST",
+            "/movies/upload/",
+            body=fields.encode(),
+            headers=member.headers(**{"Content-Type": "application/x-www-form-urlencoded"}),
+        )
+        report.saw("bad text", status)
+
+
+def _forgery(site: Site, member: Visitor, report: Report) -> None:
+    movie = Movie.objects.order_by("pk").first()
+    no_token = {"Cookie": member.cookie, "Content-Type": "application/x-www-form-urlencoded"}
+    report.saw(
+        "forgery", site.request("POST", f"/movies/{movie.pk}/rate/", b"score=5", no_token)[0]
+    )
+    for target in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
+        status, headers, _ = site.request(
+            "POST",
+            f"/movies/{movie.pk}/rating/remove/",
+            body=urllib.parse.urlencode({"next": target}).encode(),
+            headers=member.headers(**{"Content-Type": "application/x-www-form-urlencoded"}),
+        )
+        report.saw("forgery", status)
+        if "evil.example" in headers.get("location", ""):
+            report.server_errors.append(f"open redirect to {target}")
+
+
+def _login_guessing(site: Site, report: Report) -> None:
+    password = secrets.token_urlsafe(16)
+    User.objects.filter(username="hostile-victim").delete()
+    User.objects.create_user("hostile-victim", password=password)
+    statuses = []
+    for i in range(10):
+        page = site.request("GET", "/accounts/login/")
+        csrf = _cookie(page[1], "csrftoken")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page[2]).group(1)
+        body = urllib.parse.urlencode(
+            {"username": "hostile-victim", "password": f"guess{i}", "csrfmiddlewaretoken": token}
+        ).encode()
+        status, _, _ = site.request(
+            "POST",
+            "/accounts/login/",
+            body=body,
+            headers={
+                "Cookie": f"csrftoken={csrf}",
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
+        statuses.append(status)
+        report.saw("login guessing", status)
+    try:
+        site.log_in("hostile-victim", password)
+        report.server_errors.append("login guessing: the right password got in after 10 guesses")
+    except RuntimeError:
+        report.saw("login guessing", 429)
+
+
+def _headers_and_paths(site: Site, report: Report) -> None:
+    report.saw("headers", _status_of(site.raw(b"GET / HTTP/1.1\r\nHost: evil.example\r\n\r\n")))
+    report.saw("headers", _status_of(site.raw(b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n")))
+    report.saw(
+        "headers", _status_of(site.raw(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"X: y\r\n" * 200 + b"\r\n"))
+    )  # fmt: skip
+    for path in ("/media/../webapp/settings.py", "/media/%2e%2e/%2e%2e/etc/passwd",
+                 "/static/../manage.py", "/movies/%00/", "/movies/99999999999999999999/"):  # fmt: skip
+        report.saw("paths", site.request("GET", path)[0])
+
+
+def _status_of(line: str) -> int | str:
+    parts = line.split(" ")
+    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else line or "closed"
+
+
+def _member(site: Site, username: str) -> Visitor:
+    password = secrets.token_urlsafe(16)
+    user, _ = User.objects.get_or_create(username=username)
+    user.set_password(password)
+    user.save()
+    return site.log_in(username, password)
+
+
+def ensure_catalogue(min_movies: int = 12) -> None:
+    """A small catalogue to attack when the database is empty (a scratch database)."""
+    if Movie.objects.count() >= min_movies:
+        return
+    genre, _ = Genre.objects.get_or_create(name="Drama")
+    rater, _ = User.objects.get_or_create(username="hostile-seed-rater")
+    for i in range(min_movies):
+        movie, _ = Movie.objects.get_or_create(
+            title=f"Seed film {i}", year=1990 + i, defaults={"description": f"Seed {i}."}
+        )
+        movie.genres.add(genre)
+        Rating.objects.get_or_create(user=rater, movie=movie, defaults={"score": 1 + i % 5})
+    from webapp.catalog.stats import refresh_movie_stats
+
+    refresh_movie_stats(Movie.objects.values_list("pk", flat=True))
+
+
+def compare(before: Inventory, after: Inventory) -> list[str]:
+    """What was lost or changed; empty when everything stored before is still there, unchanged."""
+    problems = []
+    for name, table_before, table_after in (
+        ("movie", before.movies, after.movies),
+        ("media file", before.media, after.media),
+    ):
+        for key, digest in table_before.items():
+            if table_after.get(key) != digest:
+                problems.append(f"{name} {key} was lost or changed")
+    # Ratings: the hostile raters' own rows are new; none made before may vanish or change,
+    # except removal by its own owner, which the run does not do for stored ratings.
+    for key, digest in before.ratings.items():
+        if after.ratings.get(key) != digest:
+            problems.append(f"rating {key} was lost or changed")
+    new_movies = set(after.movies) - set(before.movies)
+    posters = set(
+        Movie.objects.filter(pk__in=new_movies).exclude(poster="").values_list("poster", flat=True)
+    )
+    for path in set(after.media) - set(before.media):
+        if path not in posters:
+            problems.append(f"orphan media file {path}")
+    return problems
