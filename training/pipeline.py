@@ -33,7 +33,7 @@ from recsys.models.ranker import RankerConfig, TwoTowerRanker
 from recsys.models.towers import TowerConfig
 from recsys.models.training import EpochReport, FitConfig, TowerInputs
 from recsys.serving.artifact import write_artifact
-from recsys.serving.export import artifact_contents
+from training.export import artifact_contents
 
 #: name -> (training mode, synapse, blocks per tower; None = the config's ``n_blocks``,
 #: co-rating readout beside the towers). With one block per tower, local and BPTT updates

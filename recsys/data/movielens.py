@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from recsys.data.genres import GENRES
 from recsys.paths import raw_data_dir
 
 logger = logging.getLogger(__name__)
@@ -32,27 +33,6 @@ OFFICIAL_URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
 RECBOLE_VERSION = "1.2.1"
 RECBOLE_PREFIX = "recbole/dataset_example/ml-100k/"
 
-#: The 18 real genres of MovieLens-100K, in the dataset's own order ("unknown" is dropped).
-GENRES: tuple[str, ...] = (
-    "Action",
-    "Adventure",
-    "Animation",
-    "Children's",
-    "Comedy",
-    "Crime",
-    "Documentary",
-    "Drama",
-    "Fantasy",
-    "Film-Noir",
-    "Horror",
-    "Musical",
-    "Mystery",
-    "Romance",
-    "Sci-Fi",
-    "Thriller",
-    "War",
-    "Western",
-)
 _OFFICIAL_GENRE_COLUMNS = ("unknown", *GENRES)
 _YEAR_SUFFIX = re.compile(r"\s*\((\d{4})\)\s*$")
 _TRAILING_ARTICLE = re.compile(r"^(?P<body>.+), (?P<article>The|A|An|Les|La|Le|Il|El|Das|Die)$")

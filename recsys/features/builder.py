@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from recsys.data.genres import GENRES
 from recsys.data.interactions import IdMap, UserItemRows
-from recsys.data.movielens import GENRES
 from recsys.features.items import (
     N_POPULARITY_SLOTS,
     N_YEAR_SLOTS,

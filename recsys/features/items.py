@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from recsys.data.movielens import GENRES
+from recsys.data.genres import GENRES
 from recsys.features.buckets import (
     POPULARITY_EDGES,
     YEAR_EDGES,

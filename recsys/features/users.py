@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from recsys.data.movielens import GENRES
+from recsys.data.genres import GENRES
 from recsys.features.buckets import AGE_EDGES, N_ZIP_REGIONS, age_bucket, zip_region
 from recsys.features.items import genre_vector
 from recsys.features.schema import UserQuery

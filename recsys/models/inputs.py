@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from recsys.data.genres import GENRES
 from recsys.data.interactions import IdMap, UserItemRows
-from recsys.data.movielens import GENRES
 from recsys.features.builder import FeatureBuilder
 from recsys.models.energy import recommendation_energy
 from recsys.models.ranker import TwoTowerRanker

@@ -13,8 +13,8 @@ from recsys.models.ranker import RankerConfig, TwoTowerRanker, upgrade_state_dic
 from recsys.models.training import FitConfig, member_seed
 from recsys.serving import load_recommender, write_artifact
 from recsys.serving.committee import FusedUserTowers, can_fuse_user_towers
-from recsys.serving.export import artifact_contents
 from tests.recsys.conftest import tiny_ranker_config
+from training.export import artifact_contents
 
 FIT = FitConfig(epochs=15, batch_size=32, lr=1e-2, weight_decay=0.0, seed=5)
 

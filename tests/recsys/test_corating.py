@@ -17,7 +17,7 @@ from recsys.models.inputs import score_function
 from recsys.models.ranker import RankerConfig, TwoTowerRanker
 from recsys.models.training import FitConfig
 from recsys.serving import load_recommender, write_artifact
-from recsys.serving.export import artifact_contents
+from training.export import artifact_contents
 
 from .conftest import tiny_ranker_config
 

@@ -10,7 +10,7 @@ import pytest
 from recsys.features.schema import ItemContent, UserQuery
 from recsys.serving import ArtifactError, load_recommender, write_artifact
 from recsys.serving.artifact import MANIFEST
-from recsys.serving.export import artifact_contents
+from training.export import artifact_contents
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import torch
 from recsys.features.users import query_from_row
 from recsys.models.training import user_batch_inputs
 from recsys.serving import load_recommender, write_artifact
-from recsys.serving.export import artifact_contents
+from training.export import artifact_contents
 
 
 @pytest.fixture(scope="module")
