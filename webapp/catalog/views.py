@@ -18,6 +18,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
+from webapp.catalog.descriptions import describe
 from webapp.catalog.forms import BrowseForm, MovieUploadForm, RatingForm
 from webapp.catalog.fragments import cached_fragment, fragment_key
 from webapp.catalog.generated_posters import poster_etag, poster_svg
@@ -194,6 +195,7 @@ def _render_movie(
             "rating_form": rating_form,
             "reviews": reviews,
             "similar": similar,
+            "story": describe(movie),
             "my_scores": user_scores(request, similar),
         },
         status=status,
