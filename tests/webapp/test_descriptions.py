@@ -92,7 +92,7 @@ def test_imdb_search_link(client, small_catalogue):
 
 
 def test_a_rating_gives_a_fresh_description_and_a_cached_one_costs_no_query(small_catalogue):
-    alien = small_catalogue["Alien"]
+    alien = Movie.objects.with_card_data().get(pk=small_catalogue["Alien"].pk)
     describe(alien)
     with CaptureQueriesContext(connection) as captured:
         describe(alien)

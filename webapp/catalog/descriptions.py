@@ -6,12 +6,13 @@ film it is, how many members rated it and how, which movies the people who liked
 (co-ratings), and a link to look it up on IMDb.
 
 Cost: two small queries on a cache miss (the share of high ratings, and the co-ratings), cached
-per movie under a key that includes its stored rating count and mean, so a new rating of the movie
-gives a fresh text; the "also liked" list may lag other movies' ratings by ``STORY_TTL_SECONDS``.
+per movie under a key that includes its stored rating count and mean and a hash of its title, year
+and genres, so a new rating or an edit of the movie gives a fresh text; the "also liked" list may lag other movies' ratings by ``STORY_TTL_SECONDS``.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -48,7 +49,11 @@ class MovieStory:
 
 def describe(movie: Movie) -> MovieStory:
     """The facts-based description of ``movie`` (its genres should be prefetched)."""
-    key = f"catalog:story:v1:{movie.pk}:{movie.rating_count}:{movie.rating_mean:.6f}"
+    facts = f"{movie.title}\x1f{movie.year}\x1f{movie.genre_names}".encode()
+    key = (
+        f"catalog:story:v1:{movie.pk}:{movie.rating_count}:{movie.rating_mean:.6f}:"
+        f"{hashlib.sha256(facts).hexdigest()[:16]}"
+    )
     story = cache.get(key)
     if story is None:
         liked = liked_count(movie) if movie.rating_count else 0
