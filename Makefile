@@ -5,12 +5,13 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.install-stamp
 DEV_STAMP := $(VENV)/.install-stamp-dev
 
-.PHONY: run test install install-dev lint format bench-deps browser clean-data help
+.PHONY: run test screenshots install install-dev lint format bench-deps browser clean-data help
 
 help:
 	@echo "make run    - install, migrate, import MovieLens-100K, train the first model, serve http://127.0.0.1:8000"
 	@echo "make test   - install and run the whole test suite"
 	@echo "make lint   - ruff check + format check"
+	@echo "make screenshots - regenerate docs/screenshots/ from the browser tests"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +34,11 @@ run: install
 
 test: install-dev browser
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The browser tests write their screenshots to a temporary folder; this keeps docs/screenshots/.
+screenshots: install-dev browser
+	SPIKELENS_SCREENSHOTS_DIR=docs/screenshots SPIKELENS_REQUIRE_BROWSER=1 \
+		$(PY) -m pytest tests/e2e -q -k first_visit
 
 # Debian's Chromium for the end-to-end tests (never a downloaded browser). Installed when missing
 # and this user may install packages; otherwise the browser tests say why they are skipped.

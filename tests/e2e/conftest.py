@@ -20,7 +20,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# `make screenshots` sets this to docs/screenshots; a plain test run writes to a temporary folder
+# so `make test` never modifies tracked files.
+SCREENSHOTS_ENV = "SPIKELENS_SCREENSHOTS_DIR"
 
 
 def _browser_missing_reason() -> str | None:
@@ -67,13 +70,21 @@ def media(settings, tmp_path) -> Path:
     return settings.MEDIA_ROOT
 
 
+@pytest.fixture(scope="session")
+def screenshots_dir(tmp_path_factory) -> Path:
+    """Where screenshots go: $SPIKELENS_SCREENSHOTS_DIR (relative to the repository) or a temp dir."""
+    chosen = os.environ.get(SCREENSHOTS_ENV)
+    folder = (REPO_ROOT / chosen) if chosen else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 @pytest.fixture
-def screenshot():
-    """Saves a screenshot of the visible page to docs/screenshots/<name>.png."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+def screenshot(screenshots_dir: Path):
+    """Saves a screenshot of the visible page as <name>.png in ``screenshots_dir``."""
 
     def take(tab, name: str) -> Path:
-        path = SCREENSHOTS / f"{name}.png"
+        path = screenshots_dir / f"{name}.png"
         tab.screenshot(path=str(path), full_page=False)
         return path
 

@@ -1,6 +1,7 @@
 """A person's first visit, in a real browser: sign up, onboard, see picks, search, rate, upload.
 
-Screenshots of the main pages are written to docs/screenshots/ on the way.
+Screenshots of the main pages are taken on the way: to a temporary folder in a test run, to
+docs/screenshots/ with `make screenshots`.
 """
 
 from __future__ import annotations

@@ -237,3 +237,13 @@ def test_log_out_is_a_post_and_ends_the_session(client):
     client.login(username="ada", password=PASSWORD)
     client.post(reverse("logout"))
     assert client.get(PREFERENCES).status_code == 302
+
+
+def test_log_out_says_so_on_the_next_page(client):
+    make_member("ada")
+    client.login(username="ada", password=PASSWORD)
+    response = client.post(reverse("logout"), follow=True)
+    html = response.content.decode()
+    assert "You are logged out. See you soon!" in html
+    assert "Log out (ada)" not in html
+    assert "You are logged out" not in client.get(reverse("home")).content.decode()

@@ -5,14 +5,22 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 
 from tests.webapp.catalog_data import make_genres, make_member
 from webapp.catalog.models import Movie
+from webapp.catalog.ranking import PRIOR_WEIGHT, damped_rating, global_mean_rating
 from webapp.catalog.views import BROWSE_PAGE_SIZE
 
 pytestmark = pytest.mark.django_db
 BROWSE = reverse("catalog:browse")
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """The catalogue's mean rating is cached; each test's catalogue is new."""
+    cache.clear()
 
 
 @pytest.fixture
@@ -169,3 +177,21 @@ def test_logged_in_lists_carry_inline_star_forms_with_the_users_score(client, sh
 
 def test_anonymous_lists_have_no_star_forms(client, shelf):
     assert "rate-inline" not in client.get(BROWSE).content.decode()
+
+
+def test_highest_rated_damps_movies_with_few_ratings(client, shelf):
+    """Three 5-star ratings do not beat two hundred ratings averaging 4.4."""
+    Movie.objects.create(title="Three Fans", year=2001, rating_count=3, rating_mean=5.0)
+    Movie.objects.create(title="Crowd Pleaser", year=2002, rating_count=200, rating_mean=4.4)
+    ranked = titles(client.get(BROWSE, {"sort": "rating"}))
+    assert ranked.index("Crowd Pleaser") < ranked.index("Three Fans")
+    assert ranked[:3] == ["Casablanca", "Crowd Pleaser", "Star Wars"]
+    assert ranked[-1] == "Unrated Oddity"
+
+
+def test_damped_average_formula(shelf):
+    movies = Movie.objects.exclude(rating_count=0)
+    c = sum(m.rating_mean * m.rating_count for m in movies) / sum(m.rating_count for m in movies)
+    assert global_mean_rating() == pytest.approx(c)
+    scored = Movie.objects.annotate(damped=damped_rating(c)).get(title="Starman")
+    assert scored.damped == pytest.approx((3.4 * 40 + PRIOR_WEIGHT * c) / (40 + PRIOR_WEIGHT))

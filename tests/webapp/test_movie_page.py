@@ -25,7 +25,7 @@ def alien(genres):
     return movie
 
 
-def test_shows_facts_placeholder_poster_and_average(client, alien):
+def test_shows_facts_generated_poster_and_average(client, alien):
     critic = make_member("critic")
     rate_movie(critic, alien, 4, "Tense.")
     rate_movie(make_member("fan"), alien, 5, "")
@@ -34,7 +34,8 @@ def test_shows_facts_placeholder_poster_and_average(client, alien):
     assert "Horror" in html and "Sci-Fi" in html
     assert "In space no one<br>can hear." in html
     assert "Average ★ 4.50 from 2 ratings" in html
-    assert "poster-placeholder.svg" in html and 'alt="No poster available"' in html
+    poster = reverse("catalog:generated-poster", args=[alien.pk])
+    assert f'src="{poster}" alt="Poster of Alien"' in html
 
 
 def test_anonymous_visitor_is_invited_to_log_in_to_rate(client, alien):

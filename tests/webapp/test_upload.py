@@ -91,11 +91,12 @@ def test_upload_with_poster_creates_the_movie_and_a_clean_resized_jpeg(
     assert client.get(movie.poster.url).status_code == 200
 
 
-def test_upload_without_poster_shows_the_placeholder(client, member, genres, media):
+def test_upload_without_poster_shows_a_generated_poster(client, member, genres, media):
     client.post(UPLOAD, form(genres))
     movie = Movie.objects.get(title="The Spiking Dead")
     assert not movie.poster
-    assert "poster-placeholder.svg" in client.get(movie.get_absolute_url()).content.decode()
+    page = client.get(movie.get_absolute_url()).content.decode()
+    assert reverse("catalog:generated-poster", args=[movie.pk]) in page
     assert stored_files(media) == []
 
 

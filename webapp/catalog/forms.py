@@ -16,6 +16,7 @@ from webapp.catalog.models import (
     Genre,
 )
 from webapp.catalog.posters import MAX_POSTER_BYTES, clean_poster
+from webapp.catalog.ranking import best_rated_ordering
 from webapp.catalog.text import reject_invisible, reject_markup
 
 EARLIEST_YEAR = 1870
@@ -140,6 +141,7 @@ class BrowseForm(forms.Form):
 
     SORTS = {
         "popular": ("Most popular", ("-rating_count", "-rating_mean", "title", "pk")),
+        # Ordered by a damped average instead (see ordering() and webapp.catalog.ranking).
         "rating": ("Highest rated", ("-rating_mean", "-rating_count", "title", "pk")),
         "newest": ("Newest first", ("-year", "-rating_count", "title", "pk")),
         "oldest": ("Oldest first", ("year", "-rating_count", "title", "pk")),
@@ -184,6 +186,8 @@ class BrowseForm(forms.Form):
             raise ValidationError("“From year” must not be after “To year”.", code="year_order")
         return cleaned
 
-    def ordering(self) -> tuple[str, ...]:
+    def ordering(self) -> tuple:
         sort = (self.cleaned_data.get("sort") if self.is_valid() else None) or "popular"
+        if sort == "rating":
+            return best_rated_ordering()
         return self.SORTS[sort][1]

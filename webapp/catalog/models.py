@@ -89,6 +89,13 @@ class Movie(models.Model):
         return reverse("catalog:movie-detail", args=[self.pk])
 
     @property
+    def poster_url(self) -> str:
+        """The uploaded poster, else the one drawn from the movie's facts (never a grey box)."""
+        if self.poster:
+            return self.poster.url
+        return reverse("catalog:generated-poster", args=[self.pk])
+
+    @property
     def genre_names(self) -> list[str]:
         return [genre.name for genre in self.genres.all()]
 

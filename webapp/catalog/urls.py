@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.browse, name="browse"),
     path("upload/", views.upload, name="upload"),
     path("<int:pk>/", views.movie_detail, name="movie-detail"),
+    path("<int:pk>/poster.svg", views.generated_poster, name="generated-poster"),
     path("<int:pk>/rate/", views.rate, name="rate"),
     path("<int:pk>/rating/remove/", views.unrate, name="unrate"),
 ]

@@ -14,11 +14,14 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
+from webapp.catalog.descriptions import describe
 from webapp.catalog.forms import BrowseForm, MovieUploadForm, RatingForm
 from webapp.catalog.fragments import cached_fragment, fragment_key
+from webapp.catalog.generated_posters import poster_etag, poster_svg
 from webapp.catalog.models import Movie, Rating
 from webapp.catalog.services import (
     DuplicateMovieError,
@@ -35,6 +38,8 @@ NEW_ARRIVALS = 6
 RECENT_REVIEWS = 10
 # Rendered pick cards are reused while the picks stay the same; averages shown may lag this much.
 PICKS_FRAGMENT_TTL_SECONDS = 5 * 60
+# Browsers reuse a generated poster this long, then revalidate it by ETag (a 304 without a body).
+GENERATED_POSTER_MAX_AGE_SECONDS = 24 * 60 * 60
 
 
 def user_scores(request: HttpRequest, movies) -> dict[int, int]:
@@ -151,6 +156,20 @@ def movie_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_movie(request, movie)
 
 
+@require_safe
+def generated_poster(request: HttpRequest, pk: int) -> HttpResponse:
+    """The SVG poster drawn from the movie's title, year and genres (for movies without one)."""
+    movie = get_object_or_404(Movie.objects.with_card_data(), pk=pk)
+    svg = poster_svg(movie.title, movie.year, movie.genre_names)
+    etag = poster_etag(svg)
+    response = get_conditional_response(request, etag=etag) or HttpResponse(
+        svg, content_type="image/svg+xml"
+    )
+    response["ETag"] = etag
+    patch_cache_control(response, public=True, max_age=GENERATED_POSTER_MAX_AGE_SECONDS)
+    return response
+
+
 def _render_movie(
     request: HttpRequest, movie: Movie, rating_form: RatingForm | None = None, status: int = 200
 ) -> HttpResponse:
@@ -176,6 +195,7 @@ def _render_movie(
             "rating_form": rating_form,
             "reviews": reviews,
             "similar": similar,
+            "story": describe(movie),
             "my_scores": user_scores(request, similar),
         },
         status=status,
