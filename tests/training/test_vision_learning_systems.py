@@ -159,6 +159,8 @@ def _record(rule: str, seed: int, accuracy: float, noisy: float) -> dict:
         "label": rule,
         "data": {"dataset": "digits", "train_size": 10, "test_size": 10, "split": "s"},
         "final_test_accuracy": accuracy,
+        "best_test_accuracy": accuracy,
+        "train_seconds": 1.0,
         "silent_hidden_share": 0.0,
         "noise": {"gaussian": [{"level": 0.1, "accuracy": noisy, "drop": accuracy - noisy}]},
     }
@@ -172,3 +174,21 @@ def test_report_pairs_settings_by_seed():
     assert "HSIC" in table and "−9.00" in table.replace("-", "−")
     noise = paired_noise_table(records)
     assert "gaussian | 0.1" in noise and "+5.00" in noise
+
+
+def test_compare_joins_sweeps_and_pairs_them_against_the_first(tmp_path):
+    first = tmp_path / "vision_a.json"
+    second = tmp_path / "vision_b.json"
+    first.write_text(
+        json.dumps({"command": "sweep a", "runs": [_record("bptt", s, 0.9, 0.8) for s in range(3)]})
+    )
+    second.write_text(
+        json.dumps(
+            {"command": "sweep b", "runs": [_record("hsic", s, 0.92, 0.8) for s in range(3)]}
+        )
+    )
+    argv = ["compare", str(first), str(second), "--name", "ab", "--out", str(tmp_path)]
+    assert cli.main(argv) == 0
+    text = (tmp_path / "vision_ab.md").read_text()
+    assert "sweep a" in text and "sweep b" in text
+    assert "Paired differences" in text and "+2.00" in text

