@@ -38,20 +38,20 @@ class LeeRule:
         return [self.trainer.optimizer]
 
     def weight_penalty(self) -> Tensor:
-        return sum(
-            (
+        """Sum of the exponential penalties of every weight matrix (on the weights' device)."""
+        return torch.stack(
+            [
                 exponential_weight_penalty(
                     w, beta=self.settings.weight_beta, lam=self.settings.weight_lambda
                 )
                 for w in self.weights
-            ),
-            torch.zeros(()),
-        )
+            ]
+        ).sum()
 
     def train_batch(self, images: Tensor, labels: Tensor) -> StepResult:
         loss, out = self.trainer.compute_loss(images, labels)
         if self.settings.weight_lambda > 0:
-            loss = loss + self.weight_penalty().to(loss.device)
+            loss = loss + self.weight_penalty()
         self.trainer.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.trainer.optimizer.step()
