@@ -11,10 +11,12 @@ from snn_models.local.hsic import (
 )
 from snn_models.local.kernels import (
     KERNEL_KINDS,
+    ArcsineKernel,
     CosineKernel,
     GaussianKernel,
     Kernel,
     LaplaceKernel,
+    LaplaceL1Kernel,
     SigmoidKernel,
     get_kernel,
 )
@@ -30,6 +32,8 @@ from snn_models.local.training import BPTTTrainer, LocalTrainer, OptimizerFactor
 
 __all__ = [
     "KERNEL_KINDS",
+    "ArcsineKernel",
+    "LaplaceL1Kernel",
     "BPTTTrainer",
     "BlockOutput",
     "ClassifierHead",

@@ -1,7 +1,9 @@
 """Local losses for one block: prediction, similarity matching, contrastive, reconstruction.
 
 :class:`HybridLocalLoss` combines them as
-``alpha * L_pred + beta * L_sim + gamma * L_contrast + zeta * L_recon``; a zero coefficient
+``alpha * L_pred + beta * L_sim + gamma * L_contrast + zeta * L_recon`` (plus an optional
+supervised-contrastive term ``supcon``); ``L_contrast`` is the thesis's margin loss
+(:func:`margin_contrastive_loss`); a zero coefficient
 skips its term entirely (no head needed, no compute). Each term is also a plain function so
 custom losses can reuse them.
 """
@@ -16,6 +18,7 @@ from torch import Tensor
 
 __all__ = [
     "HybridLocalLoss",
+    "margin_contrastive_loss",
     "prediction_loss",
     "reconstruction_loss",
     "similarity_matching_loss",
@@ -51,6 +54,23 @@ def similarity_matching_loss(features: Tensor, target: Tensor, num_classes: int)
     """
     labels = F.one_hot(target, num_classes).to(features.dtype)
     return F.mse_loss(similarity_matrix(features), similarity_matrix(labels))
+
+
+def margin_contrastive_loss(features: Tensor, target: Tensor, margin: float = 1.0) -> Tensor:
+    """Pairwise margin (contrastive) loss of Hadsell, Chopra & LeCun (2006), as in the thesis.
+
+    On L2-normalised features with Euclidean distance ``d``: same-class pairs pay ``d^2``,
+    different-class pairs pay ``max(0, margin - d)^2``; averaged over the batch's pairs.
+    """
+    unit = features / features.norm(dim=1, keepdim=True).clamp(min=_EPS)
+    sq = (unit.square().sum(1, keepdim=True) + unit.square().sum(1) - 2 * unit @ unit.T).clamp(
+        min=0
+    )
+    dist = torch.sqrt(sq + _EPS)
+    same = (target.unsqueeze(0) == target.unsqueeze(1)).to(features.dtype)
+    off_diagonal = 1.0 - torch.eye(features.shape[0], dtype=features.dtype, device=features.device)
+    per_pair = same * sq + (1.0 - same) * F.relu(margin - dist).square()
+    return (per_pair * off_diagonal).sum() / off_diagonal.sum().clamp(min=1.0)
 
 
 def supervised_contrastive_loss(
@@ -97,6 +117,8 @@ class HybridLocalLoss:
         gamma: float = 0.0,
         zeta: float = 0.0,
         temperature: float = 0.1,
+        supcon: float = 0.0,
+        margin: float = 1.0,
     ) -> None:
         self.num_classes = num_classes
         self.alpha, self.beta, self.gamma, self.zeta = (
@@ -106,6 +128,8 @@ class HybridLocalLoss:
             float(zeta),
         )
         self.temperature = temperature
+        self.supcon = float(supcon)
+        self.margin = float(margin)
 
     def terms(self, block_output: Any, target: Tensor) -> dict[str, Tensor]:
         """Each active term, unweighted, for logging."""
@@ -114,12 +138,14 @@ class HybridLocalLoss:
             if block_output.head is None:
                 raise ValueError("the prediction term needs a block with a head")
             out["pred"] = prediction_loss(block_output.head, target)
-        if self.beta or self.gamma:
+        if self.beta or self.gamma or self.supcon:
             features = _features(block_output.output)
             if self.beta:
                 out["sim"] = similarity_matching_loss(features, target, self.num_classes)
             if self.gamma:
-                out["contrast"] = supervised_contrastive_loss(features, target, self.temperature)
+                out["contrast"] = margin_contrastive_loss(features, target, self.margin)
+            if self.supcon:
+                out["supcon"] = supervised_contrastive_loss(features, target, self.temperature)
         if self.zeta:
             if block_output.reconstruction is None:
                 raise ValueError("the reconstruction term needs a block with a decoder")
@@ -127,7 +153,13 @@ class HybridLocalLoss:
         return out
 
     def __call__(self, block_output: Any, target: Tensor) -> Tensor:
-        weights = {"pred": self.alpha, "sim": self.beta, "contrast": self.gamma, "recon": self.zeta}
+        weights = {
+            "pred": self.alpha,
+            "sim": self.beta,
+            "contrast": self.gamma,
+            "recon": self.zeta,
+            "supcon": self.supcon,
+        }
         terms = self.terms(block_output, target)
         if not terms:
             raise ValueError("all loss coefficients are zero")
@@ -137,5 +169,5 @@ class HybridLocalLoss:
     def __repr__(self) -> str:
         return (
             f"HybridLocalLoss(alpha={self.alpha}, beta={self.beta}, gamma={self.gamma}, "
-            f"zeta={self.zeta})"
+            f"zeta={self.zeta}, supcon={self.supcon})"
         )

@@ -17,13 +17,15 @@ from snn_models import (
     unbiased_hsic,
 )
 from snn_models.local.hsic import center_gram
+from snn_models.local.kernels import ArcsineKernel, LaplaceL1Kernel
 
 KERNELS = [
     GaussianKernel(),
     GaussianKernel(sigma=2.0),
     LaplaceKernel(),
+    LaplaceL1Kernel(),
     CosineKernel(),
-    SigmoidKernel(),
+    ArcsineKernel(),
 ]
 
 
@@ -91,7 +93,14 @@ def test_median_heuristic_makes_gaussian_bandwidth_scale_free():
 
 
 def test_kernel_factory():
-    assert set(KERNEL_KINDS) == {"gaussian", "cosine", "laplace", "sigmoid"}
+    assert set(KERNEL_KINDS) == {
+        "gaussian",
+        "cosine",
+        "laplace",
+        "sigmoid",
+        "laplace-l1",
+        "arcsine",
+    }
     assert get_kernel("gaussian", sigma=0.5) == GaussianKernel(0.5)
     assert isinstance(get_kernel("Laplace"), LaplaceKernel)
     with pytest.raises(ValueError, match="unknown kernel"):
@@ -126,3 +135,16 @@ def test_hsic_bottleneck_loss_is_differentiable_and_stays_on_the_input_device():
         assert value.device == output.device and value.dim() == 0
         (grad,) = torch.autograd.grad(value, output)
         assert torch.isfinite(grad).all() and grad.abs().sum() > 0
+
+
+def test_laplace_and_sigmoid_follow_the_thesis_definitions():
+    """Laplace: exp(-|x - y|_2 / sigma) with the Euclidean distance; sigmoid: tanh(a x.y + c)."""
+    x = _data(12, dim=4, seed=7)
+    sigma = 1.7
+    dist = torch.cdist(x, x, p=2.0)
+    torch.testing.assert_close(LaplaceKernel(sigma=sigma)(x), torch.exp(-dist / sigma))
+    manhattan = torch.cdist(x, x, p=1.0)
+    torch.testing.assert_close(LaplaceL1Kernel(sigma=sigma)(x), torch.exp(-manhattan / sigma))
+    assert not torch.allclose(LaplaceKernel(sigma=sigma)(x), LaplaceL1Kernel(sigma=sigma)(x))
+    torch.testing.assert_close(SigmoidKernel(alpha=0.3, c=-0.5)(x), torch.tanh(0.3 * x @ x.T - 0.5))
+    torch.testing.assert_close(SigmoidKernel()(x), torch.tanh(x @ x.T / 4))

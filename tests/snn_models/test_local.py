@@ -215,3 +215,29 @@ def test_similarity_and_contrastive_losses_reward_class_structure():
     torch.testing.assert_close(torch.diag(similarity_matrix(good)), torch.ones(6))
     lonely = supervised_contrastive_loss(torch.randn(3, 4), torch.tensor([0, 1, 2]))
     assert lonely == 0
+
+
+def test_margin_contrastive_loss_is_the_thesis_margin_loss():
+    from snn_models.local import BlockOutput
+    from snn_models.local.losses import margin_contrastive_loss
+
+    # Two same-class points at distance 0.6 and one other-class point at distance 0.8 from both
+    # (after L2 normalisation the points are already unit vectors).
+    a = torch.tensor([1.0, 0.0, 0.0])
+    b = torch.tensor([0.82, 0.5724, 0.0])
+    b = b / b.norm()
+    c = torch.tensor([0.0, 0.0, 1.0])
+    features = torch.stack([a, b, c])
+    labels = torch.tensor([0, 0, 1])
+    d_ab, d_ac, d_bc = (a - b).norm(), (a - c).norm(), (b - c).norm()
+    margin = 1.5
+    pairs = [d_ab**2, (margin - d_ac) ** 2, (margin - d_bc) ** 2]
+    expected = 2 * sum(pairs) / 6  # both orders of each pair, over the 6 ordered pairs
+    torch.testing.assert_close(margin_contrastive_loss(features, labels, margin), expected)
+    # beyond the margin different classes cost nothing; same-class pairs always cost d^2
+    torch.testing.assert_close(
+        margin_contrastive_loss(features, labels, margin=0.1), 2 * d_ab**2 / 6, atol=1e-5, rtol=0
+    )
+    loss = HybridLocalLoss(3, alpha=0, beta=0, gamma=1, supcon=1)
+    out = BlockOutput(0, features, features.unsqueeze(0), None, None, features)
+    assert set(loss.terms(out, labels)) == {"contrast", "supcon"}

@@ -10,8 +10,10 @@ from pathlib import Path
 
 ARCHS = ("fcn", "cnn", "vgg")
 NEURONS = ("linear", "bilinear", "shunting")
-RULES = ("bptt", "local", "hsic")
-KERNELS = ("gaussian", "cosine", "laplace", "sigmoid")
+RULES = ("bptt", "local", "hsic", "lee", "plasticity")
+KERNELS = ("gaussian", "cosine", "laplace", "sigmoid", "laplace-l1", "arcsine")
+NEURON_MODELS = ("lif", "plif")
+BILINEAR_VARIANTS = ("learned", "fixed-lambda", "quadratic-only")
 ENCODINGS = ("direct", "rate")
 LR_SCHEDULES = ("cosine", "constant")
 
@@ -28,6 +30,24 @@ class LocalLossWeights:
     sim: float = 1.0
     contrast: float = 0.0
     recon: float = 0.0
+    supcon: float = 0.0
+
+
+@dataclass(frozen=True)
+class LeeSettings:
+    """Lee, Delbruck & Pfeiffer (2016) mechanisms on the hidden layers (`--rule lee`).
+
+    Defaults were chosen on a validation split carved from the MNIST training images
+    (docs/vision.md, "Lee et al. 2016"); `k = None` means a tenth of the layer's neurons.
+    """
+
+    k: int | None = None
+    inhibition: float = 0.0
+    rho: float = 1e-5
+    weight_beta: float = 10.0
+    weight_lambda: float = 1e-3
+    refractory_tau: float | None = None
+    gradient: str = "membrane"  # the paper's pass-through, or "atan" (ablation)
 
 
 @dataclass(frozen=True)
@@ -36,6 +56,7 @@ class RunConfig:
     data_path: str | None = None
     train_size: int | None = None
     test_size: int | None = None
+    validation: float | None = None  # hold out this fraction of train as the test set
     arch: str = "cnn"
     hidden: int = 100
     width: float = 1.0
@@ -47,6 +68,14 @@ class RunConfig:
     hsic_beta: float = 50.0
     local: LocalLossWeights = field(default_factory=LocalLossWeights)
     encoding: str = "direct"
+    # Added later; None means "the original default" and is left out of the fingerprint, so
+    # runs cached before these fields existed keep their ids.
+    neuron_model: str | None = None  # lif (None) or plif
+    tau: float | None = None  # membrane time constant of hidden LIF neurons (None: 2)
+    lambda_init: float | None = None  # bilinear lambda at initialisation (None: 0.1)
+    kappa: float | None = None  # shunting gate steepness (None: 1)
+    bilinear_variant: str | None = None  # learned (None), fixed-lambda, quadratic-only
+    lee: LeeSettings | None = None
     T: int = 10
     epochs: int = 1
     batch_size: int = 64
@@ -64,6 +93,8 @@ class RunConfig:
             ("kernel", self.kernel, KERNELS),
             ("encoding", self.encoding, ENCODINGS),
             ("lr_schedule", self.lr_schedule, LR_SCHEDULES),
+            ("neuron_model", self.neuron_model or "lif", NEURON_MODELS),
+            ("bilinear_variant", self.bilinear_variant or "learned", BILINEAR_VARIANTS),
         ):
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
@@ -87,13 +118,20 @@ class RunConfig:
         values = dict(values)
         if isinstance(values.get("local"), dict):
             values["local"] = LocalLossWeights(**values["local"])
+        if isinstance(values.get("lee"), dict):
+            values["lee"] = LeeSettings(**values["lee"])
         return cls(**values)
 
     def label(self) -> str:
         """Short human name used in tables and plot legends."""
         arch = f"fcn-{self.hidden}" if self.arch == "fcn" else self.arch
         rule = f"hsic-{self.kernel}" if self.rule == "hsic" else self.rule
-        return f"{arch} {self.neuron} {rule}"
+        neuron = self.neuron
+        if self.bilinear_variant not in (None, "learned"):
+            neuron = f"{neuron}({self.bilinear_variant})"
+        if self.neuron_model == "plif":
+            neuron = f"{neuron}/plif"
+        return f"{arch} {neuron} {rule}"
 
     def fingerprint(self) -> str:
         """Stable id of the settings that change the trained model.
@@ -102,7 +140,22 @@ class RunConfig:
         change the model, so a run cached without noise results can be reused to add them.
         """
         ignored = ("data_path", "device", "noise")
-        relevant = {k: v for k, v in self.to_dict().items() if k not in ignored}
+        later = (
+            "validation",
+            "neuron_model",
+            "tau",
+            "lambda_init",
+            "kappa",
+            "bilinear_variant",
+            "lee",
+        )
+        relevant = {
+            k: v
+            for k, v in self.to_dict().items()
+            if k not in ignored and not (k in later and v is None)
+        }
+        if not relevant["local"].get("supcon"):
+            relevant["local"].pop("supcon", None)
         blob = json.dumps(relevant, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
 

@@ -318,3 +318,31 @@ def take_subset(
         split=f"{data.split}; " + "; ".join(notes),
         meta=dict(data.meta),
     )
+
+
+VALIDATION_SEED = 1234
+
+
+def validation_split(data: VisionData, fraction: float) -> VisionData:
+    """Hold out a class-balanced `fraction` of the training images as the evaluation set.
+
+    Settings are chosen on this split; the test images are not touched. The seed is fixed
+    (not the run's seed) so every run of a tuning sweep sees the same validation images.
+    """
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"validation fraction must lie in (0, 1), got {fraction}")
+    n = data.train_y.numel()
+    held = balanced_subset_indices(data.train_y, round(fraction * n), VALIDATION_SEED)
+    keep = torch.ones(n, dtype=torch.bool)
+    keep[held] = False
+    return VisionData(
+        name=data.name,
+        train_x=data.train_x[keep],
+        train_y=data.train_y[keep],
+        test_x=data.train_x[held],
+        test_y=data.train_y[held],
+        num_classes=data.num_classes,
+        split=f"{data.split}; VALIDATION: {fraction:.0%} of the training images held out "
+        f"(balanced, seed {VALIDATION_SEED}); the test split is not used",
+        meta=dict(data.meta),
+    )

@@ -17,8 +17,9 @@ import torch
 from tqdm.auto import tqdm
 
 from snn_models import LocalNetwork
+from training.vision.activity import silent_share
 from training.vision.config import RunConfig
-from training.vision.datasets import VisionData, load_dataset, take_subset
+from training.vision.datasets import VisionData, load_dataset, take_subset, validation_split
 from training.vision.networks import build_network
 from training.vision.robustness import evaluate_under_noise
 from training.vision.rules import build_rule
@@ -40,7 +41,8 @@ def resolve_device(name: str) -> torch.device:
 
 def prepare_data(config: RunConfig) -> VisionData:
     data = load_dataset(config.dataset, config.data_path)
-    return take_subset(data, config.train_size, config.test_size, seed=config.seed)
+    data = take_subset(data, config.train_size, config.test_size, seed=config.seed)
+    return validation_split(data, config.validation) if config.validation else data
 
 
 @torch.no_grad()
@@ -79,6 +81,9 @@ def train_model(
         for optimizer in rule.optimizers:
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate
+        start_epoch = getattr(rule, "start_epoch", None)
+        if start_epoch is not None:  # rules with their own schedule (plasticity)
+            start_epoch(epoch - 1, -(-order.numel() // config.batch_size))
         started = time.perf_counter()
         network.train()
         loss_sum, correct, seen = 0.0, 0, 0
@@ -129,6 +134,7 @@ def train_model(
         "final_test_accuracy": history[-1]["test_accuracy"],
         "best_test_accuracy": max(row["test_accuracy"] for row in history),
         "train_seconds": train_seconds,
+        "silent_hidden_share": silent_share(network, data.test_x, device),
         "noise": None,
         "environment": {
             "torch": torch.__version__,

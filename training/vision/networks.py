@@ -22,6 +22,7 @@ from torch import Tensor, nn
 
 from snn_models import (
     LIF,
+    PLIF,
     ClassifierHead,
     ConvDecoder,
     DenseDecoder,
@@ -35,7 +36,8 @@ from snn_models import (
     make_encoder,
     make_synapse,
 )
-from training.vision.config import RunConfig
+from snn_models.plasticity import CompetitiveSTDPLayer, LeeLIF, TeacherOutputLayer
+from training.vision.config import LeeSettings, RunConfig
 
 # Auxiliary classifier heads pool a conv map to at most this many features (Nokland & Eidnes
 # use the same bound), so a head stays small whatever the layer's resolution.
@@ -87,8 +89,25 @@ class OutputCrossEntropy:
         return "OutputCrossEntropy()"
 
 
-def _neuron() -> LIF:
-    return LIF(tau=2.0, threshold=1.0, reset="subtract", surrogate="atan")
+def _neuron(config: RunConfig, features: int | None = None) -> nn.Module:
+    """The hidden layers' spiking neuron: LIF (default), PLIF (`--neuron-model plif`), or the
+    Lee et al. (2016) neuron for `--rule lee` on dense layers (`features` given)."""
+    tau = 2.0 if config.tau is None else config.tau
+    if config.rule == "lee" and features is not None:
+        lee = config.lee or LeeSettings()
+        return LeeLIF(
+            features,
+            tau=tau,
+            k=lee.k if lee.k is not None else max(1, features // 10),
+            inhibition=lee.inhibition,
+            refractory_tau=lee.refractory_tau,
+            rho=lee.rho,
+            surrogate=None if lee.gradient == "membrane" else lee.gradient,
+        )
+    if config.neuron_model == "plif":
+        # PLIF (Fang et al. 2021): learned time constant, input scaled by 1 - alpha.
+        return PLIF(tau=tau, threshold=1.0, reset="subtract", surrogate="atan")
+    return LIF(tau=tau, threshold=1.0, reset="subtract", surrogate="atan")
 
 
 def _synapse_options(config: RunConfig, spike_input: bool) -> dict:
@@ -97,7 +116,26 @@ def _synapse_options(config: RunConfig, spike_input: bool) -> dict:
     options: dict = {"spike_input": spike_input}
     if config.neuron == "bilinear":
         options["rank"] = config.rank
+        if config.lambda_init is not None:
+            options["lambda_init"] = config.lambda_init
+    if config.neuron == "shunting" and config.kappa is not None:
+        options["kappa"] = config.kappa
     return options
+
+
+def _apply_bilinear_variant(config: RunConfig, synapse: nn.Module) -> nn.Module:
+    """The bilinear-neuron thesis's ablations, made by freezing parameters of the full synapse:
+    `fixed-lambda` keeps lambda at its initial value; `quadratic-only` removes the linear term
+    (W = 0, frozen), leaving lambda * ((V x)^2 - (V^2)(x^2)) + b."""
+    variant = config.bilinear_variant
+    if config.neuron != "bilinear" or variant in (None, "learned"):
+        return synapse
+    if variant == "fixed-lambda":
+        synapse.interaction_gain.requires_grad_(False)
+    if variant == "quadratic-only":
+        synapse.weight.data.zero_()
+        synapse.weight.requires_grad_(False)
+    return synapse
 
 
 def _over_time(per_step: list[nn.Module]) -> TimeDistributed:
@@ -142,7 +180,10 @@ def _conv_block(
     in_channels, height, width = in_shape
     options = _synapse_options(config, spike_input)
     per_step: list[nn.Module] = [
-        make_conv_synapse(config.neuron, in_channels, spec.channels, 3, padding=1, **options)
+        _apply_bilinear_variant(
+            config,
+            make_conv_synapse(config.neuron, in_channels, spec.channels, 3, padding=1, **options),
+        )
     ]
     if config.batch_norm:
         per_step.append(nn.BatchNorm2d(spec.channels))
@@ -150,7 +191,7 @@ def _conv_block(
         # Pool the current, then fire: the LIF scan runs on a quarter of the positions.
         per_step.append(nn.MaxPool2d(2))
         height, width = height // 2, width // 2
-    layers = [_over_time(per_step), _neuron()]
+    layers = [_over_time(per_step), _neuron(config)]
     out_shape = (spec.channels, height, width)
 
     head = decoder = None
@@ -176,10 +217,14 @@ def _dense_block(
         in_features *= size
     options = _synapse_options(config, spike_input)
     per_step: list[nn.Module] = [nn.Flatten()] if len(in_shape) > 1 else []
-    per_step.append(make_synapse(config.neuron, in_features, features, **options))
+    per_step.append(
+        _apply_bilinear_variant(
+            config, make_synapse(config.neuron, in_features, features, **options)
+        )
+    )
     if config.batch_norm:
         per_step.append(nn.BatchNorm1d(features))
-    layers = [_over_time(per_step), _neuron()]
+    layers = [_over_time(per_step), _neuron(config, features)]
 
     head = decoder = None
     if config.rule == "local":
@@ -195,7 +240,9 @@ def _dense_block(
 def _output_block(config: RunConfig, in_features: int, num_classes: int) -> LocalBlock:
     options = _synapse_options(config, spike_input=True)
     body = nn.Sequential(
-        make_synapse(config.neuron, in_features, num_classes, **options),
+        _apply_bilinear_variant(
+            config, make_synapse(config.neuron, in_features, num_classes, **options)
+        ),
         MembraneReadout(tau=2.0, reduce="mean"),
     )
     return LocalBlock(body, head=None, loss=OutputCrossEntropy())
@@ -205,6 +252,8 @@ def build_network(
     config: RunConfig, image_shape: tuple[int, int, int], num_classes: int
 ) -> LocalNetwork:
     """The spiking classifier `config` describes, for images of `image_shape` (C, H, W)."""
+    if config.rule == "plasticity":
+        return build_plasticity_network(config, image_shape, num_classes)
     arch = architecture(config)
     spike_input = config.encoding == "rate"
     encoder = make_encoder(config.encoding, config.T)
@@ -225,3 +274,20 @@ def build_network(
         spike_input = True
     blocks.append(_output_block(config, shape[0], num_classes))
     return LocalNetwork(blocks, encoder=encoder)
+
+
+def build_plasticity_network(
+    config: RunConfig, image_shape: tuple[int, int, int], num_classes: int
+) -> LocalNetwork:
+    """The three-layer network of the plasticity-centric rule (Zhang et al. 2018): input,
+    a competitive-STDP hidden layer of `hidden` LIF neurons (k = hidden / 10 winners per step)
+    and a teacher-trained output layer. FCN only; no batch norm, no gradients."""
+    if config.arch != "fcn":
+        raise ValueError("the plasticity-centric rule trains the FCN only (--arch fcn)")
+    in_features = image_shape[0] * image_shape[1] * image_shape[2]
+    encoder = nn.Sequential(nn.Flatten(), make_encoder(config.encoding, config.T))
+    hidden = CompetitiveSTDPLayer(
+        in_features, config.hidden, k=max(1, config.hidden // 10), gain=3.0, rho=1e-5
+    )
+    output = TeacherOutputLayer(config.hidden, num_classes)
+    return LocalNetwork([LocalBlock(hidden), LocalBlock(output)], encoder=encoder)

@@ -14,6 +14,12 @@ def _datasets(records: Sequence[dict]) -> list[str]:
     return sorted({record["data"]["dataset"] for record in records})
 
 
+def _legend(record: dict, records: Sequence[dict]) -> str:
+    """The run's label, with its seed when the plot holds several seeds."""
+    seeds = {r["config"]["seed"] for r in records}
+    return record["label"] + (f" (seed {record['config']['seed']})" if len(seeds) > 1 else "")
+
+
 def plot_accuracy_curves(records: Sequence[dict], path: Path) -> Path:
     datasets = _datasets(records)
     fig, axes = plt.subplots(1, len(datasets), figsize=(5.5 * len(datasets), 4), squeeze=False)
@@ -21,7 +27,7 @@ def plot_accuracy_curves(records: Sequence[dict], path: Path) -> Path:
         for record in (r for r in records if r["data"]["dataset"] == dataset):
             epochs = [row["epoch"] for row in record["history"]]
             accs = [100 * row["test_accuracy"] for row in record["history"]]
-            ax.plot(epochs, accs, marker="o", label=record["label"])
+            ax.plot(epochs, accs, marker="o", label=_legend(record, records))
         config = next(r["config"] for r in records if r["data"]["dataset"] == dataset)
         ax.set_title(f"{dataset} (T={config['T']})")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -50,7 +56,7 @@ def plot_noise_robustness(records: Sequence[dict], path: Path) -> Path | None:
                     [p["level"] for p in points],
                     [100 * p["accuracy"] for p in points],
                     marker="o",
-                    label=record["label"],
+                    label=_legend(record, records),
                 )
             ax.set_title(f"{dataset}: {kind}")
             ax.set_xlabel("std" if kind == "gaussian" else "fraction of pixels replaced")

@@ -6,6 +6,8 @@ import json
 import statistics
 from collections.abc import Sequence
 
+from training.vision.paired import mean_sd, paired_difference
+
 
 def _pct(value: float) -> str:
     return f"{100 * value:.2f}"
@@ -27,9 +29,29 @@ def _rule_name(config: dict) -> str:
         return f"HSIC ({config['kernel']})"
     if config["rule"] == "local":
         weights = config["local"]
-        terms = [name for name in ("pred", "sim", "contrast", "recon") if weights[name] > 0]
+        names = ("pred", "sim", "contrast", "recon", "supcon")
+        terms = [name for name in names if weights.get(name, 0) > 0]
         return "local (" + "+".join(terms) + ")"
+    if config["rule"] == "lee":
+        gradient = (config.get("lee") or {}).get("gradient", "membrane")
+        return "Lee 2016" + ("" if gradient == "membrane" else f" ({gradient} gradient)")
+    if config["rule"] == "plasticity":
+        return "plasticity (STDP, no backprop)"
     return "BPTT"
+
+
+def _neuron_name(config: dict) -> str:
+    name = config["neuron"]
+    variant = config.get("bilinear_variant")
+    if variant not in (None, "learned"):
+        name += f" ({variant})"
+    if config.get("lambda_init") is not None:
+        name += f", λ0={config['lambda_init']:g}"
+    if config.get("kappa") is not None:
+        name += f", κ={config['kappa']:g}"
+    if config.get("neuron_model") == "plif":
+        name += ", PLIF"
+    return name
 
 
 def results_table(records: Sequence[dict]) -> str:
@@ -42,7 +64,7 @@ def results_table(records: Sequence[dict]) -> str:
     for record in records:
         config, data = record["config"], record["data"]
         rows.append(
-            f"| {data['dataset']} | {_network_name(config)} | {config['neuron']} "
+            f"| {data['dataset']} | {_network_name(config)} | {_neuron_name(config)} "
             f"| {_rule_name(config)} | {data['train_size']:,} / {data['test_size']:,} "
             f"| {config['epochs']} | {config['T']} | {config['seed']} "
             f"| {_pct(record['final_test_accuracy'])} "
@@ -51,12 +73,8 @@ def results_table(records: Sequence[dict]) -> str:
     return header + "\n".join(rows) + "\n"
 
 
-def seed_summary_table(records: Sequence[dict]) -> str:
-    """Mean and sample sd of the final test accuracy over seeds, for runs repeated per seed.
-
-    One seed can move a small network by a few tenths of a point, so a difference between
-    integrations or rules is only worth reading next to this spread.
-    """
+def _group_by_setting(records: Sequence[dict]) -> list[list[dict]]:
+    """Records that differ only in seed, in first-seen order, each group sorted by seed."""
     groups: dict[tuple, list[dict]] = {}
     for record in records:
         config = record["config"]
@@ -66,23 +84,119 @@ def seed_summary_table(records: Sequence[dict]) -> str:
             if name not in ("seed", "data_path", "device", "noise")
         )
         groups.setdefault(key, []).append(record)
-    if all(len(group) < 2 for group in groups.values()):
+    return [sorted(group, key=lambda r: r["config"]["seed"]) for group in groups.values()]
+
+
+def _setting_name(record: dict) -> str:
+    config = record["config"]
+    return f"{_network_name(config)} {_neuron_name(config)} {_rule_name(config)}"
+
+
+def paired_table(records: Sequence[dict]) -> str:
+    """Each setting against the first one of its dataset, seed by seed (test accuracy in points,
+    and the share of silent hidden neurons where measured).
+
+    Only seeds both settings ran are paired; ``*`` marks an interval that excludes zero.
+    """
+    groups = [g for g in _group_by_setting(records) if len(g) >= 2]
+    rows = []
+    baselines: dict[str, list[dict]] = {}
+    for group in groups:
+        dataset = group[0]["config"]["dataset"]
+        base = baselines.setdefault(dataset, group)
+        if base is group:
+            continue
+        by_seed = {r["config"]["seed"]: r for r in base}
+        pairs = [(r, by_seed[r["config"]["seed"]]) for r in group if r["config"]["seed"] in by_seed]
+        if len(pairs) < 2:
+            continue
+        diff = paired_difference(
+            [100 * a["final_test_accuracy"] for a, _ in pairs],
+            [100 * b["final_test_accuracy"] for _, b in pairs],
+        )
+        rows.append(
+            f"| {dataset} | {_setting_name(group[0])} | {_setting_name(base[0])} | {len(pairs)} "
+            f"| {diff.text()} |"
+        )
+    if not rows:
+        return ""
+    header = (
+        "| dataset | setting A | baseline B | paired seeds | A − B, points: mean [95% CI] |\n"
+        "|---|---|---|---|---|\n"
+    )
+    return header + "\n".join(rows) + "\n"
+
+
+def paired_noise_table(records: Sequence[dict]) -> str:
+    """Noise robustness as paired differences of accuracy at each level, against the first
+    setting of each dataset: the same seeds, the same corrupted images."""
+    groups = [g for g in _group_by_setting(records) if len(g) >= 2 and g[0].get("noise")]
+    if len(groups) < 2:
+        return ""
+    rows = []
+    baselines: dict[str, list[dict]] = {}
+    for group in groups:
+        dataset = group[0]["config"]["dataset"]
+        base = baselines.setdefault(dataset, group)
+        if base is group:
+            continue
+        by_seed = {r["config"]["seed"]: r for r in base}
+        pairs = [(r, by_seed[r["config"]["seed"]]) for r in group if r["config"]["seed"] in by_seed]
+        if len(pairs) < 2:
+            continue
+        for kind in sorted(group[0]["noise"]):
+            for level_row in group[0]["noise"][kind]:
+                level = level_row["level"]
+
+                def at(record: dict, kind: str = kind, level: float = level) -> float:
+                    match = [r for r in record["noise"][kind] if r["level"] == level]
+                    return 100 * match[0]["accuracy"]
+
+                a = [at(x) for x, _ in pairs]
+                b = [at(y) for _, y in pairs]
+                diff = paired_difference(a, b)
+                rows.append(
+                    f"| {dataset} | {_setting_name(group[0])} − {_setting_name(base[0])} "
+                    f"| {kind} | {level:g} | {mean_sd(a)} | {mean_sd(b)} | {diff.text()} |"
+                )
+    if not rows:
+        return ""
+    header = (
+        "| dataset | A − B | noise | level | A acc. % | B acc. % | A − B, points [95% CI] |\n"
+        "|---|---|---|---|---|---|---|\n"
+    )
+    return header + "\n".join(rows) + "\n"
+
+
+def seed_summary_table(records: Sequence[dict]) -> str:
+    """Mean and sample sd of the final test accuracy over seeds, for runs repeated per seed.
+
+    One seed can move a small network by a few tenths of a point, so a difference between
+    integrations or rules is only worth reading next to this spread.
+    """
+    groups = _group_by_setting(records)
+    if all(len(group) < 2 for group in groups):
         return ""
     header = (
         "| dataset | network | neuron | rule | train / test images | epochs | T | seeds "
-        "| test acc. % mean | sd |\n|---|---|---|---|---|---|---|---|---|---|\n"
+        "| test acc. % mean | sd | silent hidden % |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|\n"
     )
     rows = []
-    for group in groups.values():
+    for group in groups:
         config, data = group[0]["config"], group[0]["data"]
         accs = [100 * record["final_test_accuracy"] for record in group]
         spread = statistics.stdev(accs) if len(accs) > 1 else 0.0
         seeds = ",".join(str(record["config"]["seed"]) for record in group)
+        silent = [r.get("silent_hidden_share") for r in group]
+        silent_text = (
+            mean_sd([100 * v for v in silent]) if all(v is not None for v in silent) else ""
+        )
         rows.append(
-            f"| {data['dataset']} | {_network_name(config)} | {config['neuron']} "
+            f"| {data['dataset']} | {_network_name(config)} | {_neuron_name(config)} "
             f"| {_rule_name(config)} | {data['train_size']:,} / {data['test_size']:,} "
             f"| {config['epochs']} | {config['T']} | {seeds} | {statistics.mean(accs):.2f} "
-            f"| {spread:.2f} |"
+            f"| {spread:.2f} | {silent_text} |"
         )
     return header + "\n".join(rows) + "\n"
 
@@ -124,6 +238,13 @@ def sweep_markdown(title: str, records: Sequence[dict], command: str, notes: str
     summary = seed_summary_table(records)
     if summary:
         parts.append("## Mean over seeds\n\n" + summary)
+        paired = paired_table(records)
+        if paired:
+            parts.append("## Paired differences (same seeds)\n\n" + paired)
+        paired_noise = paired_noise_table(records)
+        if paired_noise:
+            parts.append("## Noise robustness, paired (same seeds, same noisy images)\n\n")
+            parts.append(paired_noise)
         parts.append("## Every run\n")
     parts.append(results_table(records))
     noise = noise_table(records)

@@ -16,9 +16,14 @@ import torch
 from tqdm.auto import tqdm
 
 from recsys.paths import data_dir
-from training.vision.config import RunConfig, save_json
-from training.vision.datasets import VisionData, load_dataset, take_subset
-from training.vision.experiment import noise_robustness, resolve_device, train_model
+from training.vision.config import LeeSettings, RunConfig, save_json
+from training.vision.datasets import VisionData
+from training.vision.experiment import (
+    noise_robustness,
+    prepare_data,
+    resolve_device,
+    train_model,
+)
 from training.vision.networks import build_network
 from training.vision.plots import plot_accuracy_curves, plot_noise_robustness
 from training.vision.report import sweep_markdown
@@ -83,7 +88,11 @@ def parse_arch(spec: str) -> dict:
 
 
 def parse_rule(spec: str) -> dict:
-    """'hsic-laplace' -> HSIC with the laplace kernel; 'bptt' and 'local' name themselves."""
+    """'hsic-laplace' -> HSIC with the laplace kernel; 'lee-atan' -> Lee et al. with the atan
+    surrogate instead of the membrane gradient; 'bptt', 'local', 'lee' and 'plasticity' name
+    themselves."""
+    if spec.startswith("lee"):
+        return {"rule": "lee", "gradient": spec.split("-", 1)[1] if "-" in spec else None}
     if spec.startswith("hsic"):
         kernel = spec.split("-", 1)[1] if "-" in spec else "gaussian"
         return {"rule": "hsic", "kernel": kernel}
@@ -101,18 +110,28 @@ def expand_grid(
 ) -> list[RunConfig]:
     """Every (dataset, arch, neuron, rule, seed) combination, in that nesting order."""
     grid = itertools.product(datasets, archs, neurons, rules, seeds or [base.seed])
-    return [
-        replace(
-            base,
-            dataset=dataset,
-            neuron=neuron,
-            noise=noise,
-            seed=seed,
-            **parse_arch(arch),
-            **parse_rule(rule),
+    configs = []
+    for dataset, arch, neuron, rule, seed in grid:
+        rule_options = parse_rule(rule)
+        gradient = rule_options.pop("gradient", None)
+        lee = None
+        if rule_options["rule"] == "lee":
+            lee = base.lee or LeeSettings()
+            if gradient:
+                lee = replace(lee, gradient=gradient)
+        configs.append(
+            replace(
+                base,
+                dataset=dataset,
+                neuron=neuron,
+                noise=noise,
+                seed=seed,
+                lee=lee,
+                **parse_arch(arch),
+                **rule_options,
+            )
         )
-        for dataset, arch, neuron, rule, seed in grid
-    ]
+    return configs
 
 
 def default_cache_dir() -> Path:
@@ -163,10 +182,16 @@ def run_sweep(
     records = []
     datasets: dict[tuple, VisionData] = {}
     for config in tqdm(configs, desc=f"sweep {name}", disable=not progress):
-        key = (config.dataset, config.data_path, config.train_size, config.test_size, config.seed)
+        key = (
+            config.dataset,
+            config.data_path,
+            config.train_size,
+            config.test_size,
+            config.seed,
+            config.validation,
+        )
         if key not in datasets:
-            full = load_dataset(config.dataset, config.data_path)
-            datasets[key] = take_subset(full, config.train_size, config.test_size, config.seed)
+            datasets[key] = prepare_data(config)
         records.append(
             _cached_or_trained(config, datasets[key], cache_dir, fresh=fresh, progress=progress)
         )
