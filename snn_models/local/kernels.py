@@ -88,10 +88,11 @@ class LaplaceKernel(Kernel):
 
     sigma: float | None = None
     name: ClassVar[str] = "laplace"
+    norm: ClassVar[float] = 2.0  # the p of the distance's p-norm
 
     def gram(self, x: Tensor) -> Tensor:
         # cdist's backward is zero at zero distance; sqrt of squared distances would be NaN.
-        dist = torch.cdist(x, x, p=2.0)
+        dist = torch.cdist(x, x, p=self.norm)
         sigma = (
             median_distance(dist)
             if self.sigma is None
@@ -101,20 +102,11 @@ class LaplaceKernel(Kernel):
 
 
 @dataclass(frozen=True)
-class LaplaceL1Kernel(Kernel):
+class LaplaceL1Kernel(LaplaceKernel):
     """``exp(-|x - y|_1 / sigma)`` (Manhattan distance, as in scikit-learn); ``sigma=None``: median."""
 
-    sigma: float | None = None
     name: ClassVar[str] = "laplace-l1"
-
-    def gram(self, x: Tensor) -> Tensor:
-        dist = torch.cdist(x, x, p=1.0)
-        sigma = (
-            median_distance(dist)
-            if self.sigma is None
-            else torch.tensor(self.sigma, dtype=x.dtype, device=x.device)
-        )
-        return torch.exp(-dist / sigma)
+    norm: ClassVar[float] = 1.0
 
 
 @dataclass(frozen=True)
