@@ -13,24 +13,17 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import quote
 
 from django.conf import settings
-from django.db import connection
+
+from webapp.catalog.management.commands.hostile_run import database_url
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_database_url() -> str:
     """The URL of the database the test run is using right now (the test copy, not the real one)."""
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{Path(db['NAME']).resolve()}"
-    user = quote(db.get("USER") or "", safe="")
-    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
-    auth = f"{user}{password}@" if user else ""
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{auth}{db.get('HOST') or 'localhost'}{port}/{db['NAME']}"
+    return database_url()
 
 
 class WorkerProcess:

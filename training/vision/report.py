@@ -92,14 +92,9 @@ def _setting_name(record: dict) -> str:
     return f"{_network_name(config)} {_neuron_name(config)} {_rule_name(config)}"
 
 
-def paired_table(records: Sequence[dict]) -> str:
-    """Each setting against the first one of its dataset, seed by seed (test accuracy in points,
-    and the share of silent hidden neurons where measured).
-
-    Only seeds both settings ran are paired; ``*`` marks an interval that excludes zero.
-    """
-    groups = [g for g in _group_by_setting(records) if len(g) >= 2]
-    rows = []
+def _paired_with_baseline(groups: Sequence[list[dict]]):
+    """(dataset, group, baseline group, [(record, baseline record), …]) for every group after
+    the first of its dataset, paired by seed; groups sharing fewer than two seeds are skipped."""
     baselines: dict[str, list[dict]] = {}
     for group in groups:
         dataset = group[0]["config"]["dataset"]
@@ -108,8 +103,19 @@ def paired_table(records: Sequence[dict]) -> str:
             continue
         by_seed = {r["config"]["seed"]: r for r in base}
         pairs = [(r, by_seed[r["config"]["seed"]]) for r in group if r["config"]["seed"] in by_seed]
-        if len(pairs) < 2:
-            continue
+        if len(pairs) >= 2:
+            yield dataset, group, base, pairs
+
+
+def paired_table(records: Sequence[dict]) -> str:
+    """Each setting against the first one of its dataset, seed by seed (test accuracy in points,
+    and the share of silent hidden neurons where measured).
+
+    Only seeds both settings ran are paired; ``*`` marks an interval that excludes zero.
+    """
+    groups = [g for g in _group_by_setting(records) if len(g) >= 2]
+    rows = []
+    for dataset, group, base, pairs in _paired_with_baseline(groups):
         diff = paired_difference(
             [100 * a["final_test_accuracy"] for a, _ in pairs],
             [100 * b["final_test_accuracy"] for _, b in pairs],
@@ -134,16 +140,7 @@ def paired_noise_table(records: Sequence[dict]) -> str:
     if len(groups) < 2:
         return ""
     rows = []
-    baselines: dict[str, list[dict]] = {}
-    for group in groups:
-        dataset = group[0]["config"]["dataset"]
-        base = baselines.setdefault(dataset, group)
-        if base is group:
-            continue
-        by_seed = {r["config"]["seed"]: r for r in base}
-        pairs = [(r, by_seed[r["config"]["seed"]]) for r in group if r["config"]["seed"] in by_seed]
-        if len(pairs) < 2:
-            continue
+    for dataset, group, base, pairs in _paired_with_baseline(groups):
         for kind in sorted(group[0]["noise"]):
             for level_row in group[0]["noise"][kind]:
                 level = level_row["level"]
