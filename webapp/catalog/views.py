@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -23,6 +23,7 @@ from webapp.catalog.forms import BrowseForm, MovieUploadForm, RatingForm
 from webapp.catalog.fragments import cached_fragment, fragment_key
 from webapp.catalog.generated_posters import poster_etag, poster_svg
 from webapp.catalog.models import Movie, Rating
+from webapp.catalog.search import search_titles
 from webapp.catalog.services import (
     DuplicateMovieError,
     find_duplicate,
@@ -94,6 +95,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def browse(request: HttpRequest) -> HttpResponse:
     form = BrowseForm(request.GET or None)
     movies = Movie.objects.all()
+    search = None
     status = 200
     if form.is_bound and not form.is_valid():
         # Unfiltered results under an error would look like an answer to the bad query.
@@ -101,13 +103,22 @@ def browse(request: HttpRequest) -> HttpResponse:
         status = 400
     elif form.is_bound:
         movies = _filter(movies, form.cleaned_data)
-    movies = movies.order_by(*form.ordering()).with_card_data()
+        if form.cleaned_data.get("q"):
+            search = search_titles(movies, form.cleaned_data["q"])
+            movies = search.movies
+    ordering = form.ordering()
+    if search is not None and search.widened and not form.cleaned_data.get("sort"):
+        # Close titles are guesses: without a chosen sort, the best guesses come first.
+        ordering = search.relevance()
+    movies = movies.order_by(*ordering).with_card_data()
 
     paginator = Paginator(movies, BROWSE_PAGE_SIZE, allow_empty_first_page=True)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "form": form,
+        "search": search,
+        "suggestion_query": _with_query(query, search.suggestion) if search else "",
         "query_string": query.urlencode(),
         "page_error": None,
         # The header's search box repeats the query; the base template never reads request.GET.
@@ -138,9 +149,7 @@ def browse(request: HttpRequest) -> HttpResponse:
 
 
 def _filter(movies, cleaned: dict):
-    if cleaned.get("q"):
-        for word in cleaned["q"].split():
-            movies = movies.filter(title__icontains=word)
+    """Genre and year filters; the title is matched by ``search_titles`` afterwards."""
     if cleaned.get("genre"):
         movies = movies.filter(genres=cleaned["genre"])
     if cleaned.get("year_from") is not None:
@@ -148,6 +157,15 @@ def _filter(movies, cleaned: dict):
     if cleaned.get("year_to") is not None:
         movies = movies.filter(year__lte=cleaned["year_to"])
     return movies
+
+
+def _with_query(query: QueryDict, title_query: str | None) -> str:
+    """The same filters with another title query: the link behind "Did you mean …"."""
+    if not title_query:
+        return ""
+    changed = query.copy()
+    changed["q"] = title_query
+    return changed.urlencode()
 
 
 @require_safe
