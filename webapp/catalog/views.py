@@ -29,9 +29,11 @@ from webapp.catalog.services import (
     find_duplicate,
     rate_movie,
     remove_rating,
+    restore_rating,
     upload_movie,
 )
 from webapp.catalog.similar import similar_movies
+from webapp.catalog.undo import UNDO_WINDOW, pending_removal, remember_removal, take_removal
 from webapp.recommender.picks import materialise, plan_picks, read_taste
 
 BROWSE_PAGE_SIZE = 24
@@ -191,9 +193,11 @@ def generated_poster(request: HttpRequest, pk: int) -> HttpResponse:
 def _render_movie(
     request: HttpRequest, movie: Movie, rating_form: RatingForm | None = None, status: int = 200
 ) -> HttpResponse:
-    own = None
+    own = undo = None
     if request.user.is_authenticated:
         own = Rating.objects.filter(user=request.user, movie=movie).first()
+        if own is None:
+            undo = pending_removal(request.session, movie.pk)
     if rating_form is None:
         initial = {"score": own.score, "review": own.review} if own else None
         rating_form = RatingForm(initial=initial)
@@ -210,6 +214,8 @@ def _render_movie(
         {
             "movie": movie,
             "own_rating": own,
+            "undo": undo,
+            "undo_summary": undo.summary(movie.title) if undo else "",
             "rating_form": rating_form,
             "reviews": reviews,
             "similar": similar,
@@ -284,11 +290,41 @@ def unrate(request: HttpRequest, pk: int) -> HttpResponse:
         return _login_first(
             request, "Please log in to manage your ratings.", movie.get_absolute_url()
         )
-    if remove_rating(request.user, movie):
-        messages.success(request, f"Your rating and review of {movie.title} were removed.")
-    else:
+    removed = remove_rating(request.user, movie)
+    if removed is None:
         messages.info(request, f"You had not rated {movie.title}.")
-    return redirect(_safe_next(request, movie.get_absolute_url()))
+        return redirect(_safe_next(request, movie.get_absolute_url()))
+    pending = remember_removal(request.session, removed)
+    target = _safe_next(request, movie.get_absolute_url())
+    if target != movie.get_absolute_url():
+        # The movie page shows the removal with its Undo button; elsewhere a message says it.
+        messages.success(request, f"{pending.summary(movie.title)} Undo it on the movie page.")
+    return redirect(target)
+
+
+@require_POST
+def restore(request: HttpRequest, pk: int) -> HttpResponse:
+    """Undo: put back the rating removed last from this movie, exactly as it was."""
+    movie = get_object_or_404(Movie.objects.with_card_data(), pk=pk)
+    if not request.user.is_authenticated:
+        return _login_first(
+            request, "Please log in to manage your ratings.", movie.get_absolute_url()
+        )
+    removed = take_removal(request.session, movie.pk, request.POST.get("undo", ""))
+    if removed is None:
+        messages.error(
+            request,
+            f"There is nothing to undo for {movie.title}: a removed rating can be put back "
+            f"within {UNDO_WINDOW.seconds // 60} minutes, once.",
+        )
+        return _render_movie(request, movie, status=400)
+    if not restore_rating(request.user, movie, removed.score, removed.review, removed.rated_at):
+        messages.info(request, f"You have rated {movie.title} again since, so that rating is kept.")
+        return redirect(movie.get_absolute_url())
+    stars = f"{removed.score} star{'s' if removed.score != 1 else ''}"
+    extra = " and your review" if removed.review else ""
+    messages.success(request, f"Your rating of {movie.title} is back: {stars}{extra}.")
+    return redirect(movie.get_absolute_url())
 
 
 def upload(request: HttpRequest) -> HttpResponse:
