@@ -15,6 +15,7 @@ per catalogue change and bounded to the ``MAX_INDEXED_TITLES`` most-rated ones.
 
 from __future__ import annotations
 
+import heapq
 import re
 import time
 from collections import Counter
@@ -38,6 +39,9 @@ MAX_CLOSE_MATCHES = 48
 # The SQLite fallback indexes at most this many titles (most rated first), so memory and the time
 # to build the index stay bounded for a large catalogue; PostgreSQL has no such limit.
 MAX_INDEXED_TITLES = 20_000
+# Titles measured exactly per query at most (those sharing the most trigrams first), so a query
+# of common words cannot make the fallback measure the whole catalogue.
+MAX_CANDIDATES = 400
 # How long the SQLite index is trusted without asking whether the catalogue changed; a title
 # edited in the admin (which keeps the count and the newest id) is picked up after this.
 INDEX_TTL_SECONDS = 5 * 60
@@ -236,11 +240,15 @@ class _TitleIndex:
         for gram in wanted:
             hits.update(self.postings.get(gram, ()))
         needed = WORD_SIMILARITY_THRESHOLD * len(wanted)
+        candidates = heapq.nsmallest(
+            MAX_CANDIDATES,
+            (position for position, shared in hits.items() if shared >= needed),
+            key=lambda position: (-hits[position], position),
+        )
         scored = [
             (closeness, position)
-            for position, shared in hits.items()
-            if shared >= needed
-            and (closeness := word_similarity(query, self.titles[position]))
+            for position in candidates
+            if (closeness := word_similarity(query, self.titles[position]))
             >= WORD_SIMILARITY_THRESHOLD
         ]
         # Positions follow popularity, so among equally close titles the most rated come first.
