@@ -227,3 +227,11 @@ def test_postgres_has_the_trigram_index():
 def test_the_python_index_covers_only_the_most_rated_titles(client, shelf, monkeypatch):
     monkeypatch.setattr(search, "MAX_INDEXED_TITLES", 2)  # Star Wars and The Godfather
     assert titles(client.get(BROWSE, {"q": "godfater"})) == ["The Godfather"]
+
+
+@on_postgres
+def test_the_index_hint_does_not_outlive_the_search(shelf):
+    assert search.search_titles(Movie.objects.all(), "godfater").widened
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW enable_seqscan")
+        assert cursor.fetchone() == ("on",)
