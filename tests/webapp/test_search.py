@@ -98,24 +98,22 @@ def test_common_typos_find_the_film(client, shelf, typo, corrected, first):
     assert first in titles(client.get(f"{BROWSE}?{suggestion(response)[1]}"))
 
 
-def test_enough_exact_matches_are_not_widened(client, shelf):
+def test_exact_matches_are_not_widened(client, shelf):
     response = client.get(BROWSE, {"q": "star"})
     assert titles(response) == ["Star Wars", "Lone Star", "Starman"]
     assert suggestion(response) is None
     assert "3 movies found." in response.content.decode()
 
 
-def test_a_few_exact_matches_come_first_then_close_titles(client, shelf):
-    Movie.objects.create(title="Godfather Blues", year=2001, rating_count=2)
-    response = client.get(BROWSE, {"q": "godfather blues"})
-    assert titles(response) == [
-        "Godfather Blues",
-        "The Godfather",
-        "The Godfather: Part II",
-        "The Godfather: Part III",
-    ]
-    assert "1 title contains “godfather blues”; close titles follow" in response.content.decode()
-    assert suggestion(response) is None  # the query is spelled like a real title
+def test_a_single_exact_match_brings_no_look_alikes(client, shelf):
+    """Every word is spelled as in a title: titles sharing one word would only be noise."""
+    Movie.objects.create(title="Toy Story", year=1995, rating_count=452)
+    Movie.objects.create(title="The Philadelphia Story", year=1940, rating_count=104)
+    response = client.get(BROWSE, {"q": "toy story"})
+    assert titles(response) == ["Toy Story"]
+    assert suggestion(response) is None
+    assert "1 movie found." in response.content.decode()
+    assert titles(client.get(BROWSE, {"q": "toy storey"}))[0] == "Toy Story"
 
 
 def test_close_titles_respect_the_other_filters(client, shelf):

@@ -1,11 +1,13 @@
-"""Title search that forgives typos: exact words first, close titles when those are few.
+"""Title search that forgives typos: exact words first, close titles when nothing matches.
 
 A query matches a title *exactly* when every word of it appears in the title (case-blind), so
-"star wars" and "wars star" both find Star Wars. When that finds fewer than
-``FEW_EXACT_MATCHES`` movies, the search widens to titles that are *close* to the query by
-trigram word similarity (the share of the query's three-letter pieces found in the title, as
-PostgreSQL's ``pg_trgm`` defines it), so "godfater" finds The Godfather, and the best close
-title yields a corrected query to offer as "Did you mean …".
+"star wars" and "wars star" both find Star Wars. When no title matches exactly, the search widens
+to titles that are *close* to the query by trigram word similarity (how well the query's
+three-letter pieces match the best stretch of the title, as PostgreSQL's ``pg_trgm`` defines
+it), so "godfater" finds The Godfather, and the closest title yields a corrected query to offer
+as "Did you mean …". Close titles are not added beside exact matches: then every word of the
+query is spelled as in some title, and the close ones are mostly titles sharing one common word
+("toy story" would bring "The Philadelphia Story").
 
 PostgreSQL computes the similarity itself (``django.contrib.postgres``; the ``pg_trgm`` extension
 and a GIN trigram index on the title come from migration 0003). SQLite has no trigram support, so
@@ -29,8 +31,6 @@ from django.db.models import Case, Count, F, IntegerField, Max, Q, QuerySet, Val
 
 from webapp.catalog.models import Movie
 
-# Below this many exact matches, close titles are added and a correction is suggested.
-FEW_EXACT_MATCHES = 3
 # pg_trgm's default ``word_similarity_threshold``: the GIN index answers ``%>`` at this level,
 # and the SQLite fallback uses the same cut.
 WORD_SIMILARITY_THRESHOLD = 0.6
@@ -57,44 +57,39 @@ _WORD = re.compile(r"[^\W_]+")
 class TitleSearch:
     """The outcome of a title search, ready for a list page.
 
-    ``movies`` is the filtered queryset (not ordered); ``relevance`` orders it exact matches
-    first, then close titles from closest to farthest.
+    ``movies`` is the filtered queryset (not ordered). When nothing matched exactly it holds the
+    close titles instead, ``close_ids`` ranks them closest first and ``relevance`` orders by that.
     """
 
     movies: QuerySet
-    exact_count: int
     close_ids: list[int] = field(default_factory=list)
     suggestion: str | None = None
-    _exact: Q = field(default_factory=Q)
 
     @property
     def widened(self) -> bool:
-        """True when close titles were added to the exact matches."""
+        """True when the results are close titles rather than exact matches."""
         return bool(self.close_ids)
 
     def relevance(self) -> tuple:
-        """``order_by`` arguments: exact matches, then close titles by closeness, then popularity."""
+        """``order_by`` arguments: closest titles first, then the most popular."""
         keys: list = []
         if self.close_ids:
-            keys.append(Case(When(self._exact, then=Value(0)), default=Value(1)))
             ranks = [When(pk=pk, then=Value(rank)) for rank, pk in enumerate(self.close_ids)]
             keys.append(Case(*ranks, default=Value(len(ranks)), output_field=IntegerField()))
         return (*keys, "-rating_count", "-rating_mean", "title", "pk")
 
 
 def search_titles(movies: QuerySet, query: str) -> TitleSearch:
-    """Narrow ``movies`` to titles matching ``query``, widening to close titles if few match."""
+    """Narrow ``movies`` to titles matching ``query``, or to close titles if none match."""
     words = query.split()
     if not words:
-        return TitleSearch(movies=movies, exact_count=-1)
-    exact = reduce(and_, (Q(title__icontains=word) for word in words))
-    exact_count = movies.filter(exact).count()
-    if exact_count >= FEW_EXACT_MATCHES:
-        return TitleSearch(movies=movies.filter(exact), exact_count=exact_count, _exact=exact)
+        return TitleSearch(movies=movies)
+    exact = movies.filter(reduce(and_, (Q(title__icontains=word) for word in words)))
+    if exact.exists() or not trigrams(query):
+        # Found, or nothing to compare (only symbols or emoji): no title can be close.
+        return TitleSearch(movies=exact)
 
-    if not trigrams(query):
-        close = []  # nothing to compare (only symbols or emoji): no title is close
-    elif connections[movies.db].vendor == "postgresql":
+    if connections[movies.db].vendor == "postgresql":
         close = _close_titles_postgres(movies, query)
     else:
         close = _close_titles_in_python(movies, query)
@@ -103,11 +98,7 @@ def search_titles(movies: QuerySet, query: str) -> TitleSearch:
         (fix for _, title in close if (fix := correct_query(query, title)) is not None), None
     )
     return TitleSearch(
-        movies=movies.filter(exact | Q(pk__in=close_ids)),
-        exact_count=exact_count,
-        close_ids=close_ids,
-        suggestion=suggestion,
-        _exact=exact,
+        movies=movies.filter(pk__in=close_ids), close_ids=close_ids, suggestion=suggestion
     )
 
 
