@@ -315,7 +315,7 @@ def restore(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(
             request,
             f"There is nothing to undo for {movie.title}: a removed rating can be put back "
-            f"within {UNDO_WINDOW.seconds // 60} minutes, once.",
+            f"within {int(UNDO_WINDOW.total_seconds() // 60)} minutes, once.",
         )
         return _render_movie(request, movie, status=400)
     if not restore_rating(request.user, movie, removed.score, removed.review, removed.rated_at):
