@@ -1,4 +1,7 @@
-"""Every control in the header is readable: WCAG AA contrast (4.5:1 for text), measured in Chromium.
+"""Every control is readable: WCAG AA contrast (4.5:1 for text), measured in Chromium.
+
+The header on every page, and every link, button and text field of the pages with the most
+controls: a paginated list, a search with "Did you mean …", and a movie page offering Undo.
 
 The colours are the ones the browser computed after the whole stylesheet applied, so a rule that
 loses on specificity (the "Sign up" button once had the header's own colour as its text colour on
@@ -8,7 +11,7 @@ a transparent background) fails here even though each rule looks right on its ow
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests.e2e.showcase import build_showcase
 from tests.webapp.catalog_data import PASSWORD, make_member
@@ -20,7 +23,7 @@ WCAG_AA_TEXT = 4.5
 # and the background behind it (its own, else the nearest ancestor's, alpha-composited), and the
 # contrast ratio of the two by WCAG 2's relative-luminance formula.
 CONTRAST_JS = """
-() => {
+(selector) => {
   const parse = (value) => {
     const m = value.match(/rgba?\\(([^)]+)\\)/);
     const [r, g, b, a] = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number);
@@ -45,9 +48,7 @@ CONTRAST_JS = """
     const lin = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
     return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
   };
-  const controls = document.querySelectorAll(
-    ".site-header a, .site-header button, .site-header input"
-  );
+  const controls = document.querySelectorAll(selector);
   return Array.from(controls)
     .filter((el) => el.getClientRects().length > 0 && !el.closest(".visually-hidden")
                     && !el.classList.contains("skip-link"))
@@ -56,7 +57,8 @@ CONTRAST_JS = """
       const back = background(el);
       const [hi, lo] = [luminance(text), luminance(back)].sort((x, y) => y - x);
       return {
-        name: (el.innerText || el.value || el.placeholder || el.getAttribute("aria-label") || "").trim(),
+        name: (el.innerText || el.value || el.placeholder || el.getAttribute("aria-label") || "")
+          .trim().replace(/\\s+/g, " "),
         ratio: (hi + 0.05) / (lo + 0.05),
       };
     });
@@ -64,8 +66,20 @@ CONTRAST_JS = """
 """
 
 
+HEADER_CONTROLS = ".site-header a, .site-header button, .site-header input"
+# Radio buttons and checkboxes draw no text of their own (their labels are checked as text).
+MAIN_CONTROLS = (
+    "main a, main button, main select, main textarea, "
+    "main input:not([type=radio]):not([type=checkbox]):not([type=hidden])"
+)
+
+
 def header_contrast(page: Page) -> dict[str, float]:
-    return {item["name"]: item["ratio"] for item in page.evaluate(CONTRAST_JS)}
+    return contrast(page, HEADER_CONTROLS)
+
+
+def contrast(page: Page, selector: str) -> dict[str, float]:
+    return {item["name"]: item["ratio"] for item in page.evaluate(CONTRAST_JS, selector)}
 
 
 def assert_readable(ratios: dict[str, float], expected: set[str]) -> None:
@@ -74,15 +88,51 @@ def assert_readable(ratios: dict[str, float], expected: set[str]) -> None:
     assert not low, f"header controls below {WCAG_AA_TEXT}:1 contrast: {low}"
 
 
-@pytest.mark.parametrize("width", [1280, 390])
-def test_header_controls_of_a_visitor_are_readable(page: Page, width: int):
+def test_header_controls_of_a_visitor_are_readable(page: Page):
     build_showcase(n_people=3)
-    page.set_viewport_size({"width": width, "height": 900})
     for path in ("/", "/movies/", "/accounts/login/"):
         page.goto(path)
         assert_readable(
             header_contrast(page), {"SpikeLens", "Search", "Browse", "Log in", "Sign up"}
         )
+
+
+def test_header_controls_on_a_phone_are_readable_with_the_menu_closed_and_open(page: Page):
+    build_showcase(n_people=3)
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/", "/movies/", "/accounts/login/"):
+        page.goto(path)
+        assert_readable(header_contrast(page), {"SpikeLens", "Menu"})
+        page.get_by_role("button", name="Menu").click()
+        assert_readable(
+            header_contrast(page), {"SpikeLens", "Menu", "Search", "Browse", "Log in", "Sign up"}
+        )
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_every_control_of_lists_search_and_movie_pages_is_readable(page: Page, width: int):
+    build_showcase(n_people=3)
+    make_member("reader")
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill("reader")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("main").get_by_role("button", name="Log in").click()
+
+    page.goto("/movies/?page=2")  # page links, the current one highlighted, filters
+    assert_readable(
+        contrast(page, MAIN_CONTROLS), {"« First page", "‹ Previous page", "Page 2", "Apply"}
+    )
+    page.goto("/movies/?q=godfater")  # "Did you mean …"
+    assert_readable(contrast(page, MAIN_CONTROLS), {"godfather", "Rate Godfather, The"})
+
+    page.goto("/movies/?q=fargo")
+    page.locator(".card-link").first.click()
+    page.locator("label[title='4 stars']").first.click()
+    page.get_by_role("button", name="Save rating").click()
+    page.get_by_role("button", name="Remove my rating").click()
+    expect(page.get_by_role("button", name="Undo")).to_be_visible()
+    assert_readable(contrast(page, MAIN_CONTROLS), {"Undo", "Save rating", "Look it up on IMDb"})
 
 
 def test_header_controls_of_a_member_are_readable(page: Page):

@@ -88,7 +88,13 @@ def test_first_visit_from_sign_up_to_an_uploaded_movie(page: Page, media, screen
     expect(page.locator("#similar-heading ~ .grid .card").first).to_be_visible()
     shots.append(screenshot(page, "movie"))
     page.get_by_role("button", name="Remove my rating").click()
-    expect(page.get_by_text("Your rating and review of Alien were removed.")).to_be_visible()
+    expect(page.get_by_text("Your 4-star rating and review of Alien were removed.")).to_be_visible()
+    page.get_by_role("button", name="Undo").click()
+    expect(
+        page.get_by_text("Your rating of Alien is back: 4 stars and your review.")
+    ).to_be_visible()
+    expect(page.locator(".review").first).to_contain_text("Still the scariest <3 of space.")
+    assert Rating.objects.get(user__username="newcomer", movie__title="Alien").score == 4
 
     # ---- upload a movie with a real poster image
     poster_file = tmp_path / "poster.png"

@@ -60,6 +60,8 @@ PAGES = [
         lambda: reverse("catalog:browse"),
         {"q": "a", "genre": "Drama", "year_from": "1900", "sort": "rating"},
     ),
+    # A typo: no exact match, so close titles are looked up (pg_trgm or the Python index).
+    ("typo search", lambda: reverse("catalog:browse"), {"q": "filmm", "sort": ""}),
     ("movie", lambda: Movie.objects.order_by("pk").first().get_absolute_url(), None),
 ]
 

@@ -1,4 +1,4 @@
-"""State changes of the catalogue: rating, un-rating and adding movies.
+"""State changes of the catalogue: rating, un-rating (and undoing that) and adding movies.
 
 Views validate input and call these; each runs in one transaction and keeps the movie's stored
 rating count and mean in step with the ratings table, so a failure half-way changes nothing.
@@ -6,6 +6,7 @@ rating count and mean in step with the ratings table, so a failure half-way chan
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -71,15 +72,38 @@ def rate_movies(user: AbstractBaseUser, scores: dict[int, int]) -> int:
     return len(movies)
 
 
-def remove_rating(user: AbstractBaseUser, movie: Movie) -> bool:
-    """Delete the user's rating and review of a movie; False when there was none."""
+def remove_rating(user: AbstractBaseUser, movie: Movie) -> Rating | None:
+    """Delete the user's rating and review of a movie; returns what was deleted (None if nothing).
+
+    The returned row keeps its score, review and date, so the removal can be undone exactly.
+    """
     with transaction.atomic():
         lock_movies([movie.pk])
-        deleted, _ = Rating.objects.filter(user=user, movie=movie).delete()
-        if deleted:
+        removed = Rating.objects.filter(user=user, movie=movie).first()
+        if removed is not None:
+            Rating.objects.filter(pk=removed.pk).delete()
             refresh_movie_stats([movie.pk])
     movie.refresh_from_db(fields=["rating_count", "rating_mean"])
-    return bool(deleted)
+    return removed
+
+
+def restore_rating(
+    user: AbstractBaseUser, movie: Movie, score: int, review: str, rated_at: dt.datetime
+) -> bool:
+    """Put back a removed rating exactly as it was; False if the user has rated the movie since.
+
+    A newer rating is never overwritten by an undo: the person's latest choice wins.
+    """
+    if not MIN_SCORE <= score <= MAX_SCORE:
+        raise ValueError(f"score must be between {MIN_SCORE} and {MAX_SCORE}, not {score}")
+    with transaction.atomic():
+        lock_movies([movie.pk])
+        if Rating.objects.filter(user=user, movie=movie).exists():
+            return False
+        Rating.objects.create(user=user, movie=movie, score=score, review=review, rated_at=rated_at)
+        refresh_movie_stats([movie.pk])
+    movie.refresh_from_db(fields=["rating_count", "rating_mean"])
+    return True
 
 
 def find_duplicate(title: str, year: int | None) -> Movie | None:

@@ -11,4 +11,5 @@ urlpatterns = [
     path("<int:pk>/poster.svg", views.generated_poster, name="generated-poster"),
     path("<int:pk>/rate/", views.rate, name="rate"),
     path("<int:pk>/rating/remove/", views.unrate, name="unrate"),
+    path("<int:pk>/rating/restore/", views.restore, name="restore-rating"),
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -23,14 +23,17 @@ from webapp.catalog.forms import BrowseForm, MovieUploadForm, RatingForm
 from webapp.catalog.fragments import cached_fragment, fragment_key
 from webapp.catalog.generated_posters import poster_etag, poster_svg
 from webapp.catalog.models import Movie, Rating
+from webapp.catalog.search import search_titles
 from webapp.catalog.services import (
     DuplicateMovieError,
     find_duplicate,
     rate_movie,
     remove_rating,
+    restore_rating,
     upload_movie,
 )
 from webapp.catalog.similar import similar_movies
+from webapp.catalog.undo import UNDO_WINDOW, pending_removal, remember_removal, take_removal
 from webapp.recommender.picks import materialise, plan_picks, read_taste
 
 BROWSE_PAGE_SIZE = 24
@@ -94,6 +97,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def browse(request: HttpRequest) -> HttpResponse:
     form = BrowseForm(request.GET or None)
     movies = Movie.objects.all()
+    search = None
     status = 200
     if form.is_bound and not form.is_valid():
         # Unfiltered results under an error would look like an answer to the bad query.
@@ -101,13 +105,22 @@ def browse(request: HttpRequest) -> HttpResponse:
         status = 400
     elif form.is_bound:
         movies = _filter(movies, form.cleaned_data)
-    movies = movies.order_by(*form.ordering()).with_card_data()
+        if form.cleaned_data.get("q"):
+            search = search_titles(movies, form.cleaned_data["q"])
+            movies = search.movies
+    ordering = form.ordering()
+    if search is not None and search.widened and not form.cleaned_data.get("sort"):
+        # Close titles are guesses: without a chosen sort, the best guesses come first.
+        ordering = search.relevance()
+    movies = movies.order_by(*ordering).with_card_data()
 
     paginator = Paginator(movies, BROWSE_PAGE_SIZE, allow_empty_first_page=True)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "form": form,
+        "search": search,
+        "suggestion_query": _with_query(query, search.suggestion) if search else "",
         "query_string": query.urlencode(),
         "page_error": None,
         # The header's search box repeats the query; the base template never reads request.GET.
@@ -138,9 +151,7 @@ def browse(request: HttpRequest) -> HttpResponse:
 
 
 def _filter(movies, cleaned: dict):
-    if cleaned.get("q"):
-        for word in cleaned["q"].split():
-            movies = movies.filter(title__icontains=word)
+    """Genre and year filters; the title is matched by ``search_titles`` afterwards."""
     if cleaned.get("genre"):
         movies = movies.filter(genres=cleaned["genre"])
     if cleaned.get("year_from") is not None:
@@ -148,6 +159,15 @@ def _filter(movies, cleaned: dict):
     if cleaned.get("year_to") is not None:
         movies = movies.filter(year__lte=cleaned["year_to"])
     return movies
+
+
+def _with_query(query: QueryDict, title_query: str | None) -> str:
+    """The same filters with another title query: the link behind "Did you mean …"."""
+    if not title_query:
+        return ""
+    changed = query.copy()
+    changed["q"] = title_query
+    return changed.urlencode()
 
 
 @require_safe
@@ -173,9 +193,11 @@ def generated_poster(request: HttpRequest, pk: int) -> HttpResponse:
 def _render_movie(
     request: HttpRequest, movie: Movie, rating_form: RatingForm | None = None, status: int = 200
 ) -> HttpResponse:
-    own = None
+    own = undo = None
     if request.user.is_authenticated:
         own = Rating.objects.filter(user=request.user, movie=movie).first()
+        if own is None:
+            undo = pending_removal(request.session, movie.pk)
     if rating_form is None:
         initial = {"score": own.score, "review": own.review} if own else None
         rating_form = RatingForm(initial=initial)
@@ -192,6 +214,8 @@ def _render_movie(
         {
             "movie": movie,
             "own_rating": own,
+            "undo": undo,
+            "undo_summary": undo.summary(movie.title) if undo else "",
             "rating_form": rating_form,
             "reviews": reviews,
             "similar": similar,
@@ -266,11 +290,41 @@ def unrate(request: HttpRequest, pk: int) -> HttpResponse:
         return _login_first(
             request, "Please log in to manage your ratings.", movie.get_absolute_url()
         )
-    if remove_rating(request.user, movie):
-        messages.success(request, f"Your rating and review of {movie.title} were removed.")
-    else:
+    removed = remove_rating(request.user, movie)
+    if removed is None:
         messages.info(request, f"You had not rated {movie.title}.")
-    return redirect(_safe_next(request, movie.get_absolute_url()))
+        return redirect(_safe_next(request, movie.get_absolute_url()))
+    pending = remember_removal(request.session, removed)
+    target = _safe_next(request, movie.get_absolute_url())
+    if target != movie.get_absolute_url():
+        # The movie page shows the removal with its Undo button; elsewhere a message says it.
+        messages.success(request, f"{pending.summary(movie.title)} Undo it on the movie page.")
+    return redirect(target)
+
+
+@require_POST
+def restore(request: HttpRequest, pk: int) -> HttpResponse:
+    """Undo: put back the rating removed last from this movie, exactly as it was."""
+    movie = get_object_or_404(Movie.objects.with_card_data(), pk=pk)
+    if not request.user.is_authenticated:
+        return _login_first(
+            request, "Please log in to manage your ratings.", movie.get_absolute_url()
+        )
+    removed = take_removal(request.session, movie.pk, request.POST.get("undo", ""))
+    if removed is None:
+        messages.error(
+            request,
+            f"There is nothing to undo for {movie.title}: a removed rating can be put back "
+            f"within {int(UNDO_WINDOW.total_seconds() // 60)} minutes, once.",
+        )
+        return _render_movie(request, movie, status=400)
+    if not restore_rating(request.user, movie, removed.score, removed.review, removed.rated_at):
+        messages.info(request, f"You have rated {movie.title} again since, so that rating is kept.")
+        return redirect(movie.get_absolute_url())
+    stars = f"{removed.score} star{'s' if removed.score != 1 else ''}"
+    extra = " and your review" if removed.review else ""
+    messages.success(request, f"Your rating of {movie.title} is back: {stars}{extra}.")
+    return redirect(movie.get_absolute_url())
 
 
 def upload(request: HttpRequest) -> HttpResponse:
