@@ -157,3 +157,31 @@ def test_sign_up_button_is_a_light_button_on_the_dark_header(page: Page):
         "el => [getComputedStyle(el).color, getComputedStyle(el).backgroundColor]"
     )
     assert colours == ["rgb(29, 53, 87)", "rgb(255, 255, 255)"]
+
+
+WCAG_AA_GRAPHICS = 3.0
+
+
+def test_rating_stars_are_readable_graphics_and_their_state_shows_by_shape(page: Page):
+    """Stars carry the rating's state with no text: 3:1 for graphics (WCAG 1.4.11) in both
+    states, and set stars are filled while unset ones are outlined, so colour is not the only cue."""
+    build_showcase(n_people=3)
+    make_member("rater")
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill("rater")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("main").get_by_role("button", name="Log in").click()
+    page.goto("/movies/?q=fargo")
+    page.locator(".card-link").first.click()
+    page.locator("label[title='3 stars']").first.click()
+    page.get_by_role("button", name="Save rating").click()
+
+    ratios = [item["ratio"] for item in page.evaluate(CONTRAST_JS, "main .stars label")]
+    assert ratios and min(ratios) >= WCAG_AA_GRAPHICS, ratios
+    glyphs = page.evaluate(
+        """() => Array.from(document.querySelectorAll("main .stars-large label")).map(
+             (el) => [el.title, getComputedStyle(el, "::before").content])"""
+    )
+    by_title = dict(glyphs)
+    assert by_title["3 stars"] == '"★"' and by_title["1 star"] == '"★"', glyphs
+    assert by_title["4 stars"] == '"☆"' and by_title["5 stars"] == '"☆"', glyphs
