@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from snn_models.functional.lif import Backend, ResetMode, lif_scan, lif_step
+from snn_models.functional.lif import Backend, LIFParameters, ResetMode, lif_scan, lif_step
 from snn_models.neurons.decay import MembraneDecay, resolve_decay
 from snn_models.state import StatefulModule
 from snn_models.surrogates import Surrogate, get_surrogate
@@ -60,19 +60,21 @@ class LIF(StatefulModule):
     def alpha(self) -> Tensor:
         return self.decay()
 
+    def lif_parameters(self) -> LIFParameters:
+        """This layer's settings as one bundle, with the decay as it is now (learnable or not)."""
+        return LIFParameters(
+            alpha=self.decay(),
+            threshold=self.threshold,
+            reset=self.reset_mode,
+            surrogate=self.surrogate,
+            decay_input=self.decay_input,
+            detach_reset=self.detach_reset,
+        )
+
     def forward(self, x: Tensor) -> Tensor:
         if self.step_mode == "single":
             return self.step(x)
-        spikes, _ = lif_scan(
-            x,
-            self.decay(),
-            self.threshold,
-            self.surrogate,
-            self.reset_mode,
-            self.detach_reset,
-            self.decay_input,
-            backend=self.backend,
-        )
+        spikes, _ = lif_scan(x, self.lif_parameters(), backend=self.backend)
         return spikes
 
     def forward_repeated(self, current: Tensor, num_steps: int) -> Tensor:
@@ -83,31 +85,14 @@ class LIF(StatefulModule):
         it automatically for a direct-encoded input.
         """
         spikes, _ = lif_scan(
-            current,
-            self.decay(),
-            self.threshold,
-            self.surrogate,
-            self.reset_mode,
-            self.detach_reset,
-            self.decay_input,
-            backend=self.backend,
-            num_steps=num_steps,
+            current, self.lif_parameters(), backend=self.backend, num_steps=num_steps
         )
         return spikes
 
     def step(self, x: Tensor) -> Tensor:
         """Advance one time step ``(B, ...)`` from the stored membrane; returns the spikes."""
         self.check_state_shape(self.v, x)
-        spikes, self.v = lif_step(
-            x,
-            self.v,
-            self.decay(),
-            self.threshold,
-            self.surrogate,
-            self.reset_mode,
-            self.detach_reset,
-            self.decay_input,
-        )
+        spikes, self.v = lif_step(x, self.v, self.lif_parameters())
         return spikes
 
     def extra_repr(self) -> str:

@@ -9,6 +9,7 @@ from snn_models import (
     PLIF,
     DirectEncoder,
     LeakyIntegrator,
+    LIFParameters,
     SpikingDense,
     lif_scan_reference,
     reset_states,
@@ -28,7 +29,8 @@ def _net(seed=0):
 def test_lif_module_matches_the_reference_scan():
     lif = LIF(tau=4.0, threshold=0.7, reset="zero", surrogate="sigmoid")
     x = torch.randn(12, 5, 3)
-    expected, _ = lif_scan_reference(x, 0.75, 0.7, lif.surrogate, "zero")
+    params = LIFParameters(alpha=0.75, threshold=0.7, reset="zero", surrogate=lif.surrogate)
+    expected, _ = lif_scan_reference(x, params)
     assert torch.equal(lif(x), expected)
 
 
