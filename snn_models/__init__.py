@@ -49,7 +49,14 @@ from snn_models.local import (
     normalized_hsic,
     unbiased_hsic,
 )
-from snn_models.neurons import LIF, NEURON_KINDS, PLIF, LeakyIntegrator, make_neuron
+from snn_models.neurons import (
+    LIF,
+    NEURON_KINDS,
+    PLIF,
+    LeakyIntegrator,
+    SpikingNeuron,
+    make_neuron,
+)
 from snn_models.readouts import (
     READOUT_KINDS,
     MembraneReadout,
@@ -129,6 +136,7 @@ __all__ = [
     "SpikingConv2d",
     "SpikingDense",
     "SpikingLayer",
+    "SpikingNeuron",
     "StatefulModule",
     "Surrogate",
     "Synapse",

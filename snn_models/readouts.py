@@ -28,11 +28,12 @@ class SpikeCount(StatefulModule):
         super().__init__()
         self.register_state("count")
 
-    def forward(self, spikes: Tensor) -> Tensor:
-        if self.step_mode == "single":
-            self.check_state_shape(self.count, spikes)
-            self.count = spikes if self.count is None else self.count + spikes
-            return self.count
+    def single_step_forward(self, spikes: Tensor) -> Tensor:
+        self.check_state_shape(self.count, spikes)
+        self.count = spikes if self.count is None else self.count + spikes
+        return self.count
+
+    def multi_step_forward(self, spikes: Tensor) -> Tensor:
         return spikes.sum(0)
 
 
@@ -44,12 +45,13 @@ class SpikeRate(StatefulModule):
         self.register_state("count")
         self.register_state("steps")
 
-    def forward(self, spikes: Tensor) -> Tensor:
-        if self.step_mode == "single":
-            self.check_state_shape(self.count, spikes)
-            self.count = spikes if self.count is None else self.count + spikes
-            self.steps = 1 if self.steps is None else self.steps + 1
-            return self.count / self.steps
+    def single_step_forward(self, spikes: Tensor) -> Tensor:
+        self.check_state_shape(self.count, spikes)
+        self.count = spikes if self.count is None else self.count + spikes
+        self.steps = 1 if self.steps is None else self.steps + 1
+        return self.count / self.steps
+
+    def multi_step_forward(self, spikes: Tensor) -> Tensor:
         return spikes.mean(0)
 
 
@@ -77,10 +79,11 @@ class MembraneReadout(StatefulModule):
         )
         self.reduce = reduce
 
-    def forward(self, current: Tensor) -> Tensor:
+    def single_step_forward(self, current: Tensor) -> Tensor:
+        return self.integrator(current)
+
+    def multi_step_forward(self, current: Tensor) -> Tensor:
         trace = self.integrator(current)
-        if self.step_mode == "single":
-            return trace
         if self.reduce == "last":
             return trace[-1]
         if self.reduce == "mean":

@@ -20,6 +20,8 @@ from typing import Literal
 
 from torch import Tensor, nn
 
+from snn_models.functional.time import repeat_over_time
+
 __all__ = [
     "StatefulModule",
     "StepMode",
@@ -34,11 +36,42 @@ _STEP_MODES = ("multi", "single")
 
 
 class TimeAwareModule(nn.Module):
-    """A module whose input layout depends on the step mode: ``(T, B, ...)`` or ``(B, ...)``."""
+    """A module whose input layout depends on the step mode: ``(T, B, ...)`` or ``(B, ...)``.
+
+    The one dispatch rule of the library (SpikingJelly's ``MemoryModule``): ``forward`` calls
+    :meth:`single_step_forward` in ``"single"`` mode and :meth:`multi_step_forward` in
+    ``"multi"`` mode. Neurons, synapses, readouts and layers implement those two methods and
+    never look at the mode themselves.
+    """
+
+    step_mode: StepMode = "multi"  # class default too: modules pickled before it existed load
 
     def __init__(self) -> None:
         super().__init__()
-        self.step_mode: StepMode = "multi"
+        self.step_mode = "multi"
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.step_mode == "single":
+            return self.single_step_forward(x)
+        return self.multi_step_forward(x)
+
+    def single_step_forward(self, x: Tensor) -> Tensor:
+        """One time step ``(B, ...)``."""
+        raise NotImplementedError
+
+    def multi_step_forward(self, x: Tensor) -> Tensor:
+        """A sequence ``(T, B, ...)``."""
+        raise NotImplementedError
+
+    def forward_repeated(self, step: Tensor, num_steps: int) -> Tensor:
+        """``forward`` on ``step`` ``(B, ...)`` repeated ``num_steps`` times (multi-step mode).
+
+        Modules that can do better than the repeated view (the LIF scan sums the input's
+        gradient over time inside its kernel) override this.
+        """
+        if self.step_mode != "multi":
+            raise RuntimeError("forward_repeated runs a sequence; it needs multi-step mode")
+        return self(repeat_over_time(step, num_steps))
 
     def extra_repr(self) -> str:
         return f"step_mode={self.step_mode!r}" if self.step_mode != "multi" else ""

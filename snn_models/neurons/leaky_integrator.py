@@ -30,12 +30,10 @@ class LeakyIntegrator(StatefulModule):
         self.decay_input = decay_input
         self.register_state("v")
 
-    def forward(self, x: Tensor) -> Tensor:
-        if self.step_mode == "single":
-            return self.step(x)
+    def multi_step_forward(self, x: Tensor) -> Tensor:
         return leaky_integrate(x, self.decay(), self.decay_input)
 
-    def step(self, x: Tensor) -> Tensor:
+    def single_step_forward(self, x: Tensor) -> Tensor:
         self.check_state_shape(self.v, x)
         alpha = self.decay()
         drive = (1 - alpha) * x if self.decay_input else x
