@@ -82,7 +82,9 @@ class SpikingNeuron(StatefulModule):
         return spikes
 
     def multi_step_forward(self, x: Tensor) -> Tensor:
-        spikes, _ = self.scan(x, None, self.neuron_parameters())
+        spikes, v_last = self.scan(x, self.initial_state("v", x[0]), self.neuron_parameters())
+        if self.keep_state:
+            self.v = v_last
         return spikes
 
     def forward_repeated(self, step: Tensor, num_steps: int) -> Tensor:
@@ -94,5 +96,8 @@ class SpikingNeuron(StatefulModule):
         """
         if self.step_mode != "multi":
             raise RuntimeError("forward_repeated runs a sequence; it needs multi-step mode")
-        spikes, _ = self.scan_repeated(step, num_steps, None, self.neuron_parameters())
+        v0 = self.initial_state("v", step)
+        spikes, v_last = self.scan_repeated(step, num_steps, v0, self.neuron_parameters())
+        if self.keep_state:
+            self.v = v_last
         return spikes

@@ -14,8 +14,9 @@ __all__ = ["LeakyIntegrator"]
 class LeakyIntegrator(StatefulModule):
     """``u[t] = alpha * u[t-1] + x[t]`` with no threshold; returns the membrane trace.
 
-    Multi-step: ``(T, B, ...)`` in, trace of the same shape out, from rest. Single-step:
-    ``(B, ...)`` in, current membrane out, state kept until reset.
+    Multi-step: ``(T, B, ...)`` in, trace of the same shape out, from rest (or from the last
+    call's membrane while keeping state). Single-step: ``(B, ...)`` in, current membrane out,
+    state kept until reset.
     """
 
     def __init__(
@@ -31,7 +32,10 @@ class LeakyIntegrator(StatefulModule):
         self.register_state("v")
 
     def multi_step_forward(self, x: Tensor) -> Tensor:
-        return leaky_integrate(x, self.decay(), self.decay_input)
+        trace = leaky_integrate(x, self.decay(), self.decay_input, self.initial_state("v", x[0]))
+        if self.keep_state:
+            self.v = trace[-1]
+        return trace
 
     def single_step_forward(self, x: Tensor) -> Tensor:
         self.check_state_shape(self.v, x)

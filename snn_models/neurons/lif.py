@@ -24,8 +24,10 @@ class LIF(SpikingNeuron):
     """LIF neurons: charge with decay, fire at ``threshold``, reset by subtraction or to zero.
 
     Multi-step mode (default) takes ``(T, B, ...)`` currents and returns spikes of the same
-    shape, running the fused scan and starting from rest every call. Single-step mode (see
-    :func:`snn_models.streaming`) takes ``(B, ...)`` and keeps the membrane ``v`` between calls.
+    shape, running the fused scan, from rest every call unless it keeps state (chunks of a
+    stream, ``streaming(net, "multi")``: then each chunk continues from the membrane ``v`` the
+    last one left). Single-step mode (``streaming(net)``) takes ``(B, ...)`` and keeps ``v``
+    between calls.
 
     Charge, fire and reset are the overridable steps of :class:`~snn_models.neurons.SpikingNeuron`;
     a subclass that overrides one of them runs the reference loop instead of the fused scan.
