@@ -175,7 +175,7 @@ def read_taste(user: AbstractBaseUser) -> Taste:
         LEFT JOIN {favourites} f ON f.profile_id = p.id
         LEFT JOIN {genre} g ON g.id = f.genre_id
         WHERE u.id = %s
-    """  # noqa: S608 (table names come from the models, the only parameter is bound)
+    """  # table names come from the models; the only parameter is bound
     with connection.cursor() as cursor:
         cursor.execute(sql, [user.pk])
         rows = cursor.fetchall()
