@@ -25,7 +25,9 @@ def reset_membrane(u: Tensor, params: LIFParameters, smooth: bool) -> Tensor:
         return u - threshold * s if params.reset == "subtract" else u * (1 - s)
     fired = u >= threshold
     if params.reset == "subtract":
-        return u - threshold * fired
+        # In u's dtype: a bool times a Python float is float32, which put 0.7 - 0.69999999
+        # (~1e-8) into every float64 reset.
+        return u - threshold * fired.to(u.dtype)
     return u.masked_fill(fired, 0.0)
 
 
