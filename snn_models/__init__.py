@@ -13,9 +13,13 @@ from snn_models.encoders import (
     make_encoder,
 )
 from snn_models.functional import (
+    LIFParameters,
     apply_over_time,
     is_repeated_over_time,
     leaky_integrate,
+    lif_charge,
+    lif_fire,
+    lif_reset,
     lif_scan,
     lif_scan_reference,
     lif_step,
@@ -45,7 +49,14 @@ from snn_models.local import (
     normalized_hsic,
     unbiased_hsic,
 )
-from snn_models.neurons import LIF, NEURON_KINDS, PLIF, LeakyIntegrator, make_neuron
+from snn_models.neurons import (
+    LIF,
+    NEURON_KINDS,
+    PLIF,
+    LeakyIntegrator,
+    SpikingNeuron,
+    make_neuron,
+)
 from snn_models.readouts import (
     READOUT_KINDS,
     MembraneReadout,
@@ -86,6 +97,7 @@ __all__ = [
     "ENCODER_KINDS",
     "KERNEL_KINDS",
     "LIF",
+    "LIFParameters",
     "NEURON_KINDS",
     "READOUT_KINDS",
     "PLIF",
@@ -124,6 +136,7 @@ __all__ = [
     "SpikingConv2d",
     "SpikingDense",
     "SpikingLayer",
+    "SpikingNeuron",
     "StatefulModule",
     "Surrogate",
     "Synapse",
@@ -137,6 +150,9 @@ __all__ = [
     "hsic",
     "is_repeated_over_time",
     "leaky_integrate",
+    "lif_charge",
+    "lif_fire",
+    "lif_reset",
     "lif_scan",
     "lif_scan_reference",
     "lif_step",

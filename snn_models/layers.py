@@ -15,12 +15,12 @@ from snn_models.synapses.factory import make_conv_synapse, make_synapse
 __all__ = ["SpikingConv2d", "SpikingDense", "SpikingLayer", "TimeDistributed"]
 
 
-class SpikingLayer(nn.Module):
+class SpikingLayer(TimeAwareModule):
     """``neuron(synapse(x))``: one layer of spiking neurons and their input synapses.
 
-    For an input repeated over time (direct encoding) the synapse integrates one step and a
-    LIF neuron runs on that constant current directly, so neither the current nor its
-    gradient is ever materialised over time.
+    For an input repeated over time (direct encoding) the synapse integrates one step and the
+    neuron runs on that constant current (:meth:`~snn_models.TimeAwareModule.forward_repeated`);
+    the LIF scan then never materialises the current or its gradient over time.
     """
 
     def __init__(self, synapse: Synapse, neuron: nn.Module | None = None) -> None:
@@ -28,10 +28,12 @@ class SpikingLayer(nn.Module):
         self.synapse = synapse
         self.neuron = neuron if neuron is not None else LIF()
 
-    def forward(self, x: Tensor) -> Tensor:
+    def single_step_forward(self, x: Tensor) -> Tensor:
+        return self.neuron(self.synapse(x))
+
+    def multi_step_forward(self, x: Tensor) -> Tensor:
         if (
-            isinstance(self.neuron, LIF)
-            and self.neuron.step_mode == "multi"
+            isinstance(self.neuron, TimeAwareModule)
             and x.dim() == self.synapse.sample_dims + 2
             and is_repeated_over_time(x)
         ):
@@ -87,7 +89,8 @@ class TimeDistributed(TimeAwareModule):
         super().__init__()
         self.module = module
 
-    def forward(self, x: Tensor) -> Tensor:
-        if self.step_mode == "single":
-            return self.module(x)
+    def single_step_forward(self, x: Tensor) -> Tensor:
+        return self.module(x)
+
+    def multi_step_forward(self, x: Tensor) -> Tensor:
         return apply_over_time(self.module, x)

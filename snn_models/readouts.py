@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import torch
 from torch import Tensor
 
 from snn_models.neurons.leaky_integrator import LeakyIntegrator
@@ -22,35 +23,51 @@ _REDUCTIONS = ("last", "mean", "max")
 
 
 class SpikeCount(StatefulModule):
-    """Spikes summed over time: ``(T, B, ...) -> (B, ...)``; single-step: running count."""
+    """Spikes summed over time: ``(T, B, ...) -> (B, ...)``; while streaming: running count."""
 
     def __init__(self) -> None:
         super().__init__()
         self.register_state("count")
 
-    def forward(self, spikes: Tensor) -> Tensor:
-        if self.step_mode == "single":
-            self.check_state_shape(self.count, spikes)
-            self.count = spikes if self.count is None else self.count + spikes
+    def single_step_forward(self, spikes: Tensor) -> Tensor:
+        self.check_state_shape(self.count, spikes)
+        self.count = spikes if self.count is None else self.count + spikes
+        return self.count
+
+    def multi_step_forward(self, spikes: Tensor) -> Tensor:
+        count = spikes.sum(0)
+        if self.keep_state:
+            before = self.initial_state("count", count)
+            self.count = count if before is None else before + count
             return self.count
-        return spikes.sum(0)
+        return count
 
 
 class SpikeRate(StatefulModule):
-    """Fraction of steps each neuron fired: ``(T, B, ...) -> (B, ...)`` in [0, 1]."""
+    """Fraction of steps each neuron fired: ``(T, B, ...) -> (B, ...)`` in [0, 1].
+
+    While streaming, the fraction over every step since the last reset.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.register_state("count")
         self.register_state("steps")
 
-    def forward(self, spikes: Tensor) -> Tensor:
-        if self.step_mode == "single":
-            self.check_state_shape(self.count, spikes)
-            self.count = spikes if self.count is None else self.count + spikes
-            self.steps = 1 if self.steps is None else self.steps + 1
-            return self.count / self.steps
-        return spikes.mean(0)
+    def single_step_forward(self, spikes: Tensor) -> Tensor:
+        self.check_state_shape(self.count, spikes)
+        self.count = spikes if self.count is None else self.count + spikes
+        self.steps = 1 if self.steps is None else self.steps + 1
+        return self.count / self.steps
+
+    def multi_step_forward(self, spikes: Tensor) -> Tensor:
+        if not self.keep_state:
+            return spikes.mean(0)
+        count = spikes.sum(0)
+        before = self.initial_state("count", count)
+        self.count = count if before is None else before + count
+        self.steps = spikes.shape[0] + (self.steps or 0)
+        return self.count / self.steps
 
 
 class MembraneReadout(StatefulModule):
@@ -58,7 +75,8 @@ class MembraneReadout(StatefulModule):
 
     ``reduce="last"`` reads the potential after the final step, ``"mean"`` averages the trace,
     ``"max"`` takes its peak (common for classification). Single-step mode returns the current
-    potential.
+    potential; chunks of a stream (``streaming(net, "multi")``) return the reduction over every
+    step since the last reset, so the last chunk's answer is the whole sequence's.
     """
 
     def __init__(
@@ -76,16 +94,37 @@ class MembraneReadout(StatefulModule):
             tau=tau, alpha=alpha, learn_tau=learn_tau, decay_input=decay_input
         )
         self.reduce = reduce
+        self.register_state("total")
+        self.register_state("peak")
+        self.register_state("steps")
 
-    def forward(self, current: Tensor) -> Tensor:
+    def single_step_forward(self, current: Tensor) -> Tensor:
+        return self.integrator(current)
+
+    def multi_step_forward(self, current: Tensor) -> Tensor:
         trace = self.integrator(current)
-        if self.step_mode == "single":
-            return trace
+        if self.keep_state:
+            return self._reduce_stream(trace)
         if self.reduce == "last":
             return trace[-1]
         if self.reduce == "mean":
             return trace.mean(0)
         return trace.amax(0)
+
+    def _reduce_stream(self, trace: Tensor) -> Tensor:
+        """The reduction over this chunk and every chunk before it since the last reset."""
+        if self.reduce == "last":
+            return trace[-1]
+        if self.reduce == "mean":
+            total = trace.sum(0)
+            before = self.initial_state("total", total)
+            self.total = total if before is None else before + total
+            self.steps = trace.shape[0] + (self.steps or 0)
+            return self.total / self.steps
+        peak = trace.amax(0)
+        before = self.initial_state("peak", peak)
+        self.peak = peak if before is None else torch.maximum(before, peak)
+        return self.peak
 
     def extra_repr(self) -> str:
         return f"reduce={self.reduce!r}"

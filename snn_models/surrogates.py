@@ -52,7 +52,9 @@ class Surrogate:
 
 @dataclass(frozen=True)
 class ATan(Surrogate):
-    """Arc-tangent surrogate (Fang et al. 2021), the default in SpikingJelly and snnTorch.
+    """Arc-tangent surrogate (Fang et al. 2021): the default here and in snnTorch.
+
+    (SpikingJelly's neurons default to :class:`Sigmoid`.)
 
     Heavy tails keep a little gradient far from threshold, so silent neurons can recover.
     """
@@ -70,7 +72,10 @@ class ATan(Surrogate):
 
 @dataclass(frozen=True)
 class Sigmoid(Surrogate):
-    """Derivative of a logistic sigmoid with slope ``alpha`` (Zenke & Ganguli's SuperSpike family)."""
+    """Derivative of a logistic sigmoid with slope ``alpha``: SpikingJelly's default surrogate.
+
+    ``alpha = 4`` as there (Zenke & Ganguli's SuperSpike family).
+    """
 
     alpha: float = 4.0
     name: ClassVar[str] = "sigmoid"

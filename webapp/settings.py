@@ -39,7 +39,7 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     if DEBUG or env_bool("SPIKELENS_INSECURE_DEV_KEY", False):
-        SECRET_KEY = "spikelens-insecure-development-key"  # noqa: S105 (local use only)
+        SECRET_KEY = "spikelens-insecure-development-key"  # local use only
     else:
         raise ImproperlyConfigured(
             "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off "

@@ -108,7 +108,7 @@ def _cached_sources(cache: Path) -> list[Path]:
 def _download_official(cache: Path) -> Path:
     cache.mkdir(parents=True, exist_ok=True)
     logger.info("Downloading %s", OFFICIAL_URL)
-    with urllib.request.urlopen(OFFICIAL_URL, timeout=15) as response:  # noqa: S310 (fixed URL)
+    with urllib.request.urlopen(OFFICIAL_URL, timeout=15) as response:  # a fixed https URL
         payload = response.read()
     with zipfile.ZipFile(io.BytesIO(payload)) as archive:
         archive.extractall(cache)

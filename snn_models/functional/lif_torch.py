@@ -12,77 +12,60 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from snn_models.surrogates import Surrogate
+from snn_models.functional.lif_parameters import LIFParameters
 
 __all__ = ["backward_from_potential", "forward_keeping_potential", "reset_membrane"]
 
 
-def reset_membrane(
-    u: Tensor, threshold: float, reset: str, surrogate: Surrogate, smooth: bool
-) -> Tensor:
+def reset_membrane(u: Tensor, params: LIFParameters, smooth: bool) -> Tensor:
     """Membrane after firing, computed from the charged potential alone (no graph)."""
+    threshold = params.threshold
     if smooth:
-        s = surrogate.primitive(u - threshold)
-        return u - threshold * s if reset == "subtract" else u * (1 - s)
+        s = params.surrogate.primitive(u - threshold)
+        return u - threshold * s if params.reset == "subtract" else u * (1 - s)
     fired = u >= threshold
-    if reset == "subtract":
-        return u - threshold * fired
+    if params.reset == "subtract":
+        # In u's dtype: a bool times a Python float is float32, which put 0.7 - 0.69999999
+        # (~1e-8) into every float64 reset.
+        return u - threshold * fired.to(u.dtype)
     return u.masked_fill(fired, 0.0)
 
 
 def backward_from_potential(
     u: Tensor,
     v0: Tensor | None,
-    alpha: Tensor,
+    params: LIFParameters,
     grad_spikes: Tensor | None,
     grad_v_last: Tensor | None,
-    threshold: float,
-    surrogate: Surrogate,
-    reset: str,
-    detach_reset: bool,
-    decay_input: bool,
     smooth: bool,
     need_v0: bool,
     need_alpha: bool,
 ) -> tuple[Tensor, Tensor | None, Tensor | None]:
-    """Gradients ``(current, v0, per-neuron alpha)`` from the stored charged potential."""
+    """Gradients ``(current, v0, per-neuron alpha)`` from the stored charged potential.
+
+    ``params.alpha`` must be a tensor (the scan's decay input).
+    """
+    alpha, decay_input = params.alpha, params.decay_input
     grad_u, grad_alpha_map = _potential_gradient(
-        grad_spikes,
-        grad_v_last,
-        u,
-        v0,
-        alpha,
-        threshold,
-        surrogate,
-        reset,
-        detach_reset,
-        smooth,
-        need_alpha and not decay_input,
+        grad_spikes, grad_v_last, u, v0, params, smooth, need_alpha and not decay_input
     )
     if need_alpha and decay_input:
         # u = a v + (1 - a) x  =>  du/da = v - x, with x recovered as (u - a v)/(1 - a)
-        grad_alpha_map = _decay_input_alpha_grad(
-            grad_u, u, v0, alpha, threshold, surrogate, reset, smooth
-        )
+        grad_alpha_map = _decay_input_alpha_grad(grad_u, u, v0, params, smooth)
     grad_current = grad_u * (1 - alpha) if decay_input else grad_u
     grad_v0 = alpha * grad_u[0] if need_v0 else None
     return grad_current, grad_v0, grad_alpha_map
 
 
 def forward_keeping_potential(
-    current: Tensor,
-    v0: Tensor | None,
-    alpha: Tensor,
-    threshold: float,
-    surrogate: Surrogate,
-    reset: str,
-    decay_input: bool,
-    smooth: bool,
+    current: Tensor, v0: Tensor | None, params: LIFParameters, smooth: bool
 ) -> tuple[Tensor, Tensor, Tensor]:
+    """``(spikes, u, v_last)`` without a graph; ``params.alpha`` must be a tensor."""
+    alpha, threshold = params.alpha, params.threshold
     num_steps = current.shape[0]
     step_shape = torch.broadcast_shapes(current.shape[1:], alpha.shape)
     drive = current
-    if decay_input:
+    if params.decay_input:
         # Scale once for all steps (once in total when the input repeats over time).
         scale = 1 - alpha
         drive = (
@@ -97,8 +80,8 @@ def forward_keeping_potential(
             u[t].copy_(drive[t])
         else:
             torch.addcmul(drive[t], v, alpha, out=u[t])
-        v = reset_membrane(u[t], threshold, reset, surrogate, smooth)
-    spikes = surrogate.primitive(u - threshold) if smooth else (u >= threshold).to(u.dtype)
+        v = reset_membrane(u[t], params, smooth)
+    spikes = params.surrogate.primitive(u - threshold) if smooth else (u >= threshold).to(u.dtype)
     assert v is not None
     return spikes, u, v
 
@@ -108,18 +91,14 @@ def _potential_gradient(
     grad_v_last: Tensor | None,
     u: Tensor,
     v0: Tensor | None,
-    alpha: Tensor,
-    threshold: float,
-    surrogate: Surrogate,
-    reset: str,
-    detach_reset: bool,
+    params: LIFParameters,
     smooth: bool,
     need_alpha: bool,
 ) -> tuple[Tensor, Tensor | None]:
-    z = u - threshold
-    sg = surrogate.derivative(z)
-    jacobian = _membrane_jacobian(u, z, sg, threshold, surrogate, reset, detach_reset, smooth)
-    carry = (alpha * jacobian).expand_as(u)
+    z = u - params.threshold
+    sg = params.surrogate.derivative(z)
+    jacobian = _membrane_jacobian(u, z, sg, params, smooth)
+    carry = (params.alpha * jacobian).expand_as(u)
     grad_u = grad_spikes * sg if grad_spikes is not None else torch.zeros_like(u)
     num_steps = u.shape[0]
     if grad_v_last is not None:
@@ -129,48 +108,33 @@ def _potential_gradient(
         grad_u[t].addcmul_(carry[t], grad_u[t + 1])
     grad_alpha_map = None
     if need_alpha:
-        v_prev = _previous_membrane(u, v0, threshold, surrogate, reset, smooth)
+        v_prev = _previous_membrane(u, v0, params, smooth)
         grad_alpha_map = (grad_u * v_prev).sum(0)
     return grad_u, grad_alpha_map
 
 
 def _membrane_jacobian(
-    u: Tensor,
-    z: Tensor,
-    sg: Tensor,
-    threshold: float,
-    surrogate: Surrogate,
-    reset: str,
-    detach_reset: bool,
-    smooth: bool,
+    u: Tensor, z: Tensor, sg: Tensor, params: LIFParameters, smooth: bool
 ) -> Tensor:
     """dv[t]/du[t] through the direct path and, unless detached, through the spike."""
-    if reset == "subtract":
-        return torch.ones_like(u[:1]) if detach_reset else 1 - threshold * sg
-    s = surrogate.primitive(z) if smooth else (z >= 0).to(u.dtype)
+    if params.reset == "subtract":
+        return torch.ones_like(u[:1]) if params.detach_reset else 1 - params.threshold * sg
+    s = params.surrogate.primitive(z) if smooth else (z >= 0).to(u.dtype)
     keep = 1 - s
-    return keep if detach_reset else keep - u * sg
+    return keep if params.detach_reset else keep - u * sg
 
 
-def _previous_membrane(
-    u: Tensor, v0: Tensor | None, threshold: float, surrogate: Surrogate, reset: str, smooth: bool
-) -> Tensor:
+def _previous_membrane(u: Tensor, v0: Tensor | None, params: LIFParameters, smooth: bool) -> Tensor:
     """``v[t-1]`` for every step, rebuilt from the stored charged potentials."""
-    v_after = reset_membrane(u[:-1], threshold, reset, surrogate, smooth)
+    v_after = reset_membrane(u[:-1], params, smooth)
     first = torch.zeros_like(u[:1]) if v0 is None else v0.expand_as(u[0]).unsqueeze(0)
     return torch.cat([first, v_after])
 
 
 def _decay_input_alpha_grad(
-    grad_u: Tensor,
-    u: Tensor,
-    v0: Tensor | None,
-    alpha: Tensor,
-    threshold: float,
-    surrogate: Surrogate,
-    reset: str,
-    smooth: bool,
+    grad_u: Tensor, u: Tensor, v0: Tensor | None, params: LIFParameters, smooth: bool
 ) -> Tensor:
-    v_prev = _previous_membrane(u, v0, threshold, surrogate, reset, smooth)
+    alpha = params.alpha
+    v_prev = _previous_membrane(u, v0, params, smooth)
     drive = (u - alpha * v_prev) / (1 - alpha)
     return (grad_u * (v_prev - drive)).sum(0)

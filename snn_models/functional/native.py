@@ -24,8 +24,9 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from snn_models.functional.lif_parameters import LIFParameters
 from snn_models.functional.native_source import SOURCE
-from snn_models.surrogates import ATan, Sigmoid, Surrogate, Triangle
+from snn_models.surrogates import ATan, Sigmoid, Triangle
 
 __all__ = ["is_available", "lif_backward", "lif_forward", "supports", "unavailable_reason"]
 
@@ -156,13 +157,13 @@ def _time_stride(current: Tensor) -> int | None:
     return None
 
 
-def supports(current: Tensor, v0: Tensor | None, alpha: Tensor, surrogate: Surrogate) -> bool:
+def supports(current: Tensor, v0: Tensor | None, params: LIFParameters) -> bool:
     """Whether the kernel applies: CPU float32/64, scalar decay, built-in surrogate."""
     return (
         current.device.type == "cpu"
         and current.dtype in _DTYPES
-        and alpha.dim() == 0
-        and type(surrogate) in _SURROGATE_IDS
+        and (not isinstance(params.alpha, Tensor) or params.alpha.dim() == 0)
+        and type(params.surrogate) in _SURROGATE_IDS
         and current.numel() > 0
         and _time_stride(current) is not None
         and (v0 is None or (v0.shape == current.shape[1:] and v0.dtype == current.dtype))
@@ -174,14 +175,7 @@ def _pointer(tensor: Tensor | None) -> int | None:
     return None if tensor is None else tensor.data_ptr()
 
 
-def lif_forward(
-    current: Tensor,
-    v0: Tensor | None,
-    alpha: Tensor,
-    threshold: float,
-    reset: str,
-    decay_input: bool,
-) -> tuple[Tensor, Tensor]:
+def lif_forward(current: Tensor, v0: Tensor | None, params: LIFParameters) -> tuple[Tensor, Tensor]:
     """``(spikes, v_last)`` for a ``(T, ...)`` current, in one pass; nothing else is kept."""
     library = _get_library()
     assert library is not None
@@ -190,7 +184,7 @@ def lif_forward(
     spikes = torch.empty(current.shape, dtype=current.dtype)
     v_last = torch.empty(current.shape[1:], dtype=current.dtype)
     v0c = v0.contiguous() if v0 is not None else None
-    a = float(alpha)
+    a = float(params.alpha)
     getattr(library, f"lif_forward_{suffix}")(
         current[0].data_ptr(),
         _time_stride(current),
@@ -200,9 +194,9 @@ def lif_forward(
         steps,
         current[0].numel(),
         a,
-        1.0 - a if decay_input else 1.0,
-        threshold,
-        _RESET_IDS[reset],
+        1.0 - a if params.decay_input else 1.0,
+        params.threshold,
+        _RESET_IDS[params.reset],
         torch.get_num_threads(),
     )
     return spikes, v_last
@@ -211,14 +205,9 @@ def lif_forward(
 def lif_backward(
     current: Tensor,
     v0: Tensor | None,
-    alpha: Tensor,
+    params: LIFParameters,
     grad_spikes: Tensor | None,
     grad_v_last: Tensor | None,
-    threshold: float,
-    surrogate: Surrogate,
-    reset: str,
-    detach_reset: bool,
-    decay_input: bool,
     need_v0: bool,
     need_alpha: bool,
     sum_time: bool = False,
@@ -244,7 +233,7 @@ def lif_backward(
     )
     gv = grad_v_last.contiguous() if grad_v_last is not None else None
     v0c = v0.contiguous() if v0 is not None else None
-    a = float(alpha)
+    a = float(params.alpha)
     failed = getattr(library, f"lif_backward_{suffix}")(
         current[0].data_ptr(),
         _time_stride(current),
@@ -257,13 +246,13 @@ def lif_backward(
         steps,
         n,
         a,
-        1.0 - a if decay_input else 1.0,
-        threshold,
-        _RESET_IDS[reset],
-        int(detach_reset),
-        _SURROGATE_IDS[type(surrogate)],
-        surrogate.alpha,
-        int(decay_input),
+        1.0 - a if params.decay_input else 1.0,
+        params.threshold,
+        _RESET_IDS[params.reset],
+        int(params.detach_reset),
+        _SURROGATE_IDS[type(params.surrogate)],
+        params.surrogate.alpha,
+        int(params.decay_input),
         int(sum_time),
         torch.get_num_threads(),
     )

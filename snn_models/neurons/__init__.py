@@ -1,5 +1,6 @@
 """Membrane dynamics: spiking LIF / PLIF neurons and the non-spiking leaky integrator."""
 
+from snn_models.neurons.base import SpikingNeuron
 from snn_models.neurons.decay import MembraneDecay, resolve_decay
 from snn_models.neurons.factory import NEURON_KINDS, make_neuron
 from snn_models.neurons.leaky_integrator import LeakyIntegrator
@@ -9,6 +10,7 @@ __all__ = [
     "LIF",
     "NEURON_KINDS",
     "PLIF",
+    "SpikingNeuron",
     "LeakyIntegrator",
     "MembraneDecay",
     "make_neuron",

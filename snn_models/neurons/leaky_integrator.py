@@ -14,8 +14,9 @@ __all__ = ["LeakyIntegrator"]
 class LeakyIntegrator(StatefulModule):
     """``u[t] = alpha * u[t-1] + x[t]`` with no threshold; returns the membrane trace.
 
-    Multi-step: ``(T, B, ...)`` in, trace of the same shape out, from rest. Single-step:
-    ``(B, ...)`` in, current membrane out, state kept until reset.
+    Multi-step: ``(T, B, ...)`` in, trace of the same shape out, from rest (or from the last
+    call's membrane while keeping state). Single-step: ``(B, ...)`` in, current membrane out,
+    state kept until reset.
     """
 
     def __init__(
@@ -30,12 +31,13 @@ class LeakyIntegrator(StatefulModule):
         self.decay_input = decay_input
         self.register_state("v")
 
-    def forward(self, x: Tensor) -> Tensor:
-        if self.step_mode == "single":
-            return self.step(x)
-        return leaky_integrate(x, self.decay(), self.decay_input)
+    def multi_step_forward(self, x: Tensor) -> Tensor:
+        trace = leaky_integrate(x, self.decay(), self.decay_input, self.initial_state("v", x[0]))
+        if self.keep_state:
+            self.v = trace[-1]
+        return trace
 
-    def step(self, x: Tensor) -> Tensor:
+    def single_step_forward(self, x: Tensor) -> Tensor:
         self.check_state_shape(self.v, x)
         alpha = self.decay()
         drive = (1 - alpha) * x if self.decay_input else x

@@ -4,20 +4,33 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from snn_models.functional.lif import Backend, ResetMode, lif_scan, lif_step
+from snn_models.functional.lif import (
+    Backend,
+    LIFParameters,
+    ResetMode,
+    lif_charge,
+    lif_fire,
+    lif_reset,
+    lif_scan,
+)
+from snn_models.neurons.base import SpikingNeuron
 from snn_models.neurons.decay import MembraneDecay, resolve_decay
-from snn_models.state import StatefulModule
 from snn_models.surrogates import Surrogate, get_surrogate
 
 __all__ = ["LIF", "PLIF"]
 
 
-class LIF(StatefulModule):
+class LIF(SpikingNeuron):
     """LIF neurons: charge with decay, fire at ``threshold``, reset by subtraction or to zero.
 
     Multi-step mode (default) takes ``(T, B, ...)`` currents and returns spikes of the same
-    shape, running the fused scan and starting from rest every call. Single-step mode (see
-    :func:`snn_models.streaming`) takes ``(B, ...)`` and keeps the membrane ``v`` between calls.
+    shape, running the fused scan, from rest every call unless it keeps state (chunks of a
+    stream, ``streaming(net, "multi")``: then each chunk continues from the membrane ``v`` the
+    last one left). Single-step mode (``streaming(net)``) takes ``(B, ...)`` and keeps ``v``
+    between calls.
+
+    Charge, fire and reset are the overridable steps of :class:`~snn_models.neurons.SpikingNeuron`;
+    a subclass that overrides one of them runs the reference loop instead of the fused scan.
 
     Args:
         tau: membrane time constant in steps (> 1); ``alpha = 1 - 1/tau``. Default 2.
@@ -54,61 +67,53 @@ class LIF(StatefulModule):
         self.decay_input = decay_input
         self.detach_reset = detach_reset
         self.backend: Backend = backend
-        self.register_state("v")
 
     @property
     def alpha(self) -> Tensor:
         return self.decay()
 
-    def forward(self, x: Tensor) -> Tensor:
-        if self.step_mode == "single":
-            return self.step(x)
-        spikes, _ = lif_scan(
-            x,
-            self.decay(),
-            self.threshold,
-            self.surrogate,
-            self.reset_mode,
-            self.detach_reset,
-            self.decay_input,
-            backend=self.backend,
+    def neuron_parameters(self) -> LIFParameters:
+        """This layer's settings as one bundle, with the decay as it is now (learnable or not)."""
+        return LIFParameters(
+            alpha=self.decay(),
+            threshold=self.threshold,
+            reset=self.reset_mode,
+            surrogate=self.surrogate,
+            decay_input=self.decay_input,
+            detach_reset=self.detach_reset,
         )
-        return spikes
 
-    def forward_repeated(self, current: Tensor, num_steps: int) -> Tensor:
-        """Spikes ``(num_steps, B, ...)`` for the same current ``(B, ...)`` at every step.
+    def neuronal_charge(self, x: Tensor, v: Tensor | None, params: LIFParameters) -> Tensor:
+        return lif_charge(x, v, params)
 
-        Equal to ``forward`` on the repeated sequence, with a cheaper backward: the input's
-        gradient comes out already summed over time. :class:`~snn_models.SpikingLayer` uses
-        it automatically for a direct-encoded input.
-        """
-        spikes, _ = lif_scan(
-            current,
-            self.decay(),
-            self.threshold,
-            self.surrogate,
-            self.reset_mode,
-            self.detach_reset,
-            self.decay_input,
-            backend=self.backend,
-            num_steps=num_steps,
-        )
-        return spikes
+    def neuronal_fire(self, u: Tensor, params: LIFParameters) -> Tensor:
+        return lif_fire(u, params)
 
-    def step(self, x: Tensor) -> Tensor:
-        """Advance one time step ``(B, ...)`` from the stored membrane; returns the spikes."""
-        self.check_state_shape(self.v, x)
-        spikes, self.v = lif_step(
-            x,
-            self.v,
-            self.decay(),
-            self.threshold,
-            self.surrogate,
-            self.reset_mode,
-            self.detach_reset,
-            self.decay_input,
-        )
-        return spikes
+    def neuronal_reset(self, u: Tensor, spikes: Tensor, params: LIFParameters) -> Tensor:
+        return lif_reset(u, spikes, params)
+
+    def scan(self, x: Tensor, v0: Tensor | None, params: LIFParameters) -> tuple[Tensor, Tensor]:
+        if self._reference_only():
+            return super().scan(x, v0, params)
+        return lif_scan(x, params, v0=v0, backend=self.backend)
+
+    def scan_repeated(
+        self, step: Tensor, num_steps: int, v0: Tensor | None, params: LIFParameters
+    ) -> tuple[Tensor, Tensor]:
+        if self._reference_only():
+            return super().scan_repeated(step, num_steps, v0, params)
+        return lif_scan(step, params, v0=v0, backend=self.backend, num_steps=num_steps)
+
+    def _reference_only(self) -> bool:
+        """A subclass that changes charge, fire or reset is not what the fused scan computes."""
+        if not self.overrides_a_step(LIF):
+            return False
+        if self.backend == "native":
+            raise RuntimeError(
+                f"{type(self).__name__} overrides a neuronal step, which the native LIF kernel "
+                "cannot run; use backend='auto' or 'torch'"
+            )
+        return True
 
     def extra_repr(self) -> str:
         parts = [

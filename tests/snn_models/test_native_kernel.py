@@ -6,7 +6,7 @@ import warnings
 import pytest
 import torch
 
-from snn_models import LIF, ATan, Sigmoid, Triangle, lif_scan
+from snn_models import LIF, ATan, LIFParameters, Sigmoid, Triangle, lif_scan
 from snn_models.functional import native
 
 needs_kernel = pytest.mark.skipif(not native.is_available(), reason="no C compiler")
@@ -26,11 +26,10 @@ def test_native_matches_torch_backend(reset, detach_reset, decay_input, surrogat
     v0 = torch.randn(4, 600, generator=g, dtype=torch.float64).requires_grad_()
     alpha = torch.tensor(0.6, dtype=torch.float64, requires_grad=True)
     weights = torch.randn(9, 4, 600, generator=g, dtype=torch.float64)
+    params = LIFParameters(alpha, 1.0, reset, surrogate, decay_input, detach_reset)
     results = []
     for backend in ("native", "torch"):
-        spikes, v_last = lif_scan(
-            x, alpha, 1.0, surrogate, reset, detach_reset, decay_input, v0=v0, backend=backend
-        )
+        spikes, v_last = lif_scan(x, params, v0=v0, backend=backend)
         grads = torch.autograd.grad((spikes * weights).sum() + v_last.sum(), (x, alpha, v0))
         results.append((spikes, v_last, grads))
     (s1, v1, g1), (s2, v2, g2) = results
@@ -44,7 +43,7 @@ def test_native_matches_torch_backend(reset, detach_reset, decay_input, surrogat
 def test_native_float32_with_repeated_input_and_no_spike_gradient():
     x = torch.rand(64, 300, requires_grad=True)
     outs = [
-        lif_scan((3 * x).unsqueeze(0).expand(12, 64, 300), 0.7, backend=b)
+        lif_scan((3 * x).unsqueeze(0).expand(12, 64, 300), LIFParameters(alpha=0.7), backend=b)
         for b in ("native", "torch")
     ]
     assert torch.equal(outs[0][0], outs[1][0])
@@ -61,11 +60,11 @@ def test_lif_module_uses_the_kernel_by_default_on_cpu():
 
 
 def test_forcing_the_kernel_where_it_does_not_apply_raises():
-    per_neuron_decay = torch.full((7,), 0.5)
+    per_neuron_decay = LIFParameters(alpha=torch.full((7,), 0.5))
     with pytest.raises(RuntimeError, match="native LIF kernel"):
         lif_scan(torch.rand(5, 3, 7), per_neuron_decay, backend="native")
     with pytest.raises(RuntimeError, match="native LIF kernel"):
-        lif_scan(torch.rand(5, 3, 7), 0.5, backend="native", smooth=True)
+        lif_scan(torch.rand(5, 3, 7), LIFParameters(), backend="native", smooth=True)
     # "auto" quietly takes the torch loop instead
     spikes, _ = lif_scan(torch.rand(5, 3, 7) * 3, per_neuron_decay)
     assert spikes.shape == (5, 3, 7)
@@ -95,7 +94,7 @@ def test_a_failing_compiler_falls_back_with_a_warning(fresh_loader, monkeypatch)
         assert not native.is_available()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        spikes, _ = lif_scan(torch.rand(4, 2, 3) * 3, 0.5)  # no second warning, still works
+        spikes, _ = lif_scan(torch.rand(4, 2, 3) * 3, LIFParameters())  # no second warning
     assert spikes.shape == (4, 2, 3)
 
 
@@ -117,7 +116,7 @@ def test_threads_split_neurons_without_changing_results(monkeypatch):
     results = []
     for threads in (1, 3):
         monkeypatch.setattr(native.torch, "get_num_threads", lambda n=threads: n)
-        spikes, _ = lif_scan(x, 0.5, backend="native")
+        spikes, _ = lif_scan(x, LIFParameters(alpha=0.5), backend="native")
         (grad,) = torch.autograd.grad((spikes * weights).sum(), x)
         results.append((spikes, grad))
     assert torch.equal(results[0][0], results[1][0])
@@ -128,6 +127,7 @@ def test_threads_split_neurons_without_changing_results(monkeypatch):
 def test_native_keeps_only_the_input_current_for_backward():
     """A direct-input layer keeps (B, N) for backward, not (T, B, N)."""
     x = torch.rand(4, 8, requires_grad=True)
-    spikes, _ = lif_scan((3 * x).unsqueeze(0).expand(20, 4, 8), 0.5, backend="native")
+    repeated = (3 * x).unsqueeze(0).expand(20, 4, 8)
+    spikes, _ = lif_scan(repeated, LIFParameters(alpha=0.5), backend="native")
     saved = [t for t in spikes.grad_fn.saved_tensors if t is not None]
     assert max(t.untyped_storage().nbytes() for t in saved) == x.numel() * x.element_size()

@@ -9,6 +9,7 @@ from snn_models import (
     PLIF,
     DirectEncoder,
     LeakyIntegrator,
+    LIFParameters,
     SpikingDense,
     lif_scan_reference,
     reset_states,
@@ -28,7 +29,8 @@ def _net(seed=0):
 def test_lif_module_matches_the_reference_scan():
     lif = LIF(tau=4.0, threshold=0.7, reset="zero", surrogate="sigmoid")
     x = torch.randn(12, 5, 3)
-    expected, _ = lif_scan_reference(x, 0.75, 0.7, lif.surrogate, "zero")
+    params = LIFParameters(alpha=0.75, threshold=0.7, reset="zero", surrogate=lif.surrogate)
+    expected, _ = lif_scan_reference(x, params)
     assert torch.equal(lif(x), expected)
 
 
@@ -71,14 +73,14 @@ def test_streaming_state_persists_until_reset():
     again = [net(x) for _ in range(5)]
     for a, b in zip(first, again, strict=True):
         assert torch.equal(a, b)
-    # without a reset the neurons remember: a constant input fires regularly, not identically
-    net2 = _net()
-    set_step_mode(net2, "single")
-    lif = net2[0].neuron
-    net2(x)
-    assert lif.v is not None
-    set_step_mode(net2, "multi")
-    assert lif.v is None
+    # without a reset the neurons remember: the five steps are one sequence's steps, and the
+    # stored membrane is what makes a constant input give different outputs over time
+    assert torch.equal(torch.stack(first), _net()(x.expand(5, 3, 6)))
+    assert not all(torch.equal(first[0], step) for step in first[1:])
+    set_step_mode(net, "multi")  # switching modes returns to rest
+    assert net[0].neuron.v is None
+    set_step_mode(net, "single")
+    assert torch.equal(net(x), first[0])
 
 
 def test_a_forgotten_reset_with_a_new_batch_size_raises():

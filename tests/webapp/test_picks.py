@@ -85,12 +85,14 @@ def test_picks_refresh_when_favourite_genres_change(catalogue):
 
 
 def test_a_model_version_whose_artifact_is_missing_leaves_the_fallback_serving(catalogue, tmp_path):
-    if not hasattr(pytest.importorskip("recsys.serving"), "load_recommender"):
-        pytest.skip("recsys.serving does not offer load_recommender yet")
-    ModelVersion.objects.create(name="broken", artifact_path=str(tmp_path / "gone"), is_active=True)
+    version = ModelVersion.objects.create(
+        name="broken", artifact_path=str(tmp_path / "gone"), is_active=True
+    )
     user = make_member("ada")
     picks = todays_picks(user)
     assert not picks.personalised and picks.notice == FALLBACK_NOTICE_ANY
+    version.refresh_from_db()
+    assert version.broken_at is not None, "the admin is told which version failed to load"
 
 
 def test_home_page_says_picks_are_popularity_based(client, catalogue):

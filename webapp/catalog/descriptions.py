@@ -20,10 +20,10 @@ from django.core.cache import cache
 from django.db.models import Count
 from django.urls import reverse
 
+from recsys.features.users import LIKED_RATING
 from webapp.catalog.generated_posters import display_title
 from webapp.catalog.models import Movie, Rating
 
-LIKED_SCORE = 4  # 4 or 5 stars: the person liked the movie
 ALSO_LIKED = 4  # how many movies "people who liked it also liked" lists
 MIN_SHARED_FANS = 2  # one person's taste alone is a coincidence, not a pattern
 # The co-ratings read the likes of at most this many of the movie's fans (the latest), which
@@ -99,21 +99,21 @@ def ratings_sentence(count: int, mean: float, liked: int) -> str:
     members = f"{count} member{'s' if count != 1 else ''}"
     share = round(100 * liked / count)
     return (
-        f"Rated by {members}, {mean:.1f} ★ on average; {share}% gave it {LIKED_SCORE} or 5 stars."
+        f"Rated by {members}, {mean:.1f} ★ on average; {share}% gave it {LIKED_RATING} or 5 stars."
     )
 
 
 def liked_count(movie: Movie) -> int:
-    return Rating.objects.filter(movie_id=movie.pk, score__gte=LIKED_SCORE).count()
+    return Rating.objects.filter(movie_id=movie.pk, score__gte=LIKED_RATING).count()
 
 
 def also_liked(movie: Movie, limit: int = ALSO_LIKED) -> list[LikedToo]:
     """Movies most often rated 4–5 by the people who rated this one 4–5, in one query."""
-    fans = Rating.objects.filter(movie_id=movie.pk, score__gte=LIKED_SCORE).order_by(
+    fans = Rating.objects.filter(movie_id=movie.pk, score__gte=LIKED_RATING).order_by(
         "-rated_at", "-pk"
     )[:MAX_FANS_READ]
     rows = (
-        Rating.objects.filter(user_id__in=fans.values("user_id"), score__gte=LIKED_SCORE)
+        Rating.objects.filter(user_id__in=fans.values("user_id"), score__gte=LIKED_RATING)
         .exclude(movie_id=movie.pk)
         .values("movie_id", "movie__title", "movie__year")
         .annotate(shared=Count("pk"))

@@ -48,4 +48,4 @@ def cached_fragment(
     if placeholder in html:
         html = html.replace(placeholder, get_token(request))
     # The fragment was rendered by our own templates, with autoescaping on.
-    return mark_safe(html)  # noqa: S308
+    return mark_safe(html)

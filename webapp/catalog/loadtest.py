@@ -34,7 +34,7 @@ from webapp.accounts.models import Profile
 from webapp.catalog.models import Genre, Movie, Rating
 from webapp.catalog.stats import refresh_movie_stats
 
-BENCH_PASSWORD = "bench-password-not-secret"  # noqa: S105 (a throwaway benchmark account)
+BENCH_PASSWORD = "bench-password-not-secret"  # a throwaway benchmark account
 
 
 @dataclass

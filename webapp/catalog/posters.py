@@ -21,7 +21,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 logger = logging.getLogger(__name__)
 
-MAX_POSTER_BYTES = 5 * 1024 * 1024
+MAX_POSTER_MEGABYTES = 5
+MAX_POSTER_BYTES = MAX_POSTER_MEGABYTES * 1024 * 1024
 MAX_POSTER_PIXELS = 20_000_000
 ALLOWED_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
 # Stored posters fit in this box; larger uploads are scaled down, smaller ones are kept as they are.
@@ -44,9 +45,9 @@ def clean_poster(upload) -> CleanPoster:
     size = getattr(upload, "size", None)
     if size is None or size > MAX_POSTER_BYTES:
         raise ValidationError(
-            "The poster is %(size)s; the limit is 5 MB. Please upload a smaller image.",
+            "The poster is %(size)s; the limit is %(limit)s MB. Please upload a smaller image.",
             code="poster_too_large",
-            params={"size": _megabytes(size)},
+            params={"size": _megabytes(size), "limit": MAX_POSTER_MEGABYTES},
         )
     if size == 0:
         raise ValidationError("The poster file is empty.", code="poster_empty")
@@ -172,8 +173,9 @@ def _read_all(upload) -> bytes:
     upload.seek(0)
     if len(data) > MAX_POSTER_BYTES:
         raise ValidationError(
-            "The poster is larger than 5 MB. Please upload a smaller image.",
+            "The poster is larger than %(limit)s MB. Please upload a smaller image.",
             code="poster_too_large",
+            params={"limit": MAX_POSTER_MEGABYTES},
         )
     return data
 

@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import Exists, OuterRef
 
+from recsys.features.users import LIKED_RATING
 from webapp.accounts.models import Profile
 from webapp.catalog.models import Genre, Movie, Rating
 from webapp.recommender.serving import ServedModel, model_server
@@ -26,8 +27,6 @@ from webapp.recommender.serving import ServedModel, model_server
 logger = logging.getLogger(__name__)
 
 DEFAULT_PICKS = 12
-# A rating of 4 or 5 stars is what "you liked" means in a reason.
-LIKED_SCORE = 4
 PERSONAL_TTL_SECONDS = 15 * 60
 POPULAR_TTL_SECONDS = 5 * 60
 
@@ -175,7 +174,7 @@ def read_taste(user: AbstractBaseUser) -> Taste:
         LEFT JOIN {favourites} f ON f.profile_id = p.id
         LEFT JOIN {genre} g ON g.id = f.genre_id
         WHERE u.id = %s
-    """  # noqa: S608 (table names come from the models, the only parameter is bound)
+    """  # table names come from the models; the only parameter is bound
     with connection.cursor() as cursor:
         cursor.execute(sql, [user.pk])
         rows = cursor.fetchall()
@@ -273,5 +272,5 @@ def _from_popularity(user: AbstractBaseUser, taste: Taste, k: int) -> PickPlan:
 
 def _liked_first(ratings: dict[int, int]) -> list[int]:
     """Movies the person liked, best-rated first, for "because you liked …" reasons."""
-    liked = [(score, movie_id) for movie_id, score in ratings.items() if score >= LIKED_SCORE]
+    liked = [(score, movie_id) for movie_id, score in ratings.items() if score >= LIKED_RATING]
     return [movie_id for _score, movie_id in sorted(liked, key=lambda pair: (-pair[0], pair[1]))]

@@ -1,11 +1,11 @@
 """The model a web process serves, swapped for a newly active version without a restart.
 
 Each process keeps the recommender it loaded. At most every ``SPIKELENS_MODEL_CHECK_SECONDS`` a
-request asks the database which version is active (one indexed query); when that differs, a
-background thread loads the new artifact while requests keep using the old one, and the swap is a
-single reference assignment. A missing or corrupt artifact is logged and the last good model stays.
-Movies uploaded after training are embedded from their content on the same schedule, so they are
-recommendable at once.
+request asks the database which version is active; when that differs, a background thread loads
+the new artifact while requests keep using the old one, and the swap is a single reference
+assignment. A missing or corrupt artifact is logged and the last good model stays. The same check
+also looks for movies uploaded after training (indexed queries on the primary key) and embeds them
+from their content, so they are recommendable at once.
 """
 
 from __future__ import annotations
