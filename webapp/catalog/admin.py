@@ -7,7 +7,7 @@ from django.contrib import admin
 
 from webapp.catalog.forms import clean_title_text
 from webapp.catalog.models import Genre, Movie, Rating
-from webapp.catalog.posters import MAX_POSTER_BYTES, clean_poster
+from webapp.catalog.posters import MAX_POSTER_MEGABYTES, clean_poster
 from webapp.catalog.text import reject_markup
 
 
@@ -22,7 +22,7 @@ class MovieAdminForm(forms.ModelForm):
     poster = forms.FileField(
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
-        help_text=f"A JPEG, PNG or WebP image up to {MAX_POSTER_BYTES // (1024 * 1024)} MB and "
+        help_text=f"A JPEG, PNG or WebP image up to {MAX_POSTER_MEGABYTES} MB and "
         "20 megapixels; it is re-encoded and resized to at most 600 × 900.",
     )
     title = forms.CharField(max_length=200, validators=[reject_markup])

@@ -15,7 +15,7 @@ from webapp.catalog.models import (
     MIN_SCORE,
     Genre,
 )
-from webapp.catalog.posters import MAX_POSTER_BYTES, clean_poster
+from webapp.catalog.posters import MAX_POSTER_MEGABYTES, clean_poster
 from webapp.catalog.ranking import best_rated_ordering
 from webapp.catalog.text import reject_invisible, reject_markup
 
@@ -108,7 +108,7 @@ class MovieUploadForm(forms.Form):
     poster = forms.FileField(
         required=False,
         widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
-        help_text=f"Optional. A JPEG, PNG or WebP image up to {MAX_POSTER_BYTES // (1024 * 1024)} "
+        help_text=f"Optional. A JPEG, PNG or WebP image up to {MAX_POSTER_MEGABYTES} "
         "MB and 20 megapixels; it is resized to at most 600 × 900.",
     )
 

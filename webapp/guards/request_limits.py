@@ -15,6 +15,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
+from webapp.catalog.posters import MAX_POSTER_MEGABYTES
+
 logger = logging.getLogger("spikelens.refused")
 
 
@@ -47,6 +49,9 @@ class RequestBodyLimitMiddleware:
                 limit,
             )
             # Rendered without the request: the body is never read and no session is touched.
-            html = render_to_string("413.html", {"limit_mb": limit / (1024 * 1024)})
+            html = render_to_string(
+                "413.html",
+                {"limit_mb": limit / (1024 * 1024), "poster_mb": MAX_POSTER_MEGABYTES},
+            )
             return HttpResponse(html, status=413)
         return self.get_response(request)
