@@ -28,6 +28,7 @@ from recsys.models.ranker import RankerConfig, TwoTowerRanker, upgrade_state_dic
 from recsys.serving.artifact import ArtifactContents, ArtifactError, read_artifact
 from recsys.serving.committee import FusedUserTowers, can_fuse_user_towers
 from recsys.serving.frozen import FrozenIntegrator
+from recsys.serving.steering import steer_to_genres
 
 
 class Scored(NamedTuple):
@@ -105,10 +106,16 @@ class Recommender:
             return self._embed_user(x)[0].numpy()
 
     def recommend(self, query: UserQuery, k: int = 10, exclude: Iterable[int] = ()) -> list[Scored]:
-        """Top-k movies for anyone: a known user, a new one, or someone who just rated more."""
+        """Top-k movies for anyone: a known user, a new one, or someone who just rated more.
+
+        Stated favourite genres steer the ranking (:mod:`recsys.serving.steering`); the scores
+        returned are the steered ones."""
         index = self._index
         scores = index.matrix @ self.user_vector(query, index)
         self._add_corating(scores, index.id_map.indices_of(query.ratings.keys()))
+        scores = steer_to_genres(
+            scores, self.builder.item_genres, query.favourite_genres, len(query.ratings)
+        )
         excluded = index.id_map.indices_of([*query.ratings.keys(), *exclude])
         return self._scored(index, scores, top_k_excluding(scores, excluded, k))
 

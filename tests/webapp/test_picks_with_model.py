@@ -175,6 +175,7 @@ def test_someone_with_no_ratings_still_gets_model_picks(served):
     picks = todays_picks(user, k=10)
     assert picks.personalised and len(picks.rows) == 10
     assert {pick.reason for pick in picks.rows} == {"For fans of Comedy"}
+    assert all(pick.movie.genre_names == ["Comedy"] for pick in picks.rows)
 
 
 def test_similar_movies_come_from_item_embeddings(client, served):

@@ -235,13 +235,14 @@ def _from_model(user: AbstractBaseUser, taste: Taste, served: ServedModel, k: in
     titles = dict(
         Movie.objects.filter(pk__in={b for b in because.values() if b}).values_list("pk", "title")
     )
+    shared = _favourites_of(chosen, taste.favourite_genres)
     rows = []
     for movie_id in chosen:
         liked_id = because[movie_id]
         if liked_id in titles:
             reason = f"Because you liked {titles[liked_id]}"
-        elif taste.favourite_genres:
-            reason = f"For fans of {', '.join(taste.favourite_genres[:2])}"
+        elif shared.get(movie_id):
+            reason = f"For fans of {', '.join(shared[movie_id][:2])}"
         else:
             reason = "Picked for you"
         rows.append((movie_id, reason))
@@ -269,6 +270,19 @@ def _from_popularity(user: AbstractBaseUser, taste: Taste, k: int) -> PickPlan:
         rows.append((movie.pk, f"Popular in {genre}" if genre else "Popular on SpikeLens"))
     notice = FALLBACK_NOTICE_GENRES if taste.favourite_genres else FALLBACK_NOTICE_ANY
     return PickPlan(rows=tuple(rows), personalised=False, model_name=None, notice=notice)
+
+
+def _favourites_of(movie_ids: list[int], favourites: tuple[str, ...]) -> dict[int, list[str]]:
+    """The person's favourite genres each movie has (in their order), so a "for fans of"
+    reason only names genres the movie really has. One query; none without favourites."""
+    if not favourites or not movie_ids:
+        return {}
+    shared: dict[int, set[str]] = {}
+    for movie_id, name in Movie.genres.through.objects.filter(
+        movie_id__in=movie_ids, genre__name__in=favourites
+    ).values_list("movie_id", "genre__name"):
+        shared.setdefault(movie_id, set()).add(name)
+    return {movie_id: [g for g in favourites if g in names] for movie_id, names in shared.items()}
 
 
 def _liked_first(ratings: dict[int, int]) -> list[int]:
