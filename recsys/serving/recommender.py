@@ -36,20 +36,86 @@ class Scored(NamedTuple):
     score: float
 
 
+def _unit_rows(matrix: np.ndarray) -> np.ndarray:
+    """L2-normalised rows without the bias column, for cosine similarity."""
+    vectors = matrix[:, :-1]
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    unit = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+    return np.ascontiguousarray(unit)
+
+
 @dataclass(frozen=True)
 class _ItemIndex:
-    """One consistent view of the catalogue."""
+    """One consistent view of the catalogue: the training movies first, then those added since.
+
+    ``cold`` holds every movie's vector from its content alone (no id, no ratings): the only
+    vector a movie added after training has, and what finds its content neighbours among the
+    training movies (``neighbours``/``weights``, one row per added movie), whose scores it
+    borrows (:meth:`Recommender._place_new_items`).
+    """
 
     id_map: IdMap
     matrix: np.ndarray  # (n, width), last column = bias (see RankerConfig.embedding_width)
     unit: np.ndarray  # (n, width - 1) L2-normalised embeddings without the bias, for similarity
+    cold: np.ndarray  # (n, width) content-only vectors
+    cold_unit: np.ndarray  # (n, width - 1) their normalised copies
+    n_trained: int  # rows before this one are the training catalogue
+    neighbours: np.ndarray  # (n - n_trained, ≤ CONTENT_NEIGHBOURS) training-movie positions
+    weights: np.ndarray  # the same shape, each row summing to 1
 
     @classmethod
-    def build(cls, ids: np.ndarray, matrix: np.ndarray) -> _ItemIndex:
-        vectors = matrix[:, :-1]
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        unit = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
-        return cls(IdMap(ids), np.ascontiguousarray(matrix), np.ascontiguousarray(unit))
+    def build(
+        cls,
+        ids: np.ndarray,
+        matrix: np.ndarray,
+        cold: np.ndarray,
+        n_trained: int,
+        genres: np.ndarray,
+    ) -> _ItemIndex:
+        """``genres``: the (n, n_genres) multi-hot of the same movies, row for row."""
+        cold_unit = _unit_rows(cold)
+        neighbours, weights = content_neighbours(
+            cold_unit[n_trained:],
+            cold_unit[:n_trained],
+            genres[n_trained : len(ids)] @ genres[:n_trained].T > 0,
+        )
+        return cls(
+            IdMap(ids),
+            np.ascontiguousarray(matrix),
+            _unit_rows(matrix),
+            np.ascontiguousarray(cold),
+            cold_unit,
+            n_trained,
+            neighbours,
+            weights,
+        )
+
+
+#: How many training movies a movie added after training borrows its score from.
+CONTENT_NEIGHBOURS = 10
+#: Standard deviations of its neighbours' scores a new movie is placed above their mean.
+NEW_ITEM_OPTIMISM = 1.0
+
+
+def content_neighbours(
+    new_unit: np.ndarray,
+    trained_unit: np.ndarray,
+    shares_genre: np.ndarray,
+    k: int = CONTENT_NEIGHBOURS,
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each new movie, its ``k`` most similar training movies by content (cosine of
+    content-only vectors), those sharing one of its genres first (``shares_genre``: new ×
+    trained booleans), and weights proportional to the positive similarities."""
+    k = min(k, len(trained_unit))
+    if len(new_unit) == 0 or k == 0:
+        return np.zeros((len(new_unit), 0), np.int64), np.zeros((len(new_unit), 0), np.float32)
+    similarity = new_unit @ trained_unit.T
+    # Cosines lie in [-1, 1]: 2 more puts every genre-sharing movie first.
+    nearest = np.argsort(-(similarity + 2.0 * shares_genre), axis=1, kind="stable")[:, :k]
+    weights = np.clip(np.take_along_axis(similarity, nearest, axis=1), 0.0, None)
+    totals = weights.sum(1, keepdims=True)
+    weights = np.where(totals > 0, weights / np.where(totals > 0, totals, 1.0), 1.0 / k)
+    return nearest.astype(np.int64), weights.astype(np.float32)
 
 
 def top_k_excluding(scores: np.ndarray, excluded: np.ndarray, k: int) -> np.ndarray:
@@ -85,9 +151,12 @@ class Recommender:
             self._embed_user = partial(model.user_embeddings, integrate=self._integrate)
         self.builder = builder
         self.version_info = version_info
-        self._index = _ItemIndex.build(item_ids, item_embeddings)
         self._model_lock = threading.Lock()
         self._write_lock = threading.Lock()
+        cold = self._embed_rows(builder.item_rows(with_ids=False))
+        self._index = _ItemIndex.build(
+            item_ids, item_embeddings, cold, len(item_ids), builder.item_genres
+        )
 
     # ------------------------------------------------------------------ queries
 
@@ -113,6 +182,7 @@ class Recommender:
         index = self._index
         scores = index.matrix @ self.user_vector(query, index)
         self._add_corating(scores, index.id_map.indices_of(query.ratings.keys()))
+        self._place_new_items(index, scores)
         scores = steer_to_genres(
             scores, self.builder.item_genres, query.favourite_genres, len(query.ratings)
         )
@@ -126,13 +196,40 @@ class Recommender:
         if corating is not None:
             scores[: corating.n_items] += corating.scores_for(rated)
 
+    def _place_new_items(self, index: _ItemIndex, scores: np.ndarray) -> None:
+        """Score movies added after training by their content neighbours' scores, in place.
+
+        A new movie's own vector (from content alone) lacks what trained movies' scores carry
+        (an id, a popularity, co-rating synapses), so its raw score would sit at the bottom of
+        everyone's ranking and an upload would only ever show in the "new" strip. Its score is
+        instead the similarity-weighted mean of the scores, for this user, of the training
+        movies closest to it by content: a new Sci-Fi movie ranks for a Sci-Fi fan about where
+        that fan's Sci-Fi movies rank."""
+        if len(scores) <= index.n_trained or index.neighbours.shape[1] == 0:
+            return
+        borrowed = scores[index.neighbours]
+        mean = (borrowed * index.weights).sum(1)
+        spread = np.sqrt((np.square(borrowed - mean[:, None]) * index.weights).sum(1))
+        scores[index.n_trained :] = mean + NEW_ITEM_OPTIMISM * spread
+
     def similar_items(self, movie_id: int, k: int = 10) -> list[Scored]:
-        """Movies whose embeddings point the same way (cosine), the movie itself excluded."""
+        """Movies whose embeddings point the same way (cosine), the movie itself excluded.
+
+        A movie added after training has no audience yet, so it is compared by content with
+        every movie's content-only vector (like with like), and movies sharing one of its genres
+        come first: two uploads of one year are close in content without being alike."""
         index = self._index
         if movie_id not in index.id_map:
             raise KeyError(f"unknown movie id {movie_id}")
         position = index.id_map.index_of(movie_id)
-        scores = index.unit @ index.unit[position]
+        if position >= index.n_trained:
+            scores = index.cold_unit @ index.cold_unit[position]
+            genres = self.builder.item_genres[: len(scores)]
+            shares = (genres @ genres[position]) > 0
+            # Cosines lie in [-1, 1]: minus 2 puts every movie of other genres after them.
+            scores = np.where(shares, scores, scores - 2.0)
+        else:
+            scores = index.unit @ index.unit[position]
         return self._scored(index, scores, top_k_excluding(scores, np.array([position]), k))
 
     def explain(self, movie_id: int, liked_movie_ids: Sequence[int]) -> int | None:
@@ -152,9 +249,17 @@ class Recommender:
     def embed_item(self, content: ItemContent) -> np.ndarray:
         """Serving vector (last entry = bias) of a movie from its content alone."""
         row, _, _ = self.builder.new_item_row(content)
+        return self._embed_rows(row[None, :])[0]
+
+    def _embed_rows(self, rows: np.ndarray, chunk: int = 512) -> np.ndarray:
+        """Item vectors of tower input rows, a chunk at a time (bounded memory)."""
+        out = []
         with self._model_lock, torch.inference_mode():
-            x = torch.from_numpy(row[None, :])
-            return self.model.item_embeddings(x, self._integrate)[0].numpy()
+            for start in range(0, len(rows), chunk):
+                x = torch.from_numpy(np.ascontiguousarray(rows[start : start + chunk]))
+                out.append(self.model.item_embeddings(x, self._integrate).numpy())
+        width = self.model.config.embedding_width
+        return np.concatenate(out) if out else np.zeros((0, width), np.float32)
 
     def add_items(self, items: Sequence[tuple[int, ItemContent]]) -> None:
         """Make movies recommendable now; a known id gets its embedding replaced."""
@@ -164,12 +269,14 @@ class Recommender:
             index = self._index
             ids = index.id_map.ids.copy()
             matrix = index.matrix.copy()
+            cold = index.cold.copy()
             new_ids, new_rows, contents, genres = [], [], [], []
             for movie_id, content in items:
                 vector = self.embed_item(content)
                 _, content_vector, genre_vector = self.builder.new_item_row(content)
                 if movie_id in index.id_map:
                     matrix[index.id_map.index_of(movie_id)] = vector
+                    cold[index.id_map.index_of(movie_id)] = vector
                     continue
                 new_ids.append(int(movie_id))
                 new_rows.append(vector)
@@ -178,8 +285,11 @@ class Recommender:
             if new_ids:
                 ids = np.concatenate([ids, np.asarray(new_ids, dtype=np.int64)])
                 matrix = np.vstack([matrix, np.stack(new_rows)])
+                cold = np.vstack([cold, np.stack(new_rows)])
                 self.builder.append_items(contents, genres)
-            self._index = _ItemIndex.build(ids, matrix)
+            self._index = _ItemIndex.build(
+                ids, matrix, cold, index.n_trained, self.builder.item_genres
+            )
 
     @staticmethod
     def _scored(index: _ItemIndex, scores: np.ndarray, positions: np.ndarray) -> list[Scored]:

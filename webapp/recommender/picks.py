@@ -91,7 +91,8 @@ class Taste:
     onboarding_due: bool = False
 
     def cache_key(self, served: ServedModel | None, k: int) -> str:
-        served_part = f"m{served.version_id}" if served else "pop"
+        # The item count changes when an upload is embedded, so it can reach picks at once.
+        served_part = f"m{served.version_id}.{served.recommender.n_items}" if served else "pop"
         raw = (
             f"{self.user_id}|{self.joined}|{self.rating_count}|{self.last_rated}|{self.age}|"
             f"{self.gender}|{self.occupation}|{self.zip_code}|{','.join(self.favourite_genres)}|"
