@@ -119,16 +119,22 @@ def content_neighbours(
 
 
 def top_k_excluding(scores: np.ndarray, excluded: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k best scores, best first, skipping ``excluded`` indices."""
+    """Indices of the k best scores, best first, skipping ``excluded`` indices; ties go to the
+    lower index, so a top-k is always the head of a top-(k+1)."""
     excluded = np.unique(excluded)
     negated = -scores  # a fresh array, so masking never touches the caller's scores
     negated[excluded] = np.inf
     k = min(k, len(scores) - len(excluded))
     if k <= 0:
         return np.zeros(0, dtype=np.int64)
-    candidates = np.argpartition(negated, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+    if k < len(scores):
+        # Everything tied with the k-th best joins, or which tied index wins would vary with k.
+        kth = negated[np.argpartition(negated, k - 1)[k - 1]]
+        candidates = np.flatnonzero(negated <= kth)
+    else:
+        candidates = np.arange(len(scores))
     order = np.lexsort((candidates, negated[candidates]))
-    return candidates[order]
+    return candidates[order][:k]
 
 
 class Recommender:
