@@ -26,6 +26,7 @@ from recsys.features.builder import FeatureBuilder
 from recsys.features.schema import ItemContent, UserQuery
 from recsys.models.ranker import RankerConfig, TwoTowerRanker, upgrade_state_dict
 from recsys.serving.artifact import ArtifactContents, ArtifactError, read_artifact
+from recsys.serving.calibration import MatchCalibration
 from recsys.serving.committee import FusedUserTowers, can_fuse_user_towers
 from recsys.serving.frozen import FrozenIntegrator
 from recsys.serving.steering import steer_to_genres
@@ -145,8 +146,10 @@ class Recommender:
         item_ids: np.ndarray,
         item_embeddings: np.ndarray,
         version_info: dict[str, Any],
+        calibration: MatchCalibration | None = None,
     ) -> None:
         self.model = model.eval()
+        self.calibration = calibration
         # The weights never change while serving: build their derived matrices once, and
         # only for the towers that use them (fused user towers hold their own).
         if can_fuse_user_towers(model):
@@ -186,14 +189,31 @@ class Recommender:
         Stated favourite genres steer the ranking (:mod:`recsys.serving.steering`); the scores
         returned are the steered ones."""
         index = self._index
-        scores = index.matrix @ self.user_vector(query, index)
-        self._add_corating(scores, index.id_map.indices_of(query.ratings.keys()))
-        self._place_new_items(index, scores)
+        scores = self._model_scores(index, query)
         scores = steer_to_genres(
             scores, self.builder.item_genres, query.favourite_genres, len(query.ratings)
         )
         excluded = index.id_map.indices_of([*query.ratings.keys(), *exclude])
         return self._scored(index, scores, top_k_excluding(scores, excluded, k))
+
+    def _model_scores(self, index: _ItemIndex, query: UserQuery) -> np.ndarray:
+        """The model's score of every indexed movie for this person (before any steering)."""
+        scores = index.matrix @ self.user_vector(query, index)
+        self._add_corating(scores, index.id_map.indices_of(query.ratings.keys()))
+        self._place_new_items(index, scores)
+        return scores
+
+    def match_probabilities(self, query: UserQuery, movie_ids: Iterable[int]) -> dict[int, float]:
+        """P(this person rates the movie ≥ 4 stars) for each known movie, from the artifact's
+        calibration (:mod:`recsys.serving.calibration`); empty when it has none."""
+        if self.calibration is None:
+            return {}
+        index = self._index
+        known = [int(m) for m in movie_ids if int(m) in index.id_map]
+        if not known:
+            return {}
+        scores = self._model_scores(index, query)[index.id_map.indices_of(known)]
+        return dict(zip(known, self.calibration.probability(scores).tolist(), strict=True))
 
     def _add_corating(self, scores: np.ndarray, rated: np.ndarray) -> None:
         """Add the co-rating readout of the rated movies' spikes, in place. It covers the
@@ -326,13 +346,21 @@ def build_recommender(contents: ArtifactContents) -> Recommender:
             f"item embeddings have {contents.item_embeddings.shape[1]} columns, "
             f"the model's vectors have {ranker_config.embedding_width}"
         )
+    try:
+        calibration = (
+            MatchCalibration.from_dict(config["calibration"]) if "calibration" in config else None
+        )
+    except ValueError as exc:
+        raise ArtifactError(f"artifact's match calibration is unusable: {exc}") from exc
     version_info = {
         "config": config,
         "metrics": contents.metrics,
         "data_fingerprint": contents.fingerprint,
         "created": contents.created,
     }
-    return Recommender(model, builder, contents.item_ids, contents.item_embeddings, version_info)
+    return Recommender(
+        model, builder, contents.item_ids, contents.item_embeddings, version_info, calibration
+    )
 
 
 def load_recommender(artifact_dir: Path) -> Recommender:

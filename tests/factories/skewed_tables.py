@@ -59,12 +59,12 @@ def skewed_tables(n_users: int = 240, seed: int = 0) -> SkewedTables:
         users.append({"user_id": user_id, "age": 30, "gender": "F", "occupation": "other",
                       "zip_code": "12345", "favourite_genres": ()})  # fmt: skip
         for i in rng.choice(N_BLOCKBUSTERS, size=8, replace=False):
-            rows.append((user_id, FIRST_MOVIE_ID + int(i), int(rng.choice([3, 4, 5])), 0))
+            rows.append((user_id, FIRST_MOVIE_ID + int(i), int(rng.choice([3, 4, 4, 5, 5])), 0))
         mine = tail[tail.genres.map(lambda g, t=taste: g[0] == t)].movie_id.to_numpy()
         others = tail[tail.genres.map(lambda g, t=taste: g[0] != t)].movie_id.to_numpy()
         for movie_id in rng.choice(mine, size=6, replace=False):
-            rows.append((user_id, int(movie_id), int(rng.choice([4, 5, 5])), 0))
+            rows.append((user_id, int(movie_id), int(rng.choice([3, 4, 5, 5])), 0))
         for movie_id in rng.choice(others, size=2, replace=False):
-            rows.append((user_id, int(movie_id), int(rng.choice([1, 2])), 0))
+            rows.append((user_id, int(movie_id), int(rng.choice([1, 2, 3])), 0))
     ratings = pd.DataFrame(rows, columns=["user_id", "movie_id", "rating", "timestamp"])
     return SkewedTables(pd.DataFrame(users), movies, ratings, genres_of)

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST, require_safe
 from webapp.catalog.descriptions import describe
 from webapp.catalog.forms import BrowseForm, MovieUploadForm, RatingForm
 from webapp.catalog.generated_posters import poster_etag, poster_svg
+from webapp.catalog.match import predicted_matches
 from webapp.catalog.models import Movie, Rating
 from webapp.catalog.services import (
     DuplicateMovieError,
@@ -144,11 +145,14 @@ def _render_movie(
         .order_by("-rated_at", "-pk")[:RECENT_REVIEWS]
     )
     similar = similar_movies(movie)
+    matches = predicted_matches(request.user, [movie.pk, *(other.pk for other in similar)])
     return render(
         request,
         "catalog/movie_detail.html",
         {
             "movie": movie,
+            "movie_match": matches.get(movie.pk),
+            "matches": matches,
             "own_rating": own,
             "rating_form": rating_form,
             "reviews": reviews,

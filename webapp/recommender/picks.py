@@ -46,6 +46,8 @@ ANONYMOUS_NOTICE = "Log in or sign up to get picks chosen for you."
 class Pick:
     movie: Movie
     reason: str
+    # The predicted "NN% match" (percent), when the serving model is calibrated.
+    match: int | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ class PickPlan:
     notice: str | None
     # Changes whenever what the plan depends on changes; pages may key their own caches on it.
     key: str = ""
+    # (movie id, predicted match percent) for the picks the model could judge.
+    matches: tuple[tuple[int, int], ...] = ()
 
     @property
     def movie_ids(self) -> list[int]:
@@ -98,7 +102,7 @@ class Taste:
             f"{self.gender}|{self.occupation}|{self.zip_code}|{','.join(self.favourite_genres)}|"
             f"{served_part}|{k}"
         )
-        return "picks:v1:" + hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
+        return "picks:v2:" + hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
 
 
 def todays_picks(user: AbstractBaseUser | AnonymousUser, k: int = DEFAULT_PICKS) -> Picks:
@@ -144,9 +148,12 @@ def plan_picks(
 def materialise(plan: PickPlan) -> Picks:
     """Load the planned movies (two queries), skipping any deleted since the plan was made."""
     movies = Movie.objects.with_card_data().in_bulk(plan.movie_ids)
+    matches = dict(plan.matches)
     return Picks(
         rows=[
-            Pick(movies[movie_id], reason) for movie_id, reason in plan.rows if movie_id in movies
+            Pick(movies[movie_id], reason, matches.get(movie_id))
+            for movie_id, reason in plan.rows
+            if movie_id in movies
         ],
         personalised=plan.personalised,
         model_name=plan.model_name,
@@ -207,19 +214,25 @@ def _compute(user: AbstractBaseUser, taste: Taste, served: ServedModel | None, k
     return _from_popularity(user, taste, k)
 
 
-def _from_model(user: AbstractBaseUser, taste: Taste, served: ServedModel, k: int) -> PickPlan:
+def user_query(user: AbstractBaseUser, taste: Taste):
+    """The person as the model reads them: profile, favourite genres, current ratings (one
+    query for the ratings)."""
     from recsys.serving import UserQuery
 
-    ratings = dict(Rating.objects.filter(user=user).values_list("movie_id", "score"))
-    query = UserQuery(
+    return UserQuery(
         user_id=user.pk,
         age=taste.age,
         gender=taste.gender or None,
         occupation=taste.occupation or None,
         zip_code=taste.zip_code or None,
         favourite_genres=taste.favourite_genres,
-        ratings=ratings,
+        ratings=dict(Rating.objects.filter(user=user).values_list("movie_id", "score")),
     )
+
+
+def _from_model(user: AbstractBaseUser, taste: Taste, served: ServedModel, k: int) -> PickPlan:
+    query = user_query(user, taste)
+    ratings = query.ratings
     recommender = served.recommender
     # Ask for a few extra in case some recommended ids were deleted from the catalogue since.
     scored = recommender.recommend(query, k=k + 8, exclude=ratings.keys())
@@ -247,7 +260,14 @@ def _from_model(user: AbstractBaseUser, taste: Taste, served: ServedModel, k: in
         else:
             reason = "Picked for you"
         rows.append((movie_id, reason))
-    return PickPlan(rows=tuple(rows), personalised=True, model_name=served.name, notice=None)
+    matches = match_percents(recommender, query, chosen)
+    return PickPlan(
+        rows=tuple(rows),
+        personalised=True,
+        model_name=served.name,
+        notice=None,
+        matches=tuple(matches.items()),
+    )
 
 
 def _from_popularity(user: AbstractBaseUser, taste: Taste, k: int) -> PickPlan:
@@ -271,6 +291,14 @@ def _from_popularity(user: AbstractBaseUser, taste: Taste, k: int) -> PickPlan:
         rows.append((movie.pk, f"Popular in {genre}" if genre else "Popular on SpikeLens"))
     notice = FALLBACK_NOTICE_GENRES if taste.favourite_genres else FALLBACK_NOTICE_ANY
     return PickPlan(rows=tuple(rows), personalised=False, model_name=None, notice=notice)
+
+
+def match_percents(recommender, query, movie_ids) -> dict[int, int]:
+    """{movie id: the shown "NN% match"}; empty when the model has no calibration."""
+    from recsys.serving.calibration import match_percent
+
+    probabilities = recommender.match_probabilities(query, movie_ids)
+    return {movie_id: match_percent(p) for movie_id, p in probabilities.items()}
 
 
 def _favourites_of(movie_ids: list[int], favourites: tuple[str, ...]) -> dict[int, list[str]]:
