@@ -98,6 +98,12 @@ CONTENT_NEIGHBOURS = 10
 NEW_ITEM_OPTIMISM = 1.0
 
 
+def genre_sharing_first(cosines: np.ndarray, shares_genre: np.ndarray) -> np.ndarray:
+    """Cosine similarities ranked so every genre-sharing movie comes before any other (cosines
+    lie in [-1, 1], so adding 2 lifts a sharing movie above all the rest)."""
+    return cosines + 2.0 * shares_genre
+
+
 def content_neighbours(
     new_unit: np.ndarray,
     trained_unit: np.ndarray,
@@ -111,8 +117,8 @@ def content_neighbours(
     if len(new_unit) == 0 or k == 0:
         return np.zeros((len(new_unit), 0), np.int64), np.zeros((len(new_unit), 0), np.float32)
     similarity = new_unit @ trained_unit.T
-    # Cosines lie in [-1, 1]: 2 more puts every genre-sharing movie first.
-    nearest = np.argsort(-(similarity + 2.0 * shares_genre), axis=1, kind="stable")[:, :k]
+    nearest = np.argsort(-genre_sharing_first(similarity, shares_genre), axis=1, kind="stable")
+    nearest = nearest[:, :k]
     weights = np.clip(np.take_along_axis(similarity, nearest, axis=1), 0.0, None)
     totals = weights.sum(1, keepdims=True)
     weights = np.where(totals > 0, weights / np.where(totals > 0, totals, 1.0), 1.0 / k)
@@ -249,11 +255,10 @@ class Recommender:
             raise KeyError(f"unknown movie id {movie_id}")
         position = index.id_map.index_of(movie_id)
         if position >= index.n_trained:
-            scores = index.cold_unit @ index.cold_unit[position]
-            genres = self.builder.item_genres[: len(scores)]
-            shares = (genres @ genres[position]) > 0
-            # Cosines lie in [-1, 1]: minus 2 puts every movie of other genres after them.
-            scores = np.where(shares, scores, scores - 2.0)
+            genres = self.builder.item_genres[: len(index.id_map)]
+            scores = genre_sharing_first(
+                index.cold_unit @ index.cold_unit[position], (genres @ genres[position]) > 0
+            )
         else:
             scores = index.unit @ index.unit[position]
         return self._scored(index, scores, top_k_excluding(scores, np.array([position]), k))

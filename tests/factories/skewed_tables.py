@@ -9,6 +9,8 @@ nothing about is then the blockbusters: the situation a genre-only newcomer is i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -68,3 +70,16 @@ def skewed_tables(n_users: int = 240, seed: int = 0) -> SkewedTables:
             rows.append((user_id, int(movie_id), int(rng.choice([1, 2, 3])), 0))
     ratings = pd.DataFrame(rows, columns=["user_id", "movie_id", "rating", "timestamp"])
     return SkewedTables(pd.DataFrame(users), movies, ratings, genres_of)
+
+
+def train_skewed_model(out: Path, tables: SkewedTables | None = None, **overrides: Any):
+    """Train the pipeline's small preset (20 epochs, one thread) on the tables; a TrainResult.
+
+    The pipeline writes the artifact to ``out`` (calibration included)."""
+    from training.pipeline import TrainConfig, train_and_evaluate
+
+    tables = tables or skewed_tables()
+    config = TrainConfig.small(**{"epochs": 20, "torch_threads": 1, **overrides})
+    return train_and_evaluate(
+        tables.users, tables.movies, tables.ratings, config, out, show_progress=False
+    )

@@ -19,6 +19,7 @@ from tests.factories.skewed_tables import (
     MAINSTREAM,
     N_BLOCKBUSTERS,
     skewed_tables,
+    train_skewed_model,
 )
 
 WANTED = ("Sci-Fi", "Thriller")
@@ -59,18 +60,8 @@ def skewed():
 
 @pytest.fixture(scope="module")
 def recommender(skewed, tmp_path_factory):
-    from training.pipeline import TrainConfig, train_and_evaluate
-
-    out = tmp_path_factory.mktemp("skewed") / "v1"
-    train_and_evaluate(
-        skewed.users,
-        skewed.movies,
-        skewed.ratings,
-        TrainConfig.small(epochs=20, torch_threads=1),
-        out,
-        show_progress=False,
-    )
-    return load_recommender(out)
+    result = train_skewed_model(tmp_path_factory.mktemp("skewed") / "v1", skewed)
+    return load_recommender(result.artifact_path)
 
 
 def in_wanted(skewed, results) -> int:

@@ -11,7 +11,7 @@ import pytest
 
 from recsys.serving import ArtifactError, UserQuery, load_recommender, write_artifact
 from recsys.serving.calibration import MatchCalibration, match_percent
-from tests.factories.skewed_tables import skewed_tables
+from tests.factories.skewed_tables import train_skewed_model
 from training.calibration import (
     calibration_error,
     fit_calibration,
@@ -90,19 +90,7 @@ def test_hold_out_takes_a_share_of_each_persons_ratings():
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    from training.pipeline import TrainConfig, train_and_evaluate
-
-    tables = skewed_tables()
-    out = tmp_path_factory.mktemp("calibrated") / "v1"
-    result = train_and_evaluate(
-        tables.users,
-        tables.movies,
-        tables.ratings,
-        TrainConfig.small(epochs=20, torch_threads=1),
-        out,
-        show_progress=False,
-    )
-    return result
+    return train_skewed_model(tmp_path_factory.mktemp("calibrated") / "v1")
 
 
 @pytest.mark.slow

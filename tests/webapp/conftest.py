@@ -21,20 +21,11 @@ def celery_worker_process(transactional_db, tmp_path):
 @pytest.fixture(scope="session")
 def skewed_artifact(tmp_path_factory):
     """A small model trained on popularity-skewed tables (tests/factories/skewed_tables.py)."""
-    from tests.factories.skewed_tables import skewed_tables
-    from training.pipeline import TrainConfig, train_and_evaluate
+    from tests.factories.skewed_tables import train_skewed_model
 
-    tables = skewed_tables()
-    out = tmp_path_factory.mktemp("skewed-artifact") / "skewed-v1"
-    train_and_evaluate(
-        tables.users,
-        tables.movies,
-        tables.ratings,
-        TrainConfig.small(epochs=20, torch_threads=1),
-        out,
-        show_progress=False,
-    )
-    return out
+    return train_skewed_model(
+        tmp_path_factory.mktemp("skewed-artifact") / "skewed-v1"
+    ).artifact_path
 
 
 @pytest.fixture
