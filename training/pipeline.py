@@ -1,8 +1,9 @@
 """Train → evaluate → artifact: the one pipeline behind the CLI and the web app's retraining.
 
-The served model is the one trained on the protocol's 75% split, so the metrics stored with it
-describe exactly what is served (no refit on 100% with numbers borrowed from a different
-model). Nothing is lost at serving time: the user tower is inductive and reads each user's
+The served model is the one trained on the protocol's 75% split (less the share of each
+person's ratings held out to calibrate the predicted match, ``calibration_share``), so the
+metrics stored with it describe exactly what is served (no refit on 100% with numbers borrowed
+from a different model). Nothing is lost at serving time: the user tower is inductive and reads each user's
 *current* ratings, test-split ratings and post-training ratings included.
 """
 
@@ -33,6 +34,13 @@ from recsys.models.ranker import RankerConfig, TwoTowerRanker
 from recsys.models.towers import TowerConfig
 from recsys.models.training import EpochReport, FitConfig, TowerInputs
 from recsys.serving.artifact import write_artifact
+from training.calibration import (
+    brier_skill,
+    calibration_error,
+    fit_calibration,
+    held_out_scores,
+    hold_out_for_calibration,
+)
 from training.export import artifact_contents
 
 #: name -> (training mode, synapse, blocks per tower; None = the config's ``n_blocks``,
@@ -95,6 +103,9 @@ class TrainConfig:
     torch_threads: int | None = None
     corating_gain: float = defaults.CORATING_GAIN  # the co-rating readout's weight
     corating_l2: float = defaults.CORATING_L2  # its ridge
+    # Share of each person's training ratings held out to calibrate the predicted match
+    # (training/calibration.py); 0 trains on the whole train split and stores no calibration.
+    calibration_share: float = 0.1
 
     @classmethod
     def small(cls, **overrides: Any) -> TrainConfig:
@@ -292,11 +303,15 @@ def train_and_evaluate(
             )
         )
 
+    # Held-out ratings stay "training" ratings for the evaluation (excluded from rankings).
+    fit_ratings, calibration_ratings = hold_out_for_calibration(
+        split.train, config.calibration_share, config.split_seed
+    )
     report(ProgressEvent("features", total_epochs=config.epochs, fraction=0.02))
     fitted, train_seconds = fit_monitored(
         users,
         movies,
-        split.train,
+        fit_ratings,
         config,
         user_ids,
         indexed if has_test else None,
@@ -318,16 +333,30 @@ def train_and_evaluate(
     metrics.update(spike_rates(fitted.model, fitted.inputs))
     metrics.update(energy_summary(fitted.model, fitted.inputs))
 
+    calibration_scores, calibration_liked = held_out_scores(fitted, calibration_ratings)
+    calibration = fit_calibration(calibration_scores, calibration_liked)
+    if calibration is not None:
+        metrics["match/calibration_ratings"] = calibration.n_ratings
+        if has_test:  # how true the match is on ratings neither training nor calibration saw
+            test_scores, test_liked = held_out_scores(fitted, split.test)
+            metrics["match/test_calibration_error"] = calibration_error(
+                calibration, test_scores, test_liked
+            )
+            metrics["match/test_brier_skill"] = brier_skill(
+                calibration, test_scores, test_liked, float(calibration_liked.mean())
+            )
+
     report(ProgressEvent("artifact", config.epochs, config.epochs, fraction=0.96))
+    extra_config: dict[str, Any] = {
+        "model": config.model,
+        "train": config.to_dict(),
+        "served_model": "trained on the protocol's train split (less the calibration share); "
+        "metrics are its test scores",
+    }
+    if calibration is not None:
+        extra_config["calibration"] = calibration.to_dict()
     contents = artifact_contents(
-        fitted,
-        metrics,
-        data_fingerprint(movies, ratings),
-        extra_config={
-            "model": config.model,
-            "train": config.to_dict(),
-            "served_model": "trained on the protocol's train split; metrics are its test scores",
-        },
+        fitted, metrics, data_fingerprint(movies, ratings), extra_config=extra_config
     )
     write_artifact(Path(out_dir), contents)
     history_rows = contents.metrics["history"]

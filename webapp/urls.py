@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import include, path, re_path
 from django.views.static import serve
 
-from webapp.catalog.views import home
+from webapp.recommender.views import home
 
 urlpatterns = [
     path("", home, name="home"),

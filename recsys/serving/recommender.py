@@ -26,8 +26,10 @@ from recsys.features.builder import FeatureBuilder
 from recsys.features.schema import ItemContent, UserQuery
 from recsys.models.ranker import RankerConfig, TwoTowerRanker, upgrade_state_dict
 from recsys.serving.artifact import ArtifactContents, ArtifactError, read_artifact
+from recsys.serving.calibration import MatchCalibration
 from recsys.serving.committee import FusedUserTowers, can_fuse_user_towers
 from recsys.serving.frozen import FrozenIntegrator
+from recsys.serving.steering import steer_to_genres
 
 
 class Scored(NamedTuple):
@@ -35,33 +37,111 @@ class Scored(NamedTuple):
     score: float
 
 
+def _unit_rows(matrix: np.ndarray) -> np.ndarray:
+    """L2-normalised rows without the bias column, for cosine similarity."""
+    vectors = matrix[:, :-1]
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    unit = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+    return np.ascontiguousarray(unit)
+
+
 @dataclass(frozen=True)
 class _ItemIndex:
-    """One consistent view of the catalogue."""
+    """One consistent view of the catalogue: the training movies first, then those added since.
+
+    ``cold`` holds every movie's vector from its content alone (no id, no ratings): the only
+    vector a movie added after training has, and what finds its content neighbours among the
+    training movies (``neighbours``/``weights``, one row per added movie), whose scores it
+    borrows (:meth:`Recommender._place_new_items`).
+    """
 
     id_map: IdMap
     matrix: np.ndarray  # (n, width), last column = bias (see RankerConfig.embedding_width)
     unit: np.ndarray  # (n, width - 1) L2-normalised embeddings without the bias, for similarity
+    cold: np.ndarray  # (n, width) content-only vectors
+    cold_unit: np.ndarray  # (n, width - 1) their normalised copies
+    n_trained: int  # rows before this one are the training catalogue
+    neighbours: np.ndarray  # (n - n_trained, ≤ CONTENT_NEIGHBOURS) training-movie positions
+    weights: np.ndarray  # the same shape, each row summing to 1
 
     @classmethod
-    def build(cls, ids: np.ndarray, matrix: np.ndarray) -> _ItemIndex:
-        vectors = matrix[:, :-1]
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        unit = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
-        return cls(IdMap(ids), np.ascontiguousarray(matrix), np.ascontiguousarray(unit))
+    def build(
+        cls,
+        ids: np.ndarray,
+        matrix: np.ndarray,
+        cold: np.ndarray,
+        n_trained: int,
+        genres: np.ndarray,
+    ) -> _ItemIndex:
+        """``genres``: the (n, n_genres) multi-hot of the same movies, row for row."""
+        cold_unit = _unit_rows(cold)
+        neighbours, weights = content_neighbours(
+            cold_unit[n_trained:],
+            cold_unit[:n_trained],
+            genres[n_trained : len(ids)] @ genres[:n_trained].T > 0,
+        )
+        return cls(
+            IdMap(ids),
+            np.ascontiguousarray(matrix),
+            _unit_rows(matrix),
+            np.ascontiguousarray(cold),
+            cold_unit,
+            n_trained,
+            neighbours,
+            weights,
+        )
+
+
+#: How many training movies a movie added after training borrows its score from.
+CONTENT_NEIGHBOURS = 10
+#: Standard deviations of its neighbours' scores a new movie is placed above their mean.
+NEW_ITEM_OPTIMISM = 1.0
+
+
+def genre_sharing_first(cosines: np.ndarray, shares_genre: np.ndarray) -> np.ndarray:
+    """Cosine similarities ranked so every genre-sharing movie comes before any other (cosines
+    lie in [-1, 1], so adding 2 lifts a sharing movie above all the rest)."""
+    return cosines + 2.0 * shares_genre
+
+
+def content_neighbours(
+    new_unit: np.ndarray,
+    trained_unit: np.ndarray,
+    shares_genre: np.ndarray,
+    k: int = CONTENT_NEIGHBOURS,
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each new movie, its ``k`` most similar training movies by content (cosine of
+    content-only vectors), those sharing one of its genres first (``shares_genre``: new ×
+    trained booleans), and weights proportional to the positive similarities."""
+    k = min(k, len(trained_unit))
+    if len(new_unit) == 0 or k == 0:
+        return np.zeros((len(new_unit), 0), np.int64), np.zeros((len(new_unit), 0), np.float32)
+    similarity = new_unit @ trained_unit.T
+    nearest = np.argsort(-genre_sharing_first(similarity, shares_genre), axis=1, kind="stable")
+    nearest = nearest[:, :k]
+    weights = np.clip(np.take_along_axis(similarity, nearest, axis=1), 0.0, None)
+    totals = weights.sum(1, keepdims=True)
+    weights = np.where(totals > 0, weights / np.where(totals > 0, totals, 1.0), 1.0 / k)
+    return nearest.astype(np.int64), weights.astype(np.float32)
 
 
 def top_k_excluding(scores: np.ndarray, excluded: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k best scores, best first, skipping ``excluded`` indices."""
+    """Indices of the k best scores, best first, skipping ``excluded`` indices; ties go to the
+    lower index, so a top-k is always the head of a top-(k+1)."""
     excluded = np.unique(excluded)
     negated = -scores  # a fresh array, so masking never touches the caller's scores
     negated[excluded] = np.inf
     k = min(k, len(scores) - len(excluded))
     if k <= 0:
         return np.zeros(0, dtype=np.int64)
-    candidates = np.argpartition(negated, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+    if k < len(scores):
+        # Everything tied with the k-th best joins, or which tied index wins would vary with k.
+        kth = negated[np.argpartition(negated, k - 1)[k - 1]]
+        candidates = np.flatnonzero(negated <= kth)
+    else:
+        candidates = np.arange(len(scores))
     order = np.lexsort((candidates, negated[candidates]))
-    return candidates[order]
+    return candidates[order][:k]
 
 
 class Recommender:
@@ -72,8 +152,10 @@ class Recommender:
         item_ids: np.ndarray,
         item_embeddings: np.ndarray,
         version_info: dict[str, Any],
+        calibration: MatchCalibration | None = None,
     ) -> None:
         self.model = model.eval()
+        self.calibration = calibration
         # The weights never change while serving: build their derived matrices once, and
         # only for the towers that use them (fused user towers hold their own).
         if can_fuse_user_towers(model):
@@ -84,9 +166,12 @@ class Recommender:
             self._embed_user = partial(model.user_embeddings, integrate=self._integrate)
         self.builder = builder
         self.version_info = version_info
-        self._index = _ItemIndex.build(item_ids, item_embeddings)
         self._model_lock = threading.Lock()
         self._write_lock = threading.Lock()
+        cold = self._embed_rows(builder.item_rows(with_ids=False))
+        self._index = _ItemIndex.build(
+            item_ids, item_embeddings, cold, len(item_ids), builder.item_genres
+        )
 
     # ------------------------------------------------------------------ queries
 
@@ -105,12 +190,36 @@ class Recommender:
             return self._embed_user(x)[0].numpy()
 
     def recommend(self, query: UserQuery, k: int = 10, exclude: Iterable[int] = ()) -> list[Scored]:
-        """Top-k movies for anyone: a known user, a new one, or someone who just rated more."""
+        """Top-k movies for anyone: a known user, a new one, or someone who just rated more.
+
+        Stated favourite genres steer the ranking (:mod:`recsys.serving.steering`); the scores
+        returned are the steered ones."""
         index = self._index
-        scores = index.matrix @ self.user_vector(query, index)
-        self._add_corating(scores, index.id_map.indices_of(query.ratings.keys()))
+        scores = self._model_scores(index, query)
+        scores = steer_to_genres(
+            scores, self.builder.item_genres, query.favourite_genres, len(query.ratings)
+        )
         excluded = index.id_map.indices_of([*query.ratings.keys(), *exclude])
         return self._scored(index, scores, top_k_excluding(scores, excluded, k))
+
+    def _model_scores(self, index: _ItemIndex, query: UserQuery) -> np.ndarray:
+        """The model's score of every indexed movie for this person (before any steering)."""
+        scores = index.matrix @ self.user_vector(query, index)
+        self._add_corating(scores, index.id_map.indices_of(query.ratings.keys()))
+        self._place_new_items(index, scores)
+        return scores
+
+    def match_probabilities(self, query: UserQuery, movie_ids: Iterable[int]) -> dict[int, float]:
+        """P(this person rates the movie ≥ 4 stars) for each known movie, from the artifact's
+        calibration (:mod:`recsys.serving.calibration`); empty when it has none."""
+        if self.calibration is None:
+            return {}
+        index = self._index
+        known = [int(m) for m in movie_ids if int(m) in index.id_map]
+        if not known:
+            return {}
+        scores = self._model_scores(index, query)[index.id_map.indices_of(known)]
+        return dict(zip(known, self.calibration.probability(scores).tolist(), strict=True))
 
     def _add_corating(self, scores: np.ndarray, rated: np.ndarray) -> None:
         """Add the co-rating readout of the rated movies' spikes, in place. It covers the
@@ -119,13 +228,39 @@ class Recommender:
         if corating is not None:
             scores[: corating.n_items] += corating.scores_for(rated)
 
+    def _place_new_items(self, index: _ItemIndex, scores: np.ndarray) -> None:
+        """Score movies added after training by their content neighbours' scores, in place.
+
+        A new movie's own vector (from content alone) lacks what trained movies' scores carry
+        (an id, a popularity, co-rating synapses), so its raw score would sit at the bottom of
+        everyone's ranking and an upload would only ever show in the "new" strip. Its score is
+        instead the similarity-weighted mean of the scores, for this user, of the training
+        movies closest to it by content: a new Sci-Fi movie ranks for a Sci-Fi fan about where
+        that fan's Sci-Fi movies rank."""
+        if len(scores) <= index.n_trained or index.neighbours.shape[1] == 0:
+            return
+        borrowed = scores[index.neighbours]
+        mean = (borrowed * index.weights).sum(1)
+        spread = np.sqrt((np.square(borrowed - mean[:, None]) * index.weights).sum(1))
+        scores[index.n_trained :] = mean + NEW_ITEM_OPTIMISM * spread
+
     def similar_items(self, movie_id: int, k: int = 10) -> list[Scored]:
-        """Movies whose embeddings point the same way (cosine), the movie itself excluded."""
+        """Movies whose embeddings point the same way (cosine), the movie itself excluded.
+
+        A movie added after training has no audience yet, so it is compared by content with
+        every movie's content-only vector (like with like), and movies sharing one of its genres
+        come first: two uploads of one year are close in content without being alike."""
         index = self._index
         if movie_id not in index.id_map:
             raise KeyError(f"unknown movie id {movie_id}")
         position = index.id_map.index_of(movie_id)
-        scores = index.unit @ index.unit[position]
+        if position >= index.n_trained:
+            genres = self.builder.item_genres[: len(index.id_map)]
+            scores = genre_sharing_first(
+                index.cold_unit @ index.cold_unit[position], (genres @ genres[position]) > 0
+            )
+        else:
+            scores = index.unit @ index.unit[position]
         return self._scored(index, scores, top_k_excluding(scores, np.array([position]), k))
 
     def explain(self, movie_id: int, liked_movie_ids: Sequence[int]) -> int | None:
@@ -145,9 +280,17 @@ class Recommender:
     def embed_item(self, content: ItemContent) -> np.ndarray:
         """Serving vector (last entry = bias) of a movie from its content alone."""
         row, _, _ = self.builder.new_item_row(content)
+        return self._embed_rows(row[None, :])[0]
+
+    def _embed_rows(self, rows: np.ndarray, chunk: int = 512) -> np.ndarray:
+        """Item vectors of tower input rows, a chunk at a time (bounded memory)."""
+        out = []
         with self._model_lock, torch.inference_mode():
-            x = torch.from_numpy(row[None, :])
-            return self.model.item_embeddings(x, self._integrate)[0].numpy()
+            for start in range(0, len(rows), chunk):
+                x = torch.from_numpy(np.ascontiguousarray(rows[start : start + chunk]))
+                out.append(self.model.item_embeddings(x, self._integrate).numpy())
+        width = self.model.config.embedding_width
+        return np.concatenate(out) if out else np.zeros((0, width), np.float32)
 
     def add_items(self, items: Sequence[tuple[int, ItemContent]]) -> None:
         """Make movies recommendable now; a known id gets its embedding replaced."""
@@ -157,12 +300,14 @@ class Recommender:
             index = self._index
             ids = index.id_map.ids.copy()
             matrix = index.matrix.copy()
+            cold = index.cold.copy()
             new_ids, new_rows, contents, genres = [], [], [], []
             for movie_id, content in items:
                 vector = self.embed_item(content)
                 _, content_vector, genre_vector = self.builder.new_item_row(content)
                 if movie_id in index.id_map:
                     matrix[index.id_map.index_of(movie_id)] = vector
+                    cold[index.id_map.index_of(movie_id)] = vector
                     continue
                 new_ids.append(int(movie_id))
                 new_rows.append(vector)
@@ -171,8 +316,11 @@ class Recommender:
             if new_ids:
                 ids = np.concatenate([ids, np.asarray(new_ids, dtype=np.int64)])
                 matrix = np.vstack([matrix, np.stack(new_rows)])
+                cold = np.vstack([cold, np.stack(new_rows)])
                 self.builder.append_items(contents, genres)
-            self._index = _ItemIndex.build(ids, matrix)
+            self._index = _ItemIndex.build(
+                ids, matrix, cold, index.n_trained, self.builder.item_genres
+            )
 
     @staticmethod
     def _scored(index: _ItemIndex, scores: np.ndarray, positions: np.ndarray) -> list[Scored]:
@@ -203,13 +351,21 @@ def build_recommender(contents: ArtifactContents) -> Recommender:
             f"item embeddings have {contents.item_embeddings.shape[1]} columns, "
             f"the model's vectors have {ranker_config.embedding_width}"
         )
+    try:
+        calibration = (
+            MatchCalibration.from_dict(config["calibration"]) if "calibration" in config else None
+        )
+    except ValueError as exc:
+        raise ArtifactError(f"artifact's match calibration is unusable: {exc}") from exc
     version_info = {
         "config": config,
         "metrics": contents.metrics,
         "data_fingerprint": contents.fingerprint,
         "created": contents.created,
     }
-    return Recommender(model, builder, contents.item_ids, contents.item_embeddings, version_info)
+    return Recommender(
+        model, builder, contents.item_ids, contents.item_embeddings, version_info, calibration
+    )
 
 
 def load_recommender(artifact_dir: Path) -> Recommender:

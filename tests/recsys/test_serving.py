@@ -156,3 +156,11 @@ def test_consistently_signed_but_mismatched_config_is_detected(broken):
 def test_writing_over_an_existing_artifact_is_refused(artifact_dir, fitted_ranker):
     with pytest.raises(ArtifactError, match="already holds"):
         write_artifact(artifact_dir, artifact_contents(fitted_ranker, {}, {}))
+
+
+def test_top_k_breaks_ties_the_same_way_for_every_k():
+    from recsys.serving.recommender import top_k_excluding
+
+    scores = np.array([0.5, 0.9, 0.5, 0.5, 0.1, 0.5])
+    for k in range(1, 6):
+        assert top_k_excluding(scores, np.array([2]), k).tolist() == [1, 0, 3, 5, 4][:k]

@@ -175,6 +175,7 @@ def test_someone_with_no_ratings_still_gets_model_picks(served):
     picks = todays_picks(user, k=10)
     assert picks.personalised and len(picks.rows) == 10
     assert {pick.reason for pick in picks.rows} == {"For fans of Comedy"}
+    assert all(pick.movie.genre_names == ["Comedy"] for pick in picks.rows)
 
 
 def test_similar_movies_come_from_item_embeddings(client, served):
@@ -207,3 +208,52 @@ def test_an_uploaded_movie_is_recommendable_at_once(client, served, settings, tm
     # Its page lists neighbours from its content embedding, not the genre fallback.
     similar = client.get(movie.get_absolute_url()).context["similar"]
     assert_is_top_of([m.pk for m in similar], recommender.similar_items(movie.pk, k=N_MOVIES + 1))
+
+
+def upload(client, title: str, genre_name: str) -> Movie:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    genre = Movie.objects.filter(genres__name=genre_name).first().genres.get()
+    client.post(
+        reverse("catalog:upload"),
+        {
+            "title": title,
+            "year": "2026",
+            "genres": [genre.pk],
+            "poster": SimpleUploadedFile("p.png", image_bytes("PNG")),
+        },
+    )
+    return Movie.objects.get(title=title)
+
+
+def picks_section(html: str) -> str:
+    return html.split('id="picks-heading"')[1].split('id="new-heading"')[0]
+
+
+def test_an_upload_reaches_the_picks_of_fans_of_its_genre(
+    client, served, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    fan = horror_fan()
+    client.force_login(fan)
+    client.get(reverse("home"))  # picks planned and cached, the model checked, before the upload
+    client.force_login(make_member("uploader"))
+    # The upload's "movie added" signal (sent on commit) embeds it in the served model.
+    with django_capture_on_commit_callbacks(execute=True):
+        fright = upload(client, "Brand New Fright", "Horror")
+        laughs = upload(client, "Brand New Laughs", "Comedy")
+    client.force_login(fan)
+    shown = [pick.movie.pk for pick in todays_picks(fan, k=12).rows]
+    assert fright.pk in shown and laughs.pk not in shown
+    html = picks_section(client.get(reverse("home")).content.decode())
+    assert "Brand New Fright" in html and "Brand New Laughs" not in html
+
+
+def test_an_uploads_similar_movies_share_its_genre(client, served, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    client.force_login(make_member("uploader"))
+    upload(client, "Brand New Laughs", "Comedy")  # close in content (year, newness), not in genre
+    fright = upload(client, "Brand New Fright", "Horror")
+    similar = client.get(fright.get_absolute_url()).context["similar"]
+    assert len(similar) == 6
+    assert all(movie.genre_names == ["Horror"] for movie in similar)

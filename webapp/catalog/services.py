@@ -7,7 +7,6 @@ rating count and mean in step with the ratings table, so a failure half-way chan
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -17,10 +16,8 @@ from django.utils import timezone
 
 from webapp.catalog.models import MAX_SCORE, MIN_SCORE, Genre, Movie, Rating
 from webapp.catalog.posters import CleanPoster
+from webapp.catalog.signals import movie_added, rating_saved, send_on_commit
 from webapp.catalog.stats import lock_movies, refresh_movie_stats
-from webapp.recommender.serving import model_server
-
-logger = logging.getLogger(__name__)
 
 
 class DuplicateMovieError(Exception):
@@ -49,6 +46,7 @@ def rate_movie(user: AbstractBaseUser, movie: Movie, score: int, review: str = "
             defaults={"score": score, "review": review.strip(), "rated_at": timezone.now()},
         )
         refresh_movie_stats([movie.pk])
+        send_on_commit(rating_saved, Rating, user_id=user.pk, movie_id=movie.pk, score=score)
     movie.refresh_from_db(fields=["rating_count", "rating_mean"])
     return RatingOutcome(rating=rating, created=created)
 
@@ -67,6 +65,9 @@ def rate_movies(user: AbstractBaseUser, scores: dict[int, int]) -> int:
                     user=user,
                     movie_id=movie_id,
                     defaults={"score": score, "rated_at": now},
+                )
+                send_on_commit(
+                    rating_saved, Rating, user_id=user.pk, movie_id=movie_id, score=score
                 )
         refresh_movie_stats(movies)
     return len(movies)
@@ -147,7 +148,7 @@ def upload_movie(
                 if movie.poster:
                     movie.poster.delete(save=False)
                 raise
-            transaction.on_commit(_embed_in_served_model)
+            send_on_commit(movie_added, Movie, movie_id=movie.pk)
     except IntegrityError:
         # Someone stored the same title and year between our check and our insert; the unique
         # constraint kept one, and this upload gets the same answer as a plain duplicate.
@@ -156,11 +157,3 @@ def upload_movie(
             raise
         raise DuplicateMovieError(existing) from None
     return movie
-
-
-def _embed_in_served_model() -> None:
-    """Give the served model an embedding of the new movie now, not at its next periodic check."""
-    try:
-        model_server.refresh()
-    except Exception:  # the movie is saved; the periodic check will embed it later
-        logger.exception("Could not embed a new movie in the served model")

@@ -1,38 +1,49 @@
-"""Movies like a given one: nearest item embeddings when a model serves, shared genres otherwise."""
+"""Movies like a given one: whatever a registered finder suggests, shared genres otherwise.
+
+The catalogue owns the movie page but not the model, so a recommender app registers a finder in
+its ``AppConfig.ready`` (see :func:`register_similar_finder`) and the import arrow points from
+the recommender to the catalogue only. Without a finder, or when every finder declines (no
+model serves, or it fails), the page shows movies sharing the most genres.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from django.db.models import Count, Q
 
 from webapp.catalog.models import Movie
-from webapp.recommender.serving import model_server
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_SIMILAR = 6
 
+#: ``finder(movie, k)`` → up to ``k`` movies best first, or None to let the next one answer.
+SimilarFinder = Callable[[Movie, int], "list[Movie] | None"]
+_finders: list[SimilarFinder] = []
+
+
+def register_similar_finder(finder: SimilarFinder) -> None:
+    """Ask ``finder`` before the genre fallback; registering the same finder twice is a no-op."""
+    if finder not in _finders:
+        _finders.append(finder)
+
 
 def similar_movies(movie: Movie, k: int = DEFAULT_SIMILAR) -> list[Movie]:
     """Up to ``k`` movies to suggest on a movie's page, best first, never the movie itself."""
-    served = model_server.current()
-    if served is not None:
+    for finder in _finders:
         try:
-            if served.recommender.has_item(movie.pk):
-                return _from_embeddings(served.recommender, movie, k)
-        except Exception:  # the page must render even if the model misbehaves
-            logger.exception("Model %s failed to find similar movies", served.name)
-    return _by_shared_genres(movie, k)
+            found = finder(movie, k)
+        except Exception:  # the page must render even if a finder misbehaves
+            logger.exception("Similar-movie finder %r failed", finder)
+            continue
+        if found is not None:
+            return found
+    return by_shared_genres(movie, k)
 
 
-def _from_embeddings(recommender, movie: Movie, k: int) -> list[Movie]:
-    ids = [int(movie_id) for movie_id, _ in recommender.similar_items(movie.pk, k=k + 1)]
-    found = Movie.objects.with_card_data().in_bulk([i for i in ids if i != movie.pk])
-    return [found[i] for i in ids if i in found][:k]
-
-
-def _by_shared_genres(movie: Movie, k: int) -> list[Movie]:
+def by_shared_genres(movie: Movie, k: int) -> list[Movie]:
     """Most genres in common first, then the most popular: a fair guess without a model."""
     genre_ids = [genre.pk for genre in movie.genres.all()]
     if not genre_ids:

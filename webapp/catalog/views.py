@@ -1,4 +1,4 @@
-"""Catalogue pages: home, browse and search, the movie page, rating and uploading.
+"""Catalogue pages: browse and search, the movie page, rating and uploading.
 
 Views stay thin: they read input through forms, call the domain functions in
 ``webapp.catalog.services`` and pick a response. Every refusal is a page (or JSON for scripts)
@@ -12,7 +12,6 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -20,8 +19,8 @@ from django.views.decorators.http import require_POST, require_safe
 
 from webapp.catalog.descriptions import describe
 from webapp.catalog.forms import BrowseForm, MovieUploadForm, RatingForm
-from webapp.catalog.fragments import cached_fragment, fragment_key
 from webapp.catalog.generated_posters import poster_etag, poster_svg
+from webapp.catalog.match import predicted_matches
 from webapp.catalog.models import Movie, Rating
 from webapp.catalog.search import search_titles
 from webapp.catalog.services import (
@@ -34,13 +33,9 @@ from webapp.catalog.services import (
 )
 from webapp.catalog.similar import similar_movies
 from webapp.catalog.undo import UNDO_WINDOW, pending_removal, remember_removal, take_removal
-from webapp.recommender.picks import materialise, plan_picks, read_taste
 
 BROWSE_PAGE_SIZE = 24
-NEW_ARRIVALS = 6
 RECENT_REVIEWS = 10
-# Rendered pick cards are reused while the picks stay the same; averages shown may lag this much.
-PICKS_FRAGMENT_TTL_SECONDS = 5 * 60
 # Browsers reuse a generated poster this long, then revalidate it by ETag (a 304 without a body).
 GENERATED_POSTER_MAX_AGE_SECONDS = 24 * 60 * 60
 
@@ -54,42 +49,6 @@ def user_scores(request: HttpRequest, movies) -> dict[int, int]:
         return {}
     return dict(
         Rating.objects.filter(user=request.user, movie_id__in=ids).values_list("movie_id", "score")
-    )
-
-
-@require_safe
-def home(request: HttpRequest) -> HttpResponse:
-    taste = read_taste(request.user) if request.user.is_authenticated else None
-    plan = plan_picks(request.user, taste=taste)
-    key = fragment_key("picks", plan.key, plan.rows, request.user.is_authenticated)
-
-    def render_picks(csrf_token: str) -> str:
-        return render_to_string(
-            "catalog/_picks_grid.html",
-            {
-                "picks": materialise(plan),
-                "user": request.user,
-                "csrf_token": csrf_token,
-                "rate_next": reverse("home"),
-            },
-        )
-
-    new_arrivals = list(
-        Movie.objects.filter(source=Movie.Source.UPLOAD)
-        .exclude(pk__in=plan.movie_ids)
-        .order_by("-created_at", "-pk")
-        .with_card_data()[:NEW_ARRIVALS]
-    )
-    return render(
-        request,
-        "catalog/home.html",
-        {
-            "picks": plan,
-            "picks_html": cached_fragment(request, key, render_picks, PICKS_FRAGMENT_TTL_SECONDS),
-            "new_arrivals": new_arrivals,
-            "my_scores": user_scores(request, new_arrivals),
-            "onboarding_due": taste is not None and taste.onboarding_due,
-        },
     )
 
 
@@ -208,11 +167,14 @@ def _render_movie(
         .order_by("-rated_at", "-pk")[:RECENT_REVIEWS]
     )
     similar = similar_movies(movie)
+    matches = predicted_matches(request.user, [movie.pk, *(other.pk for other in similar)])
     return render(
         request,
         "catalog/movie_detail.html",
         {
             "movie": movie,
+            "movie_match": matches.get(movie.pk),
+            "matches": matches,
             "own_rating": own,
             "undo": undo,
             "undo_summary": undo.summary(movie.title) if undo else "",

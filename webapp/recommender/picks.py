@@ -45,6 +45,8 @@ ANONYMOUS_NOTICE = "Log in or sign up to get picks chosen for you."
 class Pick:
     movie: Movie
     reason: str
+    # The predicted "NN% match" (percent), when the serving model is calibrated.
+    match: int | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,8 @@ class PickPlan:
     notice: str | None
     # Changes whenever what the plan depends on changes; pages may key their own caches on it.
     key: str = ""
+    # (movie id, predicted match percent) for the picks the model could judge.
+    matches: tuple[tuple[int, int], ...] = ()
 
     @property
     def movie_ids(self) -> list[int]:
@@ -90,13 +94,14 @@ class Taste:
     onboarding_due: bool = False
 
     def cache_key(self, served: ServedModel | None, k: int) -> str:
-        served_part = f"m{served.version_id}" if served else "pop"
+        # The item count changes when an upload is embedded, so it can reach picks at once.
+        served_part = f"m{served.version_id}.{served.recommender.n_items}" if served else "pop"
         raw = (
             f"{self.user_id}|{self.joined}|{self.rating_count}|{self.last_rated}|{self.age}|"
             f"{self.gender}|{self.occupation}|{self.zip_code}|{','.join(self.favourite_genres)}|"
             f"{served_part}|{k}"
         )
-        return "picks:v1:" + hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
+        return "picks:v2:" + hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
 
 
 def todays_picks(user: AbstractBaseUser | AnonymousUser, k: int = DEFAULT_PICKS) -> Picks:
@@ -142,9 +147,12 @@ def plan_picks(
 def materialise(plan: PickPlan) -> Picks:
     """Load the planned movies (two queries), skipping any deleted since the plan was made."""
     movies = Movie.objects.with_card_data().in_bulk(plan.movie_ids)
+    matches = dict(plan.matches)
     return Picks(
         rows=[
-            Pick(movies[movie_id], reason) for movie_id, reason in plan.rows if movie_id in movies
+            Pick(movies[movie_id], reason, matches.get(movie_id))
+            for movie_id, reason in plan.rows
+            if movie_id in movies
         ],
         personalised=plan.personalised,
         model_name=plan.model_name,
@@ -205,19 +213,25 @@ def _compute(user: AbstractBaseUser, taste: Taste, served: ServedModel | None, k
     return _from_popularity(user, taste, k)
 
 
-def _from_model(user: AbstractBaseUser, taste: Taste, served: ServedModel, k: int) -> PickPlan:
+def user_query(user: AbstractBaseUser, taste: Taste):
+    """The person as the model reads them: profile, favourite genres, current ratings (one
+    query for the ratings)."""
     from recsys.serving import UserQuery
 
-    ratings = dict(Rating.objects.filter(user=user).values_list("movie_id", "score"))
-    query = UserQuery(
+    return UserQuery(
         user_id=user.pk,
         age=taste.age,
         gender=taste.gender or None,
         occupation=taste.occupation or None,
         zip_code=taste.zip_code or None,
         favourite_genres=taste.favourite_genres,
-        ratings=ratings,
+        ratings=dict(Rating.objects.filter(user=user).values_list("movie_id", "score")),
     )
+
+
+def _from_model(user: AbstractBaseUser, taste: Taste, served: ServedModel, k: int) -> PickPlan:
+    query = user_query(user, taste)
+    ratings = query.ratings
     recommender = served.recommender
     # Ask for a few extra in case some recommended ids were deleted from the catalogue since.
     scored = recommender.recommend(query, k=k + 8, exclude=ratings.keys())
@@ -234,17 +248,25 @@ def _from_model(user: AbstractBaseUser, taste: Taste, served: ServedModel, k: in
     titles = dict(
         Movie.objects.filter(pk__in={b for b in because.values() if b}).values_list("pk", "title")
     )
+    shared = _favourites_of(chosen, taste.favourite_genres)
     rows = []
     for movie_id in chosen:
         liked_id = because[movie_id]
         if liked_id in titles:
             reason = f"Because you liked {titles[liked_id]}"
-        elif taste.favourite_genres:
-            reason = f"For fans of {', '.join(taste.favourite_genres[:2])}"
+        elif shared.get(movie_id):
+            reason = f"For fans of {', '.join(shared[movie_id][:2])}"
         else:
             reason = "Picked for you"
         rows.append((movie_id, reason))
-    return PickPlan(rows=tuple(rows), personalised=True, model_name=served.name, notice=None)
+    matches = match_percents(recommender, query, chosen)
+    return PickPlan(
+        rows=tuple(rows),
+        personalised=True,
+        model_name=served.name,
+        notice=None,
+        matches=tuple(matches.items()),
+    )
 
 
 def _from_popularity(user: AbstractBaseUser, taste: Taste, k: int) -> PickPlan:
@@ -268,6 +290,27 @@ def _from_popularity(user: AbstractBaseUser, taste: Taste, k: int) -> PickPlan:
         rows.append((movie.pk, f"Popular in {genre}" if genre else "Popular on SpikeLens"))
     notice = FALLBACK_NOTICE_GENRES if taste.favourite_genres else FALLBACK_NOTICE_ANY
     return PickPlan(rows=tuple(rows), personalised=False, model_name=None, notice=notice)
+
+
+def match_percents(recommender, query, movie_ids) -> dict[int, int]:
+    """{movie id: the shown "NN% match"}; empty when the model has no calibration."""
+    from recsys.serving.calibration import match_percent
+
+    probabilities = recommender.match_probabilities(query, movie_ids)
+    return {movie_id: match_percent(p) for movie_id, p in probabilities.items()}
+
+
+def _favourites_of(movie_ids: list[int], favourites: tuple[str, ...]) -> dict[int, list[str]]:
+    """The person's favourite genres each movie has (in their order), so a "for fans of"
+    reason only names genres the movie really has. One query; none without favourites."""
+    if not favourites or not movie_ids:
+        return {}
+    shared: dict[int, set[str]] = {}
+    for movie_id, name in Movie.genres.through.objects.filter(
+        movie_id__in=movie_ids, genre__name__in=favourites
+    ).values_list("movie_id", "genre__name"):
+        shared.setdefault(movie_id, set()).add(name)
+    return {movie_id: [g for g in favourites if g in names] for movie_id, names in shared.items()}
 
 
 def _liked_first(ratings: dict[int, int]) -> list[int]:

@@ -1,0 +1,130 @@
+"""Fitting the predicted match (:mod:`recsys.serving.calibration`) on held-out training ratings.
+
+A share of each person's training ratings is held out before fitting (the protocol's test split
+is never touched); after fitting, the model scores each held-out (person, movie) pair from the
+person's remaining ratings — exactly what serving does for a movie someone has not rated — and
+an isotonic regression maps score to the share of those ratings that were ≥ 4 stars. Isotonic
+rather than Platt (a sigmoid) because nothing says the score's relation to liking is logistic;
+it only has to be monotone, and a few thousand held-out ratings are plenty to fit it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from recsys.data.split import stratified_split
+from recsys.models.fit import FittedRanker
+from recsys.models.inputs import score_function
+from recsys.serving.calibration import LIKED_STARS, MatchCalibration
+
+#: Fewer held-out ratings than this give no calibration (the site then shows no match).
+MIN_CALIBRATION_RATINGS = 50
+
+
+def hold_out_for_calibration(
+    train: pd.DataFrame, share: float, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(ratings to fit on, ratings held out for calibration): ``share`` of each person's
+    ratings, rounded per person, so someone with one rating keeps it for fitting."""
+    if share <= 0:
+        return train, train.iloc[:0]
+    if not 0 < share < 1:
+        raise ValueError(f"calibration share must be in [0, 1), got {share}")
+    split = stratified_split(train, 1.0 - share, seed)
+    return split.train, split.test
+
+
+#: Each step of the fitted map rests on at least this share of the held-out ratings (and on
+#: :data:`MIN_STEP_RATINGS`), so a handful of ratings at the extremes cannot claim 0% or 100%.
+MIN_STEP_SHARE = 0.05
+MIN_STEP_RATINGS = 20
+
+
+def isotonic_fit(
+    scores: np.ndarray, labels: np.ndarray, min_step: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pool-adjacent-violators: the non-decreasing step function closest (least squares) to
+    ``labels`` ordered by ``scores``, each step then pooled with its neighbour until it holds
+    ``min_step`` samples (pooling adjacent steps of a monotone sequence keeps it monotone).
+    Returns (block mean score, block mean label) per step."""
+    order = np.argsort(scores, kind="stable")
+    unique, inverse = np.unique(np.asarray(scores, dtype=np.float64)[order], return_inverse=True)
+    weight = np.bincount(inverse).astype(np.float64)
+    total = np.bincount(inverse, weights=np.asarray(labels, dtype=np.float64)[order])
+    # Each block: [sum of labels, weight, sum of scores·weight]; merged while out of order.
+    blocks: list[list[float]] = []
+    for value, w, s in zip(total, weight, unique * weight, strict=True):
+        blocks.append([value, w, s])
+        while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] >= blocks[-1][0] / blocks[-1][1]:
+            last = blocks.pop()
+            blocks[-1] = [a + b for a, b in zip(blocks[-1], last, strict=True)]
+    pooled: list[list[float]] = []
+    for block in blocks:
+        if pooled and pooled[-1][1] < min_step:
+            pooled[-1] = [a + b for a, b in zip(pooled[-1], block, strict=True)]
+        else:
+            pooled.append(block)
+    if len(pooled) > 1 and pooled[-1][1] < min_step:
+        last = pooled.pop()
+        pooled[-1] = [a + b for a, b in zip(pooled[-1], last, strict=True)]
+    sums, weights, score_sums = (np.array(column) for column in zip(*pooled, strict=True))
+    return score_sums / weights, sums / weights
+
+
+def fit_calibration(scores: np.ndarray, liked: np.ndarray) -> MatchCalibration | None:
+    """The match calibration of held-out ``scores`` with 0/1 ``liked`` outcomes, if enough."""
+    if len(scores) < MIN_CALIBRATION_RATINGS:
+        return None
+    min_step = max(MIN_STEP_RATINGS, int(MIN_STEP_SHARE * len(scores)))
+    points, probabilities = isotonic_fit(scores, liked, min_step)
+    return MatchCalibration(
+        scores=tuple(float(x) for x in points),
+        probabilities=tuple(float(p) for p in probabilities),
+        n_ratings=len(scores),
+    )
+
+
+def held_out_scores(fitted: FittedRanker, held_out: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(model score, rated ≥ 4) of every held-out rating whose person and movie the model
+    knows, each person's score computed from their fitting ratings only."""
+    users = np.array([fitted.user_map.get(u) for u in held_out["user_id"]], dtype=np.int64)
+    items = np.array([fitted.item_map.get(m) for m in held_out["movie_id"]], dtype=np.int64)
+    known = (users >= 0) & (items >= 0)
+    users, items = users[known], items[known]
+    liked = (held_out["rating"].to_numpy()[known] >= LIKED_STARS).astype(np.float64)
+    score = score_function(fitted.model, fitted.inputs)
+    out = np.empty(len(users), dtype=np.float64)
+    for unique_user in np.unique(users):
+        rows = np.flatnonzero(users == unique_user)
+        out[rows] = score(np.array([unique_user]))[0, items[rows]]
+    return out, liked
+
+
+def calibration_error(
+    calibration: MatchCalibration, scores: np.ndarray, liked: np.ndarray, bins: int = 10
+) -> float:
+    """Expected calibration error: the rating-weighted mean gap between predicted and observed
+    shares of likes over ``bins`` equal-count bins of the predictions."""
+    if len(scores) == 0:
+        return float("nan")
+    predicted = calibration.probability(scores)
+    order = np.argsort(predicted, kind="stable")
+    gaps = [
+        len(chunk) * abs(predicted[chunk].mean() - liked[chunk].mean())
+        for chunk in np.array_split(order, min(bins, len(order)))
+        if len(chunk)
+    ]
+    return float(sum(gaps) / len(scores))
+
+
+def brier_skill(
+    calibration: MatchCalibration, scores: np.ndarray, liked: np.ndarray, base_rate: float
+) -> float:
+    """1 − Brier score / Brier score of always predicting ``base_rate``: above 0 when the match
+    tells people apart better than one number for everyone."""
+    if len(scores) == 0:
+        return float("nan")
+    brier = float(np.mean((calibration.probability(scores) - liked) ** 2))
+    base = float(np.mean((base_rate - liked) ** 2))
+    return 1.0 - brier / base if base > 0 else float("nan")

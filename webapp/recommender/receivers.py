@@ -1,0 +1,18 @@
+"""How the recommender follows what the catalogue announces (connected in ``AppConfig.ready``)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from webapp.recommender.serving import model_server
+
+logger = logging.getLogger(__name__)
+
+
+def embed_added_movie(sender: type, movie_id: int, **kwargs: Any) -> None:
+    """Give the served model an embedding of a new movie now, not at its next periodic check."""
+    try:
+        model_server.refresh()
+    except Exception:  # the movie is saved; the periodic check will embed it later
+        logger.exception("Could not embed movie %s in the served model", movie_id)
