@@ -1,38 +1,30 @@
-"""Fitting the predicted match (:mod:`recsys.serving.calibration`) on held-out training ratings.
+"""Fitting the predicted match (:mod:`recsys.serving.calibration`) on ratings the model never saw.
 
-A share of each person's training ratings is held out before fitting (the protocol's test split
-is never touched); after fitting, the model scores each held-out (person, movie) pair from the
-person's remaining ratings — exactly what serving does for a movie someone has not rated — and
-an isotonic regression maps score to the share of those ratings that were ≥ 4 stars. Isotonic
-rather than Platt (a sigmoid) because nothing says the score's relation to liking is logistic;
-it only has to be monotone, and a few thousand held-out ratings are plenty to fit it.
+The served model is trained on the protocol's train split only, so its test split is already a
+held-out sample of exactly what serving does: the model scores each test (person, movie) pair
+from the person's training ratings, and an isotonic regression maps score to the share of those
+ratings that were ≥ 4 stars. Calibrating there costs the model no training ratings (holding a
+share of them out instead lowered the ranking it serves) and does not touch the ranking, whose
+metrics come from the same split. How true the match is gets measured out of fold: the people
+of the test split are halved, a map fitted on one half is scored on the other and vice versa.
+
+Isotonic rather than Platt (a sigmoid) because nothing says the score's relation to liking is
+logistic; it only has to be monotone, and a few thousand held-out ratings are plenty to fit it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
-from recsys.data.split import stratified_split
 from recsys.models.fit import FittedRanker
 from recsys.models.inputs import score_function
 from recsys.serving.calibration import LIKED_STARS, MatchCalibration
 
 #: Fewer held-out ratings than this give no calibration (the site then shows no match).
 MIN_CALIBRATION_RATINGS = 50
-
-
-def hold_out_for_calibration(
-    train: pd.DataFrame, share: float, seed: int
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(ratings to fit on, ratings held out for calibration): ``share`` of each person's
-    ratings, rounded per person, so someone with one rating keeps it for fitting."""
-    if share <= 0:
-        return train, train.iloc[:0]
-    if not 0 < share < 1:
-        raise ValueError(f"calibration share must be in [0, 1), got {share}")
-    split = stratified_split(train, 1.0 - share, seed)
-    return split.train, split.test
 
 
 #: Each step of the fitted map rests on at least this share of the held-out ratings (and on
@@ -85,9 +77,11 @@ def fit_calibration(scores: np.ndarray, liked: np.ndarray) -> MatchCalibration |
     )
 
 
-def held_out_scores(fitted: FittedRanker, held_out: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(model score, rated ≥ 4) of every held-out rating whose person and movie the model
-    knows, each person's score computed from their fitting ratings only."""
+def held_out_scores(
+    fitted: FittedRanker, held_out: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(model score, rated ≥ 4, person index) of every held-out rating whose person and movie
+    the model knows, each person's score computed from their fitting ratings only."""
     users = np.array([fitted.user_map.get(u) for u in held_out["user_id"]], dtype=np.int64)
     items = np.array([fitted.item_map.get(m) for m in held_out["movie_id"]], dtype=np.int64)
     known = (users >= 0) & (items >= 0)
@@ -98,33 +92,73 @@ def held_out_scores(fitted: FittedRanker, held_out: pd.DataFrame) -> tuple[np.nd
     for unique_user in np.unique(users):
         rows = np.flatnonzero(users == unique_user)
         out[rows] = score(np.array([unique_user]))[0, items[rows]]
-    return out, liked
+    return out, liked, users
 
 
-def calibration_error(
-    calibration: MatchCalibration, scores: np.ndarray, liked: np.ndarray, bins: int = 10
-) -> float:
+def calibration_error(predicted: np.ndarray, liked: np.ndarray, bins: int = 10) -> float:
     """Expected calibration error: the rating-weighted mean gap between predicted and observed
     shares of likes over ``bins`` equal-count bins of the predictions."""
-    if len(scores) == 0:
+    if len(predicted) == 0:
         return float("nan")
-    predicted = calibration.probability(scores)
     order = np.argsort(predicted, kind="stable")
     gaps = [
         len(chunk) * abs(predicted[chunk].mean() - liked[chunk].mean())
         for chunk in np.array_split(order, min(bins, len(order)))
         if len(chunk)
     ]
-    return float(sum(gaps) / len(scores))
+    return float(sum(gaps) / len(predicted))
 
 
-def brier_skill(
-    calibration: MatchCalibration, scores: np.ndarray, liked: np.ndarray, base_rate: float
-) -> float:
+def brier_skill(predicted: np.ndarray, liked: np.ndarray, base_rate: np.ndarray | float) -> float:
     """1 − Brier score / Brier score of always predicting ``base_rate``: above 0 when the match
     tells people apart better than one number for everyone."""
-    if len(scores) == 0:
+    if len(predicted) == 0:
         return float("nan")
-    brier = float(np.mean((calibration.probability(scores) - liked) ** 2))
+    brier = float(np.mean((predicted - liked) ** 2))
     base = float(np.mean((base_rate - liked) ** 2))
     return 1.0 - brier / base if base > 0 else float("nan")
+
+
+@dataclass(frozen=True)
+class OutOfFold:
+    """Each rating's predicted match from a map fitted without its person, and the like rate of
+    that map's half (the one-number-for-everyone baseline of the same fit)."""
+
+    predicted: np.ndarray
+    base_rate: np.ndarray
+
+
+def out_of_fold(
+    scores: np.ndarray, liked: np.ndarray, people: np.ndarray, seed: int
+) -> OutOfFold | None:
+    """Two-fold cross-fitting by person (a person's ratings never sit on both sides); None when
+    either half is too small to fit a map."""
+    unique = np.unique(people)
+    first = np.random.default_rng(seed).permutation(unique)[: len(unique) // 2]
+    in_first = np.isin(people, first)
+    predicted = np.empty(len(scores), dtype=np.float64)
+    base_rate = np.empty(len(scores), dtype=np.float64)
+    for fit_side in (in_first, ~in_first):
+        calibration = fit_calibration(scores[fit_side], liked[fit_side])
+        if calibration is None:
+            return None
+        predicted[~fit_side] = calibration.probability(scores[~fit_side])
+        base_rate[~fit_side] = float(liked[fit_side].mean())
+    return OutOfFold(predicted=predicted, base_rate=base_rate)
+
+
+def calibrate_on_held_out(
+    fitted: FittedRanker, held_out: pd.DataFrame, seed: int
+) -> tuple[MatchCalibration | None, dict[str, float]]:
+    """The match calibration fitted on every held-out rating, and its out-of-fold quality
+    (``match/*`` metrics; empty when there are too few ratings)."""
+    scores, liked, people = held_out_scores(fitted, held_out)
+    calibration = fit_calibration(scores, liked)
+    if calibration is None:
+        return None, {}
+    metrics = {"match/calibration_ratings": float(calibration.n_ratings)}
+    folds = out_of_fold(scores, liked, people, seed)
+    if folds is not None:
+        metrics["match/test_calibration_error"] = calibration_error(folds.predicted, liked)
+        metrics["match/test_brier_skill"] = brier_skill(folds.predicted, liked, folds.base_rate)
+    return calibration, metrics

@@ -1,8 +1,8 @@
 """Train → evaluate → artifact: the one pipeline behind the CLI and the web app's retraining.
 
-The served model is the one trained on the protocol's 75% split (less the share of each
-person's ratings held out to calibrate the predicted match, ``calibration_share``), so the
-metrics stored with it describe exactly what is served (no refit on 100% with numbers borrowed
+The served model is the one trained on the protocol's 75% split (its 25% also calibrates the
+predicted match, training/calibration.py), so the metrics stored with it describe exactly what
+is served (no refit on 100% with numbers borrowed
 from a different model). Nothing is lost at serving time: the user tower is inductive and reads each user's
 *current* ratings, test-split ratings and post-training ratings included.
 """
@@ -34,13 +34,7 @@ from recsys.models.ranker import RankerConfig, TwoTowerRanker
 from recsys.models.towers import TowerConfig
 from recsys.models.training import EpochReport, FitConfig, TowerInputs
 from recsys.serving.artifact import write_artifact
-from training.calibration import (
-    brier_skill,
-    calibration_error,
-    fit_calibration,
-    held_out_scores,
-    hold_out_for_calibration,
-)
+from training.calibration import calibrate_on_held_out
 from training.export import artifact_contents
 
 #: name -> (training mode, synapse, blocks per tower; None = the config's ``n_blocks``,
@@ -103,9 +97,6 @@ class TrainConfig:
     torch_threads: int | None = None
     corating_gain: float = defaults.CORATING_GAIN  # the co-rating readout's weight
     corating_l2: float = defaults.CORATING_L2  # its ridge
-    # Share of each person's training ratings held out to calibrate the predicted match
-    # (training/calibration.py); 0 trains on the whole train split and stores no calibration.
-    calibration_share: float = 0.1
 
     @classmethod
     def small(cls, **overrides: Any) -> TrainConfig:
@@ -303,15 +294,11 @@ def train_and_evaluate(
             )
         )
 
-    # Held-out ratings stay "training" ratings for the evaluation (excluded from rankings).
-    fit_ratings, calibration_ratings = hold_out_for_calibration(
-        split.train, config.calibration_share, config.split_seed
-    )
     report(ProgressEvent("features", total_epochs=config.epochs, fraction=0.02))
     fitted, train_seconds = fit_monitored(
         users,
         movies,
-        fit_ratings,
+        split.train,
         config,
         user_ids,
         indexed if has_test else None,
@@ -333,25 +320,14 @@ def train_and_evaluate(
     metrics.update(spike_rates(fitted.model, fitted.inputs))
     metrics.update(energy_summary(fitted.model, fitted.inputs))
 
-    calibration_scores, calibration_liked = held_out_scores(fitted, calibration_ratings)
-    calibration = fit_calibration(calibration_scores, calibration_liked)
-    if calibration is not None:
-        metrics["match/calibration_ratings"] = calibration.n_ratings
-        if has_test:  # how true the match is on ratings neither training nor calibration saw
-            test_scores, test_liked = held_out_scores(fitted, split.test)
-            metrics["match/test_calibration_error"] = calibration_error(
-                calibration, test_scores, test_liked
-            )
-            metrics["match/test_brier_skill"] = brier_skill(
-                calibration, test_scores, test_liked, float(calibration_liked.mean())
-            )
+    calibration, match_metrics = calibrate_on_held_out(fitted, split.test, config.split_seed)
+    metrics.update(match_metrics)
 
     report(ProgressEvent("artifact", config.epochs, config.epochs, fraction=0.96))
     extra_config: dict[str, Any] = {
         "model": config.model,
         "train": config.to_dict(),
-        "served_model": "trained on the protocol's train split (less the calibration share); "
-        "metrics are its test scores",
+        "served_model": "trained on the protocol's train split; metrics are its test scores",
     }
     if calibration is not None:
         extra_config["calibration"] = calibration.to_dict()

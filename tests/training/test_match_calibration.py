@@ -6,17 +6,17 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from recsys.serving import ArtifactError, UserQuery, load_recommender, write_artifact
 from recsys.serving.calibration import MatchCalibration, match_percent
 from tests.factories.skewed_tables import train_skewed_model
 from training.calibration import (
+    brier_skill,
     calibration_error,
     fit_calibration,
-    hold_out_for_calibration,
     isotonic_fit,
+    out_of_fold,
 )
 
 
@@ -33,7 +33,7 @@ def test_isotonic_fit_is_monotone_and_recovers_known_probabilities():
     )
     # Isotonic regression keeps the overall rate exactly.
     assert calibration.probability(scores).mean() == pytest.approx(liked.mean(), abs=0.01)
-    assert calibration_error(calibration, scores, liked) < 0.02
+    assert calibration_error(calibration.probability(scores), liked) < 0.02
 
 
 def test_pool_adjacent_violators_agrees_with_scikit_learn():
@@ -75,17 +75,29 @@ def test_shown_percentages_stay_inside_1_and_99():
     assert [match_percent(p) for p in (0.0, 0.004, 0.5, 0.921, 1.0)] == [1, 1, 50, 92, 99]
 
 
-def test_hold_out_takes_a_share_of_each_persons_ratings():
-    train = pd.DataFrame(
-        [(u, m, 4, 0) for u in range(1, 5) for m in range(u * 10)],
-        columns=["user_id", "movie_id", "rating", "timestamp"],
-    )
-    fit, held = hold_out_for_calibration(train, 0.1, seed=0)
-    assert len(fit) + len(held) == len(train)
-    assert held.groupby("user_id").size().to_dict() == {1: 1, 2: 2, 3: 3, 4: 4}
-    keys = set(zip(fit.user_id, fit.movie_id, strict=True))
-    assert not keys & set(zip(held.user_id, held.movie_id, strict=True))
-    assert hold_out_for_calibration(train, 0.0, seed=0)[0] is train
+def test_out_of_fold_matches_come_from_a_map_fitted_on_the_other_people():
+    rng = np.random.default_rng(3)
+    people = np.repeat(np.arange(200), 20)
+    scores = rng.normal(size=len(people))
+    liked = (rng.random(len(people)) < 1 / (1 + np.exp(-2 * scores))).astype(float)
+    folds = out_of_fold(scores, liked, people, seed=0)
+    # Refit by hand: each person's predictions come from the half they are not in.
+    first = np.random.default_rng(0).permutation(np.unique(people))[:100]
+    in_first = np.isin(people, first)
+    from_second = fit_calibration(scores[~in_first], liked[~in_first])
+    np.testing.assert_allclose(folds.predicted[in_first], from_second.probability(scores[in_first]))
+    assert np.all(folds.base_rate[in_first] == liked[~in_first].mean())
+    # Out of fold, a true relation still calibrates and beats one rate for everyone.
+    assert calibration_error(folds.predicted, liked) < 0.05
+    assert brier_skill(folds.predicted, liked, folds.base_rate) > 0.1
+    # Pure noise gives no skill out of fold (in-sample isotonic fits would claim some).
+    noise = (rng.random(len(people)) < 0.5).astype(float)
+    noisy = out_of_fold(scores, noise, people, seed=0)
+    assert brier_skill(noisy.predicted, noise, noisy.base_rate) < 0.01
+
+
+def test_too_few_people_give_no_out_of_fold_estimate():
+    assert out_of_fold(np.arange(60.0), np.ones(60), np.zeros(60, dtype=int), seed=0) is None
 
 
 @pytest.fixture(scope="module")
@@ -100,8 +112,8 @@ def test_training_stores_a_calibration_true_to_unseen_ratings(trained):
     assert calibration.n_ratings == trained.metrics["match/calibration_ratings"] > 100
     assert all(np.diff(calibration.probabilities) >= 0)
     assert calibration.probabilities[-1] - calibration.probabilities[0] > 0.3  # it discriminates
-    # Measured on the protocol's test split, which neither training nor calibration saw: the
-    # predicted shares match the observed ones, and beat one base rate for everyone.
+    # Measured out of fold on the protocol's test split, which training never saw: the predicted
+    # shares match the observed ones, and beat one base rate for everyone.
     assert trained.metrics["match/test_calibration_error"] < 0.08
     assert trained.metrics["match/test_brier_skill"] > 0.05
 
