@@ -27,11 +27,12 @@ from recsys.evaluation import evaluate_scores
 from recsys.features.items import ItemFeatureSpec
 from recsys.metrics.names import NDCG_AT_10
 from recsys.models import defaults
-from recsys.models.fit import FittedRanker, fit_ranker
-from recsys.models.inputs import energy_summary, score_function, spike_rates
+from recsys.models.diagnostics import energy_summary, spike_rates
+from recsys.models.fitting import FittedRanker, fit_ranker
 from recsys.models.ranker import RankerConfig, TwoTowerRanker
+from recsys.models.scoring import score_function
 from recsys.models.towers import TowerConfig
-from recsys.models.training import EpochReport, FitConfig, TowerInputs
+from recsys.models.trainer import EpochReport, FitConfig, TowerInputs
 from recsys.serving.artifact import write_artifact
 from training.export import artifact_contents
 

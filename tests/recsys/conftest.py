@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from recsys.data.synthetic import planted_genre_tables
-from recsys.models.fit import fit_ranker
+from recsys.models.fitting import fit_ranker
 from recsys.models.ranker import RankerConfig
 from recsys.models.towers import TowerConfig
-from recsys.models.training import FitConfig
+from recsys.models.trainer import FitConfig
 
 
 def tiny_ranker_config(synapse: str = "bilinear", n_blocks: int = 1) -> RankerConfig:

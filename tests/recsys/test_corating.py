@@ -12,10 +12,10 @@ from recsys.data.split import stratified_split
 from recsys.evaluation import evaluate_scores
 from recsys.features.schema import UserQuery
 from recsys.models.corating import CoRatingReadout, item_item_ridge
-from recsys.models.fit import fit_ranker
-from recsys.models.inputs import score_function
+from recsys.models.fitting import fit_ranker
 from recsys.models.ranker import RankerConfig, TwoTowerRanker
-from recsys.models.training import FitConfig
+from recsys.models.scoring import score_function
+from recsys.models.trainer import FitConfig
 from recsys.serving import load_recommender, write_artifact
 from training.export import artifact_contents
 

@@ -7,11 +7,11 @@ import torch
 from recsys.data.interactions import IndexedSplit
 from recsys.data.split import stratified_split
 from recsys.evaluation import evaluate_scores
-from recsys.models.fit import fit_ranker
-from recsys.models.inputs import score_function
+from recsys.models.fitting import fit_ranker
 from recsys.models.losses import catalogue_loss
 from recsys.models.ranker import TwoTowerRanker
-from recsys.models.training import (
+from recsys.models.scoring import score_function
+from recsys.models.trainer import (
     FitConfig,
     TwoTowerFitter,
     item_batch_inputs,

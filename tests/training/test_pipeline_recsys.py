@@ -186,7 +186,7 @@ def test_one_set_of_defaults_for_the_run_the_towers_the_ranker_and_the_fit():
     """Building a tower, ranker or fit without naming a setting gives the served model's value."""
     from recsys.models.ranker import RankerConfig
     from recsys.models.towers import TowerConfig
-    from recsys.models.training import FitConfig
+    from recsys.models.trainer import FitConfig
 
     config = TrainConfig()
     ranker = config.ranker_config()

@@ -16,7 +16,8 @@ import pandas as pd
 from recsys.data.interactions import IndexedSplit
 from recsys.data.split import DEFAULT_SEED, VALIDATION_RATIO, validation_split
 from recsys.evaluation import evaluate_scores
-from recsys.models.inputs import score_function, spike_rates
+from recsys.models.diagnostics import spike_rates
+from recsys.models.scoring import score_function
 from training.pipeline import SNN_MODELS, TrainConfig, fit_monitored, peak_memory_mb
 from training.recsys.runs import BASELINES, fit_baseline
 

@@ -13,12 +13,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from recsys.data.interactions import IdMap, build_rows
+from recsys.data.genres import GENRES
+from recsys.data.interactions import IdMap, UserItemRows, build_rows
 from recsys.features.builder import FeatureBuilder
 from recsys.features.items import ItemFeatureSpec
-from recsys.models.inputs import all_embeddings, build_tower_inputs
 from recsys.models.ranker import RankerConfig, TwoTowerRanker
-from recsys.models.training import EpochReport, FitConfig, TowerInputs, fit_two_tower
+from recsys.models.scoring import all_embeddings
+from recsys.models.trainer import EpochReport, FitConfig, TowerInputs, fit_two_tower
 
 
 @dataclass
@@ -32,6 +33,26 @@ class FittedRanker:
 
     def item_matrix(self) -> np.ndarray:
         return all_embeddings(self.model, self.inputs)[1]
+
+
+def build_tower_inputs(
+    builder: FeatureBuilder,
+    users: pd.DataFrame,
+    user_map: IdMap,
+    train: UserItemRows,
+    item_map: IdMap,
+) -> TowerInputs:
+    rows = builder.training_user_rows(users, user_map, train, item_map)
+    static = rows[:, builder.n_id_slots :]
+    n_genres = len(GENRES)
+    return TowerInputs(
+        train=train,
+        user_static=np.ascontiguousarray(static),
+        mix_columns=slice(static.shape[1] - n_genres, static.shape[1]),
+        profile_groups=tuple(builder.user_spec.profile_groups()),
+        item_warm=builder.item_rows(with_ids=True),
+        item_cold=builder.item_rows(with_ids=False),
+    )
 
 
 def prepare(
