@@ -23,7 +23,7 @@ def tiny_ranker_config(synapse: str = "bilinear", n_blocks: int = 1) -> RankerCo
         input_weight_scale=0.07,
         lambda_init=0.1,
     )
-    return RankerConfig(dim=16, user=tower, item=tower)
+    return RankerConfig(dim=16, user=tower, item=tower, members=1, corating_gain=0.0)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -7,7 +7,6 @@ configuration, so a line of the tuning log can be re-run exactly.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -100,9 +99,9 @@ def validate(
     """
     users, movies, ratings = tables
     if name in SNN_MODELS:
-        config = replace(TrainConfig(model=name), **overrides)
+        config = TrainConfig.for_model(name, **overrides)
         if seed is not None:
-            config = replace(config, seed=seed)
+            config = config.with_settings(seed=seed)
         return validate_snn(config, users, movies, ratings, validation_ratio)
     if name in BASELINES:
         return validate_baseline(
