@@ -23,14 +23,14 @@ import torch
 
 from recsys.data.interactions import IndexedSplit
 from recsys.data.split import stratified_split
-from recsys.evaluation import evaluate_scores
-from recsys.features.items import ItemFeatureSpec
+from recsys.evaluation import evaluate_model
 from recsys.metrics.names import NDCG_AT_10
 from recsys.models.config import SNN_MODELS, TrainConfig
+from recsys.models.contract import TrainingData
 from recsys.models.diagnostics import energy_summary, spike_rates
-from recsys.models.fitting import FittedRanker, fit_ranker
+from recsys.models.fitting import SpikingRanker
 from recsys.models.ranker import TwoTowerRanker
-from recsys.models.scoring import score_function
+from recsys.models.scoring import RankerScores
 from recsys.models.trainer import EpochReport, TowerInputs
 from recsys.serving.artifact import write_artifact
 from training.export import artifact_contents
@@ -101,15 +101,12 @@ def _check_tables(users: pd.DataFrame, movies: pd.DataFrame, ratings: pd.DataFra
 
 
 def fit_monitored(
-    users: pd.DataFrame,
-    movies: pd.DataFrame,
-    train: pd.DataFrame,
+    data: TrainingData,
     config: TrainConfig,
-    user_ids: np.ndarray,
     monitor_split: IndexedSplit | None,
     on_epoch: Callable[[EpochReport], None] | None = None,
     show_progress: bool = True,
-) -> tuple[FittedRanker, float]:
+) -> tuple[SpikingRanker, float]:
     """Fit one configuration, scoring ``monitor_split`` after every epoch for the curve.
 
     Returns the fitted ranker and its training seconds. The per-epoch monitor is reporting,
@@ -119,24 +116,18 @@ def fit_monitored(
 
     def monitor(trained: TwoTowerRanker, inputs: TowerInputs) -> float:
         started_monitor = time.perf_counter()
-        value = evaluate_scores(score_function(trained, inputs), monitor_split)[MONITOR_METRIC]
+        value = evaluate_model(RankerScores(trained, inputs), monitor_split)[MONITOR_METRIC]
         monitor_seconds[0] += time.perf_counter() - started_monitor
         return value
 
     started = time.perf_counter()
-    fitted = fit_ranker(
-        users,
-        movies,
-        train,
-        config.ranker,
-        config.fit,
-        user_ids=user_ids,
-        item_spec=ItemFeatureSpec(config.n_text_buckets),
+    model = SpikingRanker(
+        config,
         evaluate=monitor if monitor_split is not None else None,
         on_epoch=on_epoch,
         show_progress=show_progress,
-    )
-    return fitted, time.perf_counter() - started - monitor_seconds[0]
+    ).fit(data)
+    return model, time.perf_counter() - started - monitor_seconds[0]
 
 
 def train_and_evaluate(
@@ -173,23 +164,21 @@ def train_and_evaluate(
         )
 
     report(ProgressEvent("features", total_epochs=config.fit.epochs, fraction=0.02))
-    fitted, train_seconds = fit_monitored(
-        users,
-        movies,
-        split.train,
+    ranker, train_seconds = fit_monitored(
+        TrainingData.from_split(indexed, users, movies),
         config,
-        user_ids,
         indexed if has_test else None,
         on_epoch=on_epoch,
         show_progress=show_progress,
     )
+    fitted = ranker.fitted
 
     report(ProgressEvent("evaluate", config.fit.epochs, config.fit.epochs, fraction=0.92))
     metrics: dict[str, float] = {}
     if has_test:
-        metrics.update(evaluate_scores(score_function(fitted.model, fitted.inputs), indexed))
+        metrics.update(evaluate_model(ranker, indexed))
         if fitted.model.corating is not None:
-            towers = evaluate_scores(score_function(fitted.model, fitted.inputs, False), indexed)
+            towers = evaluate_model(ranker.towers_only(), indexed)
             metrics.update(
                 {f"towers_only/{k}": v for k, v in towers.items() if k != "n_eval_users"}
             )

@@ -24,19 +24,25 @@ def all_embeddings(
     return np.concatenate(chunks), items
 
 
-def score_function(model: TwoTowerRanker, inputs: TowerInputs, with_corating: bool = True):
-    """A harness-compatible ``users -> scores`` function over precomputed embeddings, plus the
-    co-rating readout of each user's training ratings when the model has one (and
-    ``with_corating``; without it, the towers' part alone, to measure what each path adds)."""
-    user_matrix, item_matrix = all_embeddings(model, inputs)
-    corating = model.corating if with_corating else None
-    if corating is None:
-        return lambda users: user_matrix[users] @ item_matrix.T
+class RankerScores:
+    """A trained ranker's full-catalogue scores for its training users (a
+    :class:`~recsys.models.contract.Scorer`): the towers' dot product over embeddings computed
+    once, plus the co-rating readout of each user's training ratings when the model has one
+    (and ``with_corating``; without it, the towers' part alone, to measure what each path
+    adds). Built anew whenever the weights change, e.g. after each training epoch."""
 
-    def scores(users: np.ndarray) -> np.ndarray:
-        spikes = torch.from_numpy(inputs.train.dense(users))
+    def __init__(
+        self, model: TwoTowerRanker, inputs: TowerInputs, with_corating: bool = True
+    ) -> None:
+        self.user_matrix, self.item_matrix = all_embeddings(model, inputs)
+        self.inputs = inputs
+        self.corating = model.corating if with_corating else None
+
+    def score(self, users: np.ndarray) -> np.ndarray:
+        scores = self.user_matrix[users] @ self.item_matrix.T
+        if self.corating is None:
+            return scores
+        spikes = torch.from_numpy(self.inputs.train.dense(users))
         with torch.no_grad():
-            readout = corating(spikes).numpy()
-        return user_matrix[users] @ item_matrix.T + readout
-
-    return scores
+            readout = self.corating(spikes).numpy()
+        return scores + readout

@@ -107,10 +107,20 @@ class Recommender:
     def recommend(self, query: UserQuery, k: int = 10, exclude: Iterable[int] = ()) -> list[Scored]:
         """Top-k movies for anyone: a known user, a new one, or someone who just rated more."""
         index = self._index
-        scores = index.matrix @ self.user_vector(query, index)
-        self._add_corating(scores, index.id_map.indices_of(query.ratings.keys()))
+        scores = self._score(query, index)
         excluded = index.id_map.indices_of([*query.ratings.keys(), *exclude])
         return self._scored(index, scores, top_k_excluding(scores, excluded, k))
+
+    def score_queries(self, queries: Sequence[UserQuery]) -> np.ndarray:
+        """(len(queries), n_items) scores over the current catalogue, nothing masked: the
+        model contract's ``QueryScorer`` (:mod:`recsys.models.contract`), as fitted in training."""
+        index = self._index
+        return np.stack([self._score(query, index) for query in queries])
+
+    def _score(self, query: UserQuery, index: _ItemIndex) -> np.ndarray:
+        scores = index.matrix @ self.user_vector(query, index)
+        self._add_corating(scores, index.id_map.indices_of(query.ratings.keys()))
+        return scores
 
     def _add_corating(self, scores: np.ndarray, rated: np.ndarray) -> None:
         """Add the co-rating readout of the rated movies' spikes, in place. It covers the

@@ -27,7 +27,8 @@ from recsys.baselines import (
 from recsys.data import load_movielens_100k
 from recsys.data.interactions import IndexedSplit
 from recsys.data.split import DEFAULT_SEED, DEFAULT_TRAIN_RATIO, stratified_split
-from recsys.evaluation import evaluate_scores
+from recsys.evaluation import evaluate_model
+from recsys.models.contract import RecommenderModel, TrainingData
 from training.pipeline import SNN_MODELS, TrainConfig, peak_memory_mb, train_and_evaluate
 
 BASELINES = ("pop", "itemknn", "bpr", "ease", "multdae")
@@ -79,21 +80,29 @@ def check_settings(name: str, settings: dict[str, Any]) -> None:
         baseline_settings(name, DEFAULT_SEED, settings)
 
 
-def fit_baseline(
-    name: str, indexed: IndexedSplit, seed: int, overrides: dict[str, Any] | None = None
-) -> tuple[Any, dict[str, Any], int]:
-    """(fitted model, the settings it used, epochs) for a baseline on ``indexed.train``."""
-    settings = baseline_settings(name, seed, overrides)
+def build_baseline(name: str, settings: Any) -> RecommenderModel:
+    """An unfitted baseline with ``settings`` (from :func:`baseline_settings`)."""
     if name == "pop":
-        return MostPopular().fit(indexed.train), {}, 0
+        return MostPopular()
     if name == "itemknn":
-        return ItemKNN(**settings).fit(indexed.train), settings, 0
+        return ItemKNN(**settings)
     if name == "ease":
-        return EASE(**settings).fit(indexed.train), settings, 0
+        return EASE(**settings)
     if name == "multdae":
-        return MultDAE(settings).fit(indexed.train), asdict(settings), settings.epochs
-    model = BPRMatrixFactorization(len(indexed.user_map), len(indexed.item_map), settings)
-    model.fit(indexed.train)
+        return MultDAE(settings)
+    if name == "bpr":
+        return BPRMatrixFactorization(settings)
+    raise ValueError(f"unknown baseline {name!r}")
+
+
+def fit_baseline(
+    name: str, data: TrainingData, seed: int, overrides: dict[str, Any] | None = None
+) -> tuple[RecommenderModel, dict[str, Any], int]:
+    """(fitted model, the settings it used, epochs) for a baseline on ``data``."""
+    settings = baseline_settings(name, seed, overrides)
+    model = build_baseline(name, settings).fit(data)
+    if isinstance(settings, dict):
+        return model, settings, 0
     return model, asdict(settings), settings.epochs
 
 
@@ -110,9 +119,10 @@ def run_baseline(
     user_ids = sorted(set(users["user_id"]) | set(ratings["user_id"]))
     indexed = IndexedSplit.from_tables(split.train, split.test, user_ids, movies["movie_id"])
     started = time.perf_counter()
-    model, settings, epochs = fit_baseline(name, indexed, seed, overrides)
+    data = TrainingData.from_split(indexed, users, movies)
+    model, settings, epochs = fit_baseline(name, data, seed, overrides)
     train_seconds = time.perf_counter() - started
-    metrics = evaluate_scores(model.score, indexed)
+    metrics = evaluate_model(model, indexed)
     return {
         "model": name,
         "metrics": metrics,
