@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from recsys.models.fit import FittedRanker
-from recsys.models.inputs import score_function
+from recsys.models.fitting import FittedRanker
+from recsys.models.scoring import RankerScores
 from recsys.serving.calibration import LIKED_STARS, MatchCalibration
 
 #: Fewer held-out ratings than this give no calibration (the site then shows no match).
@@ -87,11 +87,11 @@ def held_out_scores(
     known = (users >= 0) & (items >= 0)
     users, items = users[known], items[known]
     liked = (held_out["rating"].to_numpy()[known] >= LIKED_STARS).astype(np.float64)
-    score = score_function(fitted.model, fitted.inputs)
+    scorer = RankerScores(fitted.model, fitted.inputs)
     out = np.empty(len(users), dtype=np.float64)
     for unique_user in np.unique(users):
         rows = np.flatnonzero(users == unique_user)
-        out[rows] = score(np.array([unique_user]))[0, items[rows]]
+        out[rows] = scorer.score(np.array([unique_user]))[0, items[rows]]
     return out, liked, users
 
 

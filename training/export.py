@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from recsys.models.fit import FittedRanker
+from recsys.models.fitting import FittedRanker
 from recsys.serving.artifact import ArtifactContents
 
 

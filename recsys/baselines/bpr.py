@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 
 from recsys.data.interactions import UserItemRows
 from recsys.data.negatives import rated_keys, redraw_rated
+from recsys.models.contract import TrainingData
 
 
 @dataclass
@@ -55,8 +56,15 @@ def _draw_triples(
 
 
 class BPRMatrixFactorization:
-    def __init__(self, n_users: int, n_items: int, config: BPRConfig) -> None:
-        self.config = config
+    """Keeps the model contract (:mod:`recsys.models.contract`) but not ``score_queries``: its
+    user vectors are trained per training user, and a stranger has none."""
+
+    def __init__(self, config: BPRConfig | None = None) -> None:
+        self.config = config or BPRConfig()
+        self.losses: list[float] = []
+
+    def _initialise(self, n_users: int, n_items: int) -> None:
+        config = self.config
         generator = torch.Generator().manual_seed(config.seed)
         scale = 1.0 / config.dim
         self.user_factors = (torch.rand(n_users, config.dim, generator=generator) - 0.5) * scale
@@ -65,11 +73,14 @@ class BPRMatrixFactorization:
 
     def fit(
         self,
-        train: UserItemRows,
-        show_progress: bool = True,
+        data: TrainingData,
+        show_progress: bool = False,
         on_epoch: Callable[[int, BPRMatrixFactorization], None] | None = None,
-    ) -> list[float]:
-        """Train; returns the mean BPR loss per epoch. ``on_epoch(epoch, self)`` may evaluate."""
+    ) -> BPRMatrixFactorization:
+        """Train from a fresh start; the mean BPR loss per epoch is kept in ``losses``.
+        ``on_epoch(epoch, self)`` may evaluate."""
+        train = data.rows
+        self._initialise(train.n_users, train.n_items)
         rng = np.random.default_rng(self.config.seed)
         keys = rated_keys(train)
         losses = []
@@ -87,7 +98,8 @@ class BPRMatrixFactorization:
             losses.append(total / max(len(users), 1))
             if on_epoch is not None:
                 on_epoch(epoch, self)
-        return losses
+        self.losses = losses
+        return self
 
     @torch.no_grad()
     def _sgd_step(

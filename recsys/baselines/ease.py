@@ -9,9 +9,12 @@ is that readout alone, with no towers and no spikes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
-from recsys.data.interactions import UserItemRows
+from recsys.features.schema import UserQuery
+from recsys.models.contract import TrainingData
 from recsys.models.corating import item_item_ridge
 
 
@@ -19,10 +22,13 @@ class EASE:
     def __init__(self, l2: float = 300.0) -> None:
         self.l2 = l2
 
-    def fit(self, train: UserItemRows) -> EASE:
-        self.train = train
-        self.weights = item_item_ridge(train.dense(), self.l2)
+    def fit(self, data: TrainingData) -> EASE:
+        self.data = data
+        self.weights = item_item_ridge(data.rows.dense(), self.l2)
         return self
 
     def score(self, users: np.ndarray) -> np.ndarray:
-        return self.train.dense(users) @ self.weights
+        return self.data.rows.dense(users) @ self.weights
+
+    def score_queries(self, queries: Sequence[UserQuery]) -> np.ndarray:
+        return self.data.bags(queries) @ self.weights

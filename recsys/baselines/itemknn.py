@@ -6,9 +6,12 @@ noisy co-occurrences; ``shrinkage`` damps similarities built on few common users
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
-from recsys.data.interactions import UserItemRows
+from recsys.features.schema import UserQuery
+from recsys.models.contract import TrainingData
 
 
 class ItemKNN:
@@ -16,9 +19,9 @@ class ItemKNN:
         self.n_neighbours = n_neighbours
         self.shrinkage = shrinkage
 
-    def fit(self, train: UserItemRows) -> ItemKNN:
-        self.train = train
-        interactions = train.dense()
+    def fit(self, data: TrainingData) -> ItemKNN:
+        self.data = data
+        interactions = data.rows.dense()
         co_counts = interactions.T @ interactions
         norms = np.sqrt(np.diag(co_counts))
         similarity = co_counts / (np.outer(norms, norms) + self.shrinkage + 1e-9)
@@ -30,4 +33,7 @@ class ItemKNN:
         return self
 
     def score(self, users: np.ndarray) -> np.ndarray:
-        return self.train.dense(users) @ self.similarity
+        return self.data.rows.dense(users) @ self.similarity
+
+    def score_queries(self, queries: Sequence[UserQuery]) -> np.ndarray:
+        return self.data.bags(queries) @ self.similarity

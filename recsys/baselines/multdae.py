@@ -10,6 +10,7 @@ of this size reaches here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +19,8 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from recsys.data.interactions import UserItemRows
+from recsys.features.schema import UserQuery
+from recsys.models.contract import TrainingData
 
 
 @dataclass
@@ -51,13 +53,13 @@ class MultDAE:
     def __init__(self, config: MultDAEConfig | None = None) -> None:
         self.config = config or MultDAEConfig()
 
-    def fit(self, train: UserItemRows, show_progress: bool = False) -> MultDAE:
+    def fit(self, data: TrainingData, show_progress: bool = False) -> MultDAE:
         config = self.config
         torch.manual_seed(config.seed)
         generator = torch.Generator().manual_seed(config.seed)
-        self.train = train
-        self.network = _Network(train.n_items, config.hidden, config.dropout)
-        bags = torch.from_numpy(train.dense())
+        self.data = data
+        self.network = _Network(data.n_items, config.hidden, config.dropout)
+        bags = torch.from_numpy(data.rows.dense())
         optimizer = torch.optim.Adam(
             self.network.parameters(), lr=config.lr, weight_decay=config.weight_decay
         )
@@ -74,6 +76,12 @@ class MultDAE:
         self.network.eval()
         return self
 
-    @torch.no_grad()
     def score(self, users: np.ndarray) -> np.ndarray:
-        return self.network(torch.from_numpy(self.train.dense(users))).numpy()
+        return self._decode(self.data.rows.dense(users))
+
+    def score_queries(self, queries: Sequence[UserQuery]) -> np.ndarray:
+        return self._decode(self.data.bags(queries))
+
+    @torch.no_grad()
+    def _decode(self, bags: np.ndarray) -> np.ndarray:
+        return self.network(torch.from_numpy(bags)).numpy()

@@ -1,5 +1,5 @@
 """Scoring any recommender on the fixed protocol."""
 
-from recsys.evaluation.harness import evaluate_scores, top_k_unseen
+from recsys.evaluation.harness import evaluate_model, top_k_unseen
 
-__all__ = ["evaluate_scores", "top_k_unseen"]
+__all__ = ["evaluate_model", "top_k_unseen"]

@@ -1,21 +1,19 @@
 """One evaluation loop for every model, so baselines and the spiking ranker are judged alike.
 
-A model is just a function from a batch of user indices to a (batch, n_items) score matrix.
-The harness masks each user's train items, takes the top k over *all* remaining movies (movies
-nobody rated in train included: the protocol ranks the whole catalogue) and computes the metrics
-over users with test items.
+A model is anything that keeps the scoring half of the model contract
+(:class:`~recsys.models.contract.Scorer`): ``score(users)`` returns a (batch, n_items) score
+matrix for a batch of training-user indices. The harness masks each user's train items, takes
+the top k over *all* remaining movies (movies nobody rated in train included: the protocol
+ranks the whole catalogue) and computes the metrics over users with test items.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import numpy as np
 
 from recsys.data.interactions import IndexedSplit, UserItemRows
 from recsys.metrics import ranking_metrics
-
-ScoreFn = Callable[[np.ndarray], np.ndarray]
+from recsys.models.contract import Scorer
 
 
 def top_k_unseen(scores: np.ndarray, seen: list[np.ndarray], k: int) -> np.ndarray:
@@ -34,28 +32,40 @@ def top_k_unseen(scores: np.ndarray, seen: list[np.ndarray], k: int) -> np.ndarr
 
 
 def recommend_for_users(
-    score_fn: ScoreFn, train: UserItemRows, users: np.ndarray, k: int, batch_size: int = 256
+    model: Scorer, train: UserItemRows, users: np.ndarray, k: int, batch_size: int = 256
 ) -> np.ndarray:
     """(len(users), k) top-k unseen item indices."""
+    _check_scorer(model)
     out = np.empty((len(users), k), dtype=np.int64)
     for start in range(0, len(users), batch_size):
         batch = users[start : start + batch_size]
-        scores = np.asarray(score_fn(batch))
+        scores = np.asarray(model.score(batch))
         if scores.shape != (len(batch), train.n_items):
             raise ValueError(
-                f"score_fn returned {scores.shape}, expected {(len(batch), train.n_items)}"
+                f"{type(model).__name__}.score returned {scores.shape}, expected "
+                f"{(len(batch), train.n_items)}"
             )
+        if not np.isfinite(scores).all():
+            raise ValueError(f"{type(model).__name__}.score returned non-finite scores")
         out[start : start + len(batch)] = top_k_unseen(
             scores, [train.items_of(int(u)) for u in batch], k
         )
     return out
 
 
-def evaluate_scores(score_fn: ScoreFn, split: IndexedSplit, k: int = 10) -> dict[str, float]:
-    """The protocol's metrics for ``score_fn`` over users with test items."""
+def evaluate_model(model: Scorer, split: IndexedSplit, k: int = 10) -> dict[str, float]:
+    """The protocol's metrics for ``model`` over users with test items."""
     users = split.eval_users()
-    recommended = recommend_for_users(score_fn, split.train, users, k)
+    recommended = recommend_for_users(model, split.train, users, k)
     relevant = [split.test.items_of(int(u)) for u in users]
     metrics = ranking_metrics(recommended, relevant, k)
     metrics["n_eval_users"] = float(len(users))
     return metrics
+
+
+def _check_scorer(model: object) -> None:
+    if not isinstance(model, Scorer):
+        raise TypeError(
+            f"the harness scores models with score(users) -> (len(users), n_items) "
+            f"(recsys.models.contract.Scorer); {type(model).__name__} has no score method"
+        )

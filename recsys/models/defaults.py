@@ -1,9 +1,9 @@
 """The ranker's default settings, defined once.
 
-``training.pipeline.TrainConfig`` (what a run prints and stores), ``TowerConfig``,
-``RankerConfig`` and ``FitConfig`` all take their defaults from here, so a tower or a fit built
-without naming a setting gets the served model's value, never a second opinion. Every value
-was chosen on the validation split (docs/recsys.md, *Training*).
+``TowerConfig``, ``RankerConfig`` and ``FitConfig`` — the parts of the one run configuration,
+:class:`recsys.models.config.TrainConfig` — take their defaults from here, so a tower or a fit
+built without naming a setting gets the served model's value, never a second opinion. Every
+value was chosen on the validation split (docs/recsys.md, *Training*).
 """
 
 # Shape.

@@ -33,10 +33,10 @@ class RankerConfig:
     dim: int = defaults.DIM
     user: TowerConfig = field(default_factory=TowerConfig)
     item: TowerConfig = field(default_factory=TowerConfig)
-    members: int = 1
+    members: int = defaults.MEMBERS
     #: Weight of the co-rating readout (``recsys.models.corating``) beside the towers' score;
     #: 0 = towers only. ``corating_items`` is the catalogue it connects (set when fitting).
-    corating_gain: float = 0.0
+    corating_gain: float = defaults.CORATING_GAIN
     corating_items: int = 0
 
     def __post_init__(self) -> None:
@@ -59,6 +59,9 @@ class RankerConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> RankerConfig:
+        """Read stored metadata. A config saved before committees (no ``members``) or before the
+        co-rating readout (no ``corating_*``) was one pair without a readout, whatever today's
+        defaults are."""
         return cls(
             dim=int(data["dim"]),
             user=TowerConfig(**data["user"]),

@@ -209,6 +209,13 @@ class Recommender:
         self._place_new_items(index, scores)
         return scores
 
+    def score_queries(self, queries: Sequence[UserQuery]) -> np.ndarray:
+        """(len(queries), n_items) scores over the current catalogue, nothing masked and no
+        genre steering: the model contract's ``QueryScorer`` (:mod:`recsys.models.contract`),
+        as fitted in training."""
+        index = self._index
+        return np.stack([self._model_scores(index, query) for query in queries])
+
     def match_probabilities(self, query: UserQuery, movie_ids: Iterable[int]) -> dict[int, float]:
         """P(this person rates the movie ≥ 4 stars) for each known movie, from the artifact's
         calibration (:mod:`recsys.serving.calibration`); empty when it has none."""

@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from recsys.data.synthetic import planted_genre_tables
-from recsys.models.fit import fit_ranker
+from recsys.models.fitting import fit_ranker
 from recsys.models.ranker import RankerConfig
 from recsys.models.towers import TowerConfig
-from recsys.models.training import FitConfig
+from recsys.models.trainer import FitConfig
 
 
 def tiny_ranker_config(synapse: str = "bilinear", n_blocks: int = 1) -> RankerConfig:
@@ -23,7 +23,7 @@ def tiny_ranker_config(synapse: str = "bilinear", n_blocks: int = 1) -> RankerCo
         input_weight_scale=0.07,
         lambda_init=0.1,
     )
-    return RankerConfig(dim=16, user=tower, item=tower)
+    return RankerConfig(dim=16, user=tower, item=tower, members=1, corating_gain=0.0)
 
 
 @pytest.fixture(scope="session", autouse=True)

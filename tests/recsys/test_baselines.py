@@ -6,7 +6,8 @@ import torch
 from recsys.baselines import BPRConfig, BPRMatrixFactorization, ItemKNN, MostPopular
 from recsys.data.interactions import IndexedSplit
 from recsys.data.split import stratified_split
-from recsys.evaluation import evaluate_scores
+from recsys.evaluation import evaluate_model
+from recsys.models.contract import TrainingData
 
 
 def _indexed(planted) -> IndexedSplit:
@@ -19,7 +20,7 @@ def _indexed(planted) -> IndexedSplit:
 def test_most_popular_ranks_by_train_count():
     train = pd.DataFrame({"user_id": [1, 2, 2, 3], "movie_id": [7, 7, 8, 7], "rating": 5})
     split = IndexedSplit.from_tables(train, train.iloc[:0], [1, 2, 3], [7, 8, 9])
-    scores = MostPopular().fit(split.train).score(np.array([0, 1]))
+    scores = MostPopular().fit(TrainingData.from_split(split)).score(np.array([0, 1]))
     assert scores.shape == (2, 3) and list(np.argsort(-scores[0])) == [0, 1, 2]
 
 
@@ -29,27 +30,25 @@ def test_item_knn_recommends_co_rated_movies():
         {"user_id": [1, 1, 2, 2, 3, 4], "movie_id": [1, 2, 1, 2, 3, 1], "rating": 5}
     )
     split = IndexedSplit.from_tables(train, train.iloc[:0], [1, 2, 3, 4], [1, 2, 3])
-    scores = ItemKNN(n_neighbours=2, shrinkage=0.0).fit(split.train).score(np.array([3]))
+    knn = ItemKNN(n_neighbours=2, shrinkage=0.0).fit(TrainingData.from_split(split))
+    scores = knn.score(np.array([3]))
     assert scores[0, 1] > scores[0, 2]
 
 
 def test_personalised_baselines_learn_the_planted_genres(planted):
     indexed = _indexed(planted)
-    pop = evaluate_scores(MostPopular().fit(indexed.train).score, indexed, k=5)["precision@5"]
-    knn = evaluate_scores(ItemKNN(20).fit(indexed.train).score, indexed, k=5)["precision@5"]
-    bpr_model = BPRMatrixFactorization(
-        len(indexed.user_map),
-        len(indexed.item_map),
-        BPRConfig(dim=8, epochs=30, lr=0.1, weight_decay=0.01),
-    )
-    bpr_model.fit(indexed.train, show_progress=False)
-    bpr = evaluate_scores(bpr_model.score, indexed, k=5)["precision@5"]
+    data = TrainingData.from_split(indexed)
+    pop = evaluate_model(MostPopular().fit(data), indexed, k=5)["precision@5"]
+    knn = evaluate_model(ItemKNN(20).fit(data), indexed, k=5)["precision@5"]
+    bpr_model = BPRMatrixFactorization(BPRConfig(dim=8, epochs=30, lr=0.1, weight_decay=0.01))
+    bpr = evaluate_model(bpr_model.fit(data), indexed, k=5)["precision@5"]
     assert knn > pop + 0.1 and bpr > pop + 0.1
 
 
 def test_bpr_step_is_the_sgd_update_of_each_triple():
     """One triple, one step: the LearnBPR update with L2, written out by hand."""
-    model = BPRMatrixFactorization(2, 3, BPRConfig(dim=4, lr=0.1, weight_decay=0.01, seed=0))
+    model = BPRMatrixFactorization(BPRConfig(dim=4, lr=0.1, weight_decay=0.01, seed=0))
+    model._initialise(n_users=2, n_items=3)
     model.item_bias[:] = torch.tensor([0.2, -0.1, 0.0])
     u, qi, qj = (
         model.user_factors[1].clone(),

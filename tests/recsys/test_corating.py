@@ -6,16 +6,17 @@ import numpy as np
 import pytest
 import torch
 
-from recsys.baselines import EASE
+from recsys.baselines import EASE, MostPopular
 from recsys.data.interactions import IndexedSplit
 from recsys.data.split import stratified_split
-from recsys.evaluation import evaluate_scores
+from recsys.evaluation import evaluate_model
 from recsys.features.schema import UserQuery
+from recsys.models.contract import TrainingData
 from recsys.models.corating import CoRatingReadout, item_item_ridge
-from recsys.models.fit import fit_ranker
-from recsys.models.inputs import score_function
+from recsys.models.fitting import fit_ranker
 from recsys.models.ranker import RankerConfig, TwoTowerRanker
-from recsys.models.training import FitConfig
+from recsys.models.scoring import RankerScores
+from recsys.models.trainer import FitConfig
 from recsys.serving import load_recommender, write_artifact
 from training.export import artifact_contents
 
@@ -57,14 +58,13 @@ def test_ease_baseline_is_the_readout_alone_and_learns_the_planted_genres(plante
     indexed = IndexedSplit.from_tables(
         split.train, split.test, planted.users.user_id, planted.movies.movie_id
     )
-    ease = EASE(l2=5.0).fit(indexed.train)
+    ease = EASE(l2=5.0).fit(TrainingData.from_split(indexed))
     users = np.arange(5)
     np.testing.assert_allclose(
         ease.score(users), indexed.train.dense(users) @ item_item_ridge(indexed.train.dense(), 5.0)
     )
-    popular = indexed.train.item_counts().astype(float)
-    pop = evaluate_scores(lambda u: np.tile(popular, (len(u), 1)), indexed, k=5)["precision@5"]
-    assert evaluate_scores(ease.score, indexed, k=5)["precision@5"] > pop + 0.1
+    pop = evaluate_model(MostPopular().fit(TrainingData.from_split(indexed)), indexed, k=5)
+    assert evaluate_model(ease, indexed, k=5)["precision@5"] > pop["precision@5"] + 0.1
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +82,8 @@ def test_the_ranker_adds_the_readout_of_each_users_ratings(hybrid):
     expected = item_item_ridge(inputs.train.dense(), 5.0)
     np.testing.assert_allclose(model.corating.weight.numpy(), expected, rtol=1e-5, atol=1e-6)
     users = np.arange(6)
-    towers = score_function(model, inputs, with_corating=False)(users)
-    both = score_function(model, inputs)(users)
+    towers = RankerScores(model, inputs, with_corating=False).score(users)
+    both = RankerScores(model, inputs).score(users)
     np.testing.assert_allclose(both - towers, 1.5 * inputs.train.dense(users) @ expected, atol=1e-4)
 
 

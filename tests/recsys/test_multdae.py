@@ -3,7 +3,8 @@ import numpy as np
 from recsys.baselines import MostPopular, MultDAE, MultDAEConfig
 from recsys.data.interactions import IndexedSplit
 from recsys.data.split import stratified_split
-from recsys.evaluation import evaluate_scores
+from recsys.evaluation import evaluate_model
+from recsys.models.contract import TrainingData
 
 
 def _indexed(planted) -> IndexedSplit:
@@ -16,10 +17,11 @@ def _indexed(planted) -> IndexedSplit:
 def test_mult_dae_learns_the_planted_genres_and_repeats_with_its_seed(planted):
     indexed = _indexed(planted)
     config = MultDAEConfig(hidden=32, epochs=60, lr=1e-2, batch_size=16, seed=3)
-    model = MultDAE(config).fit(indexed.train)
-    pop = evaluate_scores(MostPopular().fit(indexed.train).score, indexed, k=5)["precision@5"]
-    dae = evaluate_scores(model.score, indexed, k=5)["precision@5"]
+    data = TrainingData.from_split(indexed)
+    model = MultDAE(config).fit(data)
+    pop = evaluate_model(MostPopular().fit(data), indexed, k=5)["precision@5"]
+    dae = evaluate_model(model, indexed, k=5)["precision@5"]
     assert dae > pop + 0.1
-    again = MultDAE(config).fit(indexed.train)
+    again = MultDAE(config).fit(data)
     users = np.arange(4)
     np.testing.assert_array_equal(model.score(users), again.score(users))

@@ -18,6 +18,20 @@ def test_each_user_keeps_round_three_quarters_in_train():
         assert train_counts.get(user, 0) == int(np.floor(0.75 * n + 0.5))
 
 
+def test_train_counts_differ_from_recommenders_only_where_half_to_even_rounds_down():
+    """microsoft/recommenders' ``python_stratified_split`` cuts each user at Python's
+    ``round(0.75 * n)`` (halves to even); ours rounds halves up. Both rules, n = 1..16."""
+    counts = {n: n for n in range(1, 17)}  # user n has n ratings
+    split = stratified_split(_ratings(counts), ratio=0.75, seed=42)
+    ours = split.train.groupby("user_id").size().reindex(list(counts), fill_value=0).to_list()
+    recommenders = [round(0.75 * n) for n in counts]
+    assert ours == [1, 2, 2, 3, 4, 5, 5, 6, 7, 8, 8, 9, 10, 11, 11, 12]
+    assert recommenders == [1, 2, 2, 3, 4, 4, 5, 6, 7, 8, 8, 9, 10, 10, 11, 12]
+    differ = [n for n, a, b in zip(counts, ours, recommenders, strict=True) if a != b]
+    assert differ == [6, 14]  # n ≡ 6 (mod 8): one more training rating here
+    assert all(a - b in (0, 1) for a, b in zip(ours, recommenders, strict=True))
+
+
 def test_train_and_test_partition_the_ratings_without_leakage():
     ratings = _ratings({1: 13, 2: 9, 3: 30})
     split = stratified_split(ratings, seed=42)

@@ -6,12 +6,12 @@ import torch
 
 from recsys.data.interactions import IndexedSplit
 from recsys.data.split import stratified_split
-from recsys.evaluation import evaluate_scores
-from recsys.models.fit import fit_ranker
-from recsys.models.inputs import score_function
+from recsys.evaluation import evaluate_model
+from recsys.models.fitting import fit_ranker
 from recsys.models.losses import catalogue_loss
 from recsys.models.ranker import TwoTowerRanker
-from recsys.models.training import (
+from recsys.models.scoring import RankerScores
+from recsys.models.trainer import (
     FitConfig,
     TwoTowerFitter,
     item_batch_inputs,
@@ -38,7 +38,7 @@ def _held_out_precision(
     indexed = IndexedSplit.from_tables(
         split.train, split.test, planted.users["user_id"], planted.movies["movie_id"]
     )
-    return evaluate_scores(score_function(fitted.model, fitted.inputs), indexed, k=5)["precision@5"]
+    return evaluate_model(RankerScores(fitted.model, fitted.inputs), indexed, k=5)["precision@5"]
 
 
 @pytest.mark.parametrize("mode", ["local", "bptt"])

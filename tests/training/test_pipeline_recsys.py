@@ -42,7 +42,7 @@ def test_metrics_cover_quality_cost_and_spiking(trained):
     assert result.metrics["peak_mb"] > 0
     rates = [v for k, v in result.metrics.items() if k.startswith("spike_rate/")]
     assert rates and all(0.0 <= r <= 1.0 for r in rates)
-    assert len(result.history) == result.config.epochs
+    assert len(result.history) == result.config.fit.epochs
 
 
 def test_progress_events_go_from_split_to_done_monotonically(trained):
@@ -62,7 +62,7 @@ def test_artifact_is_written_and_serves_the_evaluated_model(trained, tables):
     recommender = load_recommender(result.artifact_path)
     info = recommender.version_info
     assert info["metrics"]["ndcg@10"] == pytest.approx(result.metrics["ndcg@10"])
-    assert info["config"]["train"]["seed"] == 42
+    assert info["config"]["train"]["fit"]["seed"] == 42
     assert info["data_fingerprint"]["n_ratings"] == len(tables.ratings)
     assert recommender.n_items == len(tables.movies)
 
@@ -176,20 +176,7 @@ def test_a_committee_goes_through_the_whole_pipeline(tables, tmp_path):
     assert {"spike_rate/user/block0", "spike_rate/item/block0"} <= result.metrics.keys()
     recommender = load_recommender(result.artifact_path)
     assert recommender.model.config.members == 2
-    assert recommender._index.matrix.shape == (len(tables.movies), 2 * result.config.dim + 1)
+    assert recommender._index.matrix.shape == (len(tables.movies), 2 * result.config.ranker.dim + 1)
     favourite = tables.movies.movie_id.iloc[0]
     picks = recommender.recommend(UserQuery(ratings={int(favourite): 5}), k=5)
     assert len(picks) == 5 and int(favourite) not in {p.movie_id for p in picks}
-
-
-def test_one_set_of_defaults_for_the_run_the_towers_the_ranker_and_the_fit():
-    """Building a tower, ranker or fit without naming a setting gives the served model's value."""
-    from recsys.models.ranker import RankerConfig
-    from recsys.models.towers import TowerConfig
-    from recsys.models.training import FitConfig
-
-    config = TrainConfig()
-    ranker = config.ranker_config()
-    assert ranker.user == ranker.item == TowerConfig()
-    assert ranker.dim == RankerConfig().dim and ranker.members == config.members
-    assert config.fit_config() == FitConfig()

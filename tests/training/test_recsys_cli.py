@@ -102,9 +102,47 @@ def test_validate_trains_a_spiking_model_with_overrides(movielens_folder, tmp_pa
     argv += ["--set", "hidden=8", "--set", "dim=4", "--set", "n_blocks=2", "--set", "readout=sum"]
     assert main([*argv, "--jsonl", str(log), "--data", str(movielens_folder)]) == 0
     (run,) = [json.loads(line) for line in log.read_text().splitlines()]
-    assert run["settings"]["n_blocks"] == 2 and run["settings"]["readout"] == "sum"
+    towers = run["settings"]["ranker"]["user"], run["settings"]["ranker"]["item"]
+    assert all(t["n_blocks"] == 2 and t["readout"] == "sum" and t["hidden"] == 8 for t in towers)
     assert len(run["curve"]) == 2 and 0.0 <= run["metrics"]["ndcg@10"] <= 1.0
     assert "spike_rate/user/block1" in run["metrics"]
+
+
+@pytest.mark.parametrize(
+    ("command", "setting", "complaint"),
+    [
+        ("validate", "nope=1", "unknown setting 'nope'"),
+        ("train", "ranker.user.nope=1", "unknown setting 'ranker.user.nope'"),
+        ("benchmark", 'synapse="linear"', "'snn-local' pins synapse='bilinear'"),
+    ],
+)
+def test_bad_settings_are_refused_before_anything_runs(
+    command, setting, complaint, tmp_path, capsys
+):
+    model = ["--models", "snn-local"] if command == "benchmark" else ["--model", "snn-local"]
+    out = {"validate": [], "train": ["--out", str(tmp_path / "a")]}.get(command)
+    out = out if out is not None else ["--json", str(tmp_path / "b.json")]
+    # No --data: the refusal must come before the ratings are read.
+    assert main([command, *model, *out, "--set", setting]) == 2
+    assert complaint in capsys.readouterr().out
+    assert not any(tmp_path.iterdir())
+
+
+def test_train_and_benchmark_take_the_same_settings_as_validate(movielens_folder, tmp_path):
+    from recsys.models.config import TrainConfig
+
+    out = tmp_path / "artifact"
+    argv = ["train", "--out", str(out), "--data", str(movielens_folder), "--epochs", "1"]
+    argv += ["--threads", "1", "--set", "hidden=8", "--set", "dim=4", "--set", "members=1"]
+    assert main([*argv, "--set", "ranker.item.hidden=6"]) == 0
+    stored = TrainConfig.from_dict(load_recommender(out).version_info["config"]["train"])
+    assert (stored.ranker.user.hidden, stored.ranker.item.hidden, stored.ranker.dim) == (8, 6, 4)
+    result = tmp_path / "bench.json"
+    argv = ["benchmark", "--models", "bpr", "--json", str(result), "--threads", "1"]
+    argv += ["--data", str(movielens_folder), "--set", "epochs=2", "--set", "dim=3"]
+    assert main(argv) == 0
+    (row,) = json.loads(result.read_text())
+    assert (row["settings"]["epochs"], row["settings"]["dim"], row["epochs"]) == (2, 3, 2)
 
 
 def test_validate_over_several_seeds_logs_each_run_and_prints_their_mean(
@@ -115,7 +153,7 @@ def test_validate_over_several_seeds_logs_each_run_and_prints_their_mean(
     argv += ["--set", "hidden=8", "--set", "dim=4", "--set", "members=1", "--seeds", "3,5"]
     assert main([*argv, "--jsonl", str(log), "--data", str(movielens_folder)]) == 0
     runs = [json.loads(line) for line in log.read_text().splitlines()]
-    assert [r["seed"] for r in runs] == [r["settings"]["seed"] for r in runs] == [3, 5]
+    assert [r["seed"] for r in runs] == [r["settings"]["fit"]["seed"] for r in runs] == [3, 5]
     scores = [r["metrics"]["ndcg@10"] for r in runs]
     out = capsys.readouterr().out
     assert f"over 2 training seeds: {statistics.mean(scores):.4f} ± " in out

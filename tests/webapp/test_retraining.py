@@ -404,3 +404,16 @@ def test_killing_the_worker_mid_run_keeps_the_old_model_and_fails_the_run(
     assert model_server.refresh().version_id == first.pk
     assert not training_runs.staging_dir(run.pk).exists()
     assert Movie.objects.exists() and client.get(reverse("home")).status_code == 200
+
+
+@pytest.mark.parametrize(("mode", "model"), [("local", "snn-local"), ("bptt", "snn-bptt")])
+def test_retraining_options_become_the_one_run_configuration(settings, mode, model):
+    """The admin's choices land in the pipeline's TrainConfig on top of the site's preset."""
+    from recsys.models.config import TrainConfig
+    from webapp.recommender.retraining import training_config
+
+    config = training_config(TrainingOptions(epochs=3, mode=mode))
+    assert config == TrainConfig.small().with_settings(model=model, epochs=3)
+    assert config.fit.mode == mode and config.fit.epochs == 3
+    settings.SPIKELENS_TRAINING_PRESET = "full"
+    assert training_config(TrainingOptions()) == TrainConfig()

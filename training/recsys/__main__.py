@@ -1,9 +1,11 @@
 """``python -m training.recsys {benchmark,train,bench-serving,plot,run-model}``.
 
-* ``benchmark --models pop,itemknn,bpr,snn-bptt,snn-local,snn-local-linear --json OUT``:
+* ``benchmark --models pop,itemknn,bpr,snn-bptt,snn-local,snn-local-linear --json OUT
+  [--set key=value ...]``:
   every model trained and evaluated on the fixed protocol, each in a fresh subprocess (so peak
   memory is per model); OUT is a JSON list with one object per model.
-* ``train --out DIR``: the default model (snn-local) on a ratings table, written as an artifact.
+* ``train --out DIR [--set key=value ...]``: the default model (snn-local) on a ratings table,
+  written as an artifact.
 * ``bench-serving --artifact DIR``: top-10 latency for one user, and over 100,000 synthetic items.
 * ``plot --json OUT --out-dir docs/results``: results table and training-curve plots.
 * ``validate --model NAME [--set key=value ...] [--seeds 42,43,...] [--validation-ratio 0.8]
@@ -18,7 +20,6 @@ import json
 import subprocess
 import sys
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,9 @@ def _cmd_run_model(args: argparse.Namespace) -> int:
     from training.recsys.runs import run_model
 
     torch.set_num_threads(args.threads)
-    result = run_model(args.model, args.data, args.seed, args.epochs, args.split_seed)
+    result = run_model(
+        args.model, args.data, args.seed, args.epochs, args.split_seed, dict(args.set)
+    )
     Path(args.json).write_text(json.dumps(result, indent=2))
     return 0
 
@@ -44,6 +47,8 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     unknown = [m for m in models if m not in ALL_MODELS]
     if unknown:
         print(f"unknown model(s): {', '.join(unknown)}; choose from {', '.join(ALL_MODELS)}")
+        return 2
+    if not all(_settings_fit(name, dict(args.set)) for name in models):
         return 2
     results = []
     with tempfile.TemporaryDirectory() as scratch:
@@ -64,6 +69,8 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
                 command += ["--data", args.data]
             if args.epochs is not None:
                 command += ["--epochs", str(args.epochs)]
+            for key, value in args.set:
+                command += ["--set", f"{key}={json.dumps(value)}"]
             print(f"== {name}", flush=True)
             subprocess.run(command, check=True)
             result = json.loads(out.read_text())
@@ -92,6 +99,19 @@ def _parse_setting(text: str) -> tuple[str, Any]:
         return key, value
 
 
+def _settings_fit(model: str, settings: dict[str, Any]) -> bool:
+    """Whether ``--set`` settings make a valid configuration of ``model``; says why not.
+    Checked before any data is read or any model trained."""
+    from training.recsys.runs import check_settings
+
+    try:
+        check_settings(model, settings)
+    except (TypeError, ValueError) as exc:
+        print(f"{model}: {exc}")
+        return False
+    return True
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     import torch
 
@@ -103,6 +123,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     overrides = dict(args.set)
     if args.epochs is not None:
         overrides["epochs"] = args.epochs
+    if not _settings_fit(args.model, overrides):
+        return 2
     seeds = args.seeds or [args.seed]
     tables = load_tables(args.data)
     if args.jsonl:
@@ -163,10 +185,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if out.exists():
         print(f"{out} already exists; choose a new directory (artifacts are immutable)")
         return 2
-    users, movies, ratings = load_tables(args.data)
-    config = TrainConfig(model=args.model, seed=args.seed)
+    settings = dict(args.set)
     if args.epochs is not None:
-        config = replace(config, epochs=args.epochs)
+        settings["epochs"] = args.epochs
+    if not _settings_fit(args.model, settings):
+        return 2
+    users, movies, ratings = load_tables(args.data)
+    config = TrainConfig.for_model(args.model, **{"seed": args.seed, **settings})
     print(json.dumps(config.to_dict()))
     result = train_and_evaluate(users, movies, ratings, config, out)
     print(json.dumps({k: round(v, 4) for k, v in result.metrics.items()}, indent=2))
@@ -231,6 +256,16 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--epochs", type=int, default=None, help="override the model's epochs")
         p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+        p.add_argument(
+            "--set",
+            type=_parse_setting,
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="override a setting: for a spiking model any TrainConfig setting by name "
+            "(hidden=768 sets both towers) or dotted path (ranker.user.hidden=768); for a "
+            "baseline a field of its config",
+        )
 
     bench = sub.add_parser("benchmark", help="train + evaluate several models")
     bench.add_argument("--models", default="pop,itemknn,bpr,snn-bptt,snn-local,snn-local-linear")
@@ -271,14 +306,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     tune = sub.add_parser("validate", help="one tuning run on the validation split")
     tune.add_argument("--model", required=True)
-    tune.add_argument(
-        "--set",
-        type=_parse_setting,
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a setting (TrainConfig field, BPRConfig field or item-kNN option)",
-    )
     tune.add_argument("--jsonl", help="append the result to this JSON-lines log")
     tune.add_argument(
         "--validation-ratio",

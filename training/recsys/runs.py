@@ -27,7 +27,8 @@ from recsys.baselines import (
 from recsys.data import load_movielens_100k
 from recsys.data.interactions import IndexedSplit
 from recsys.data.split import DEFAULT_SEED, DEFAULT_TRAIN_RATIO, stratified_split
-from recsys.evaluation import evaluate_scores
+from recsys.evaluation import evaluate_model
+from recsys.models.contract import RecommenderModel, TrainingData
 from training.pipeline import SNN_MODELS, TrainConfig, peak_memory_mb, train_and_evaluate
 
 BASELINES = ("pop", "itemknn", "bpr", "ease", "multdae")
@@ -45,28 +46,64 @@ def load_tables(data_path: str | None) -> tuple[pd.DataFrame, pd.DataFrame, pd.D
     return ml.users, ml.movies, ml.ratings
 
 
-def fit_baseline(
-    name: str, indexed: IndexedSplit, seed: int, overrides: dict[str, Any] | None = None
-) -> tuple[Any, dict[str, Any], int]:
-    """(fitted model, the settings it used, epochs) for a baseline on ``indexed.train``."""
+def baseline_settings(name: str, seed: int, overrides: dict[str, Any] | None = None) -> Any:
+    """The settings baseline ``name`` runs with: its benchmark settings, then ``overrides``.
+    An unknown name or setting raises ``ValueError`` / ``TypeError``."""
     overrides = dict(overrides or {})
     if name == "pop":
-        return MostPopular().fit(indexed.train), {}, 0
+        if overrides:
+            raise ValueError(f"pop has no settings, got {', '.join(overrides)}")
+        return {}
     if name == "itemknn":
-        settings = {**ITEMKNN_SETTINGS, **overrides}
-        return ItemKNN(**settings).fit(indexed.train), settings, 0
+        return _known_keys(name, {**ITEMKNN_SETTINGS, **overrides}, ITEMKNN_SETTINGS)
     if name == "ease":
-        settings = {**EASE_SETTINGS, **overrides}
-        return EASE(**settings).fit(indexed.train), settings, 0
+        return _known_keys(name, {**EASE_SETTINGS, **overrides}, EASE_SETTINGS)
     if name == "multdae":
-        config = replace(MULTDAE_SETTINGS, seed=seed, **overrides)
-        return MultDAE(config).fit(indexed.train), asdict(config), config.epochs
+        return replace(MULTDAE_SETTINGS, seed=seed, **overrides)
     if name == "bpr":
-        config = replace(BPR_SETTINGS, seed=seed, **overrides)
-        model = BPRMatrixFactorization(len(indexed.user_map), len(indexed.item_map), config)
-        model.fit(indexed.train)
-        return model, asdict(config), config.epochs
+        return replace(BPR_SETTINGS, seed=seed, **overrides)
     raise ValueError(f"unknown baseline {name!r}")
+
+
+def _known_keys(name: str, settings: dict[str, Any], known: dict[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(settings) - set(known))
+    if unknown:
+        raise ValueError(f"{name} has no setting {', '.join(unknown)}; it has {', '.join(known)}")
+    return settings
+
+
+def check_settings(name: str, settings: dict[str, Any]) -> None:
+    """Raise if ``settings`` do not make a valid configuration of model ``name``."""
+    if name in SNN_MODELS:
+        TrainConfig.for_model(name, **settings)
+    else:
+        baseline_settings(name, DEFAULT_SEED, settings)
+
+
+def build_baseline(name: str, settings: Any) -> RecommenderModel:
+    """An unfitted baseline with ``settings`` (from :func:`baseline_settings`)."""
+    if name == "pop":
+        return MostPopular()
+    if name == "itemknn":
+        return ItemKNN(**settings)
+    if name == "ease":
+        return EASE(**settings)
+    if name == "multdae":
+        return MultDAE(settings)
+    if name == "bpr":
+        return BPRMatrixFactorization(settings)
+    raise ValueError(f"unknown baseline {name!r}")
+
+
+def fit_baseline(
+    name: str, data: TrainingData, seed: int, overrides: dict[str, Any] | None = None
+) -> tuple[RecommenderModel, dict[str, Any], int]:
+    """(fitted model, the settings it used, epochs) for a baseline on ``data``."""
+    settings = baseline_settings(name, seed, overrides)
+    model = build_baseline(name, settings).fit(data)
+    if isinstance(settings, dict):
+        return model, settings, 0
+    return model, asdict(settings), settings.epochs
 
 
 def run_baseline(
@@ -76,14 +113,16 @@ def run_baseline(
     ratings: pd.DataFrame,
     seed: int,
     split_seed: int = DEFAULT_SEED,
+    overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     split = stratified_split(ratings, DEFAULT_TRAIN_RATIO, split_seed)
     user_ids = sorted(set(users["user_id"]) | set(ratings["user_id"]))
     indexed = IndexedSplit.from_tables(split.train, split.test, user_ids, movies["movie_id"])
     started = time.perf_counter()
-    model, settings, epochs = fit_baseline(name, indexed, seed)
+    data = TrainingData.from_split(indexed, users, movies)
+    model, settings, epochs = fit_baseline(name, data, seed, overrides)
     train_seconds = time.perf_counter() - started
-    metrics = evaluate_scores(model.score, indexed)
+    metrics = evaluate_model(model, indexed)
     return {
         "model": name,
         "metrics": metrics,
@@ -104,10 +143,13 @@ def run_snn(
     seed: int,
     epochs: int | None = None,
     split_seed: int = DEFAULT_SEED,
+    overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    config = TrainConfig(model=name, seed=seed, split_seed=split_seed)
+    config = TrainConfig.for_model(
+        name, **{"seed": seed, "split_seed": split_seed, **(overrides or {})}
+    )
     if epochs is not None:
-        config = replace(config, epochs=epochs)
+        config = config.with_settings(epochs=epochs)
     with tempfile.TemporaryDirectory() as scratch:
         result = train_and_evaluate(users, movies, ratings, config, Path(scratch) / "artifact")
     metrics = dict(result.metrics)
@@ -116,7 +158,7 @@ def run_snn(
         "metrics": {k: v for k, v in metrics.items() if k not in ("train_seconds", "peak_mb")},
         "train_seconds": metrics["train_seconds"],
         "peak_mb": metrics["peak_mb"],
-        "epochs": config.epochs,
+        "epochs": config.fit.epochs,
         "seed": seed,
         "split_seed": split_seed,
         "settings": config.to_dict(),
@@ -130,10 +172,11 @@ def run_model(
     seed: int = DEFAULT_SEED,
     epochs: int | None = None,
     split_seed: int = DEFAULT_SEED,
+    overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     users, movies, ratings = load_tables(data_path)
     if name in BASELINES:
-        return run_baseline(name, users, movies, ratings, seed, split_seed)
+        return run_baseline(name, users, movies, ratings, seed, split_seed, overrides)
     if name in SNN_MODELS:
-        return run_snn(name, users, movies, ratings, seed, epochs, split_seed)
+        return run_snn(name, users, movies, ratings, seed, epochs, split_seed, overrides)
     raise ValueError(f"unknown model {name!r}; choose from {', '.join(ALL_MODELS)}")

@@ -7,7 +7,6 @@ configuration, so a line of the tuning log can be re-run exactly.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -15,8 +14,9 @@ import pandas as pd
 
 from recsys.data.interactions import IndexedSplit
 from recsys.data.split import DEFAULT_SEED, VALIDATION_RATIO, validation_split
-from recsys.evaluation import evaluate_scores
-from recsys.models.inputs import score_function, spike_rates
+from recsys.evaluation import evaluate_model
+from recsys.models.contract import TrainingData
+from recsys.models.diagnostics import spike_rates
 from training.pipeline import SNN_MODELS, TrainConfig, fit_monitored, peak_memory_mb
 from training.recsys.runs import BASELINES, fit_baseline
 
@@ -27,11 +27,10 @@ def _indexed(
     ratings: pd.DataFrame,
     seed: int,
     validation_ratio: float,
-):
+) -> IndexedSplit:
     split = validation_split(ratings, seed=seed, validation_ratio=validation_ratio)
     user_ids = np.union1d(users["user_id"].to_numpy(np.int64), ratings["user_id"].to_numpy())
-    indexed = IndexedSplit.from_tables(split.train, split.test, user_ids, movies["movie_id"])
-    return split, user_ids, indexed
+    return IndexedSplit.from_tables(split.train, split.test, user_ids, movies["movie_id"])
 
 
 def validate_snn(
@@ -42,10 +41,11 @@ def validate_snn(
     validation_ratio: float = VALIDATION_RATIO,
 ) -> dict[str, Any]:
     """Validation metrics of one spiking configuration, with the per-epoch validation curve."""
-    split, user_ids, indexed = _indexed(users, movies, ratings, config.split_seed, validation_ratio)
-    fitted, train_seconds = fit_monitored(users, movies, split.train, config, user_ids, indexed)
-    metrics = evaluate_scores(score_function(fitted.model, fitted.inputs), indexed)
-    metrics.update(spike_rates(fitted.model, fitted.inputs))
+    indexed = _indexed(users, movies, ratings, config.split_seed, validation_ratio)
+    data = TrainingData.from_split(indexed, users, movies)
+    ranker, train_seconds = fit_monitored(data, config, indexed)
+    metrics = evaluate_model(ranker, indexed)
+    metrics.update(spike_rates(ranker.fitted.model, ranker.fitted.inputs))
     return {
         "model": config.model,
         "split": "validation",
@@ -54,7 +54,7 @@ def validate_snn(
         "train_seconds": train_seconds,
         "peak_mb": peak_memory_mb(),
         "settings": config.to_dict(),
-        "curve": [h.metric for h in fitted.history],
+        "curve": [h.metric for h in ranker.fitted.history],
     }
 
 
@@ -67,15 +67,16 @@ def validate_baseline(
     seed: int,
     validation_ratio: float = VALIDATION_RATIO,
 ) -> dict[str, Any]:
-    _, _, indexed = _indexed(users, movies, ratings, DEFAULT_SEED, validation_ratio)
+    indexed = _indexed(users, movies, ratings, DEFAULT_SEED, validation_ratio)
     started = time.perf_counter()
-    model, used, _ = fit_baseline(name, indexed, seed, settings)
+    data = TrainingData.from_split(indexed, users, movies)
+    model, used, _ = fit_baseline(name, data, seed, settings)
     train_seconds = time.perf_counter() - started
     return {
         "model": name,
         "split": "validation",
         "validation_ratio": validation_ratio,
-        "metrics": evaluate_scores(model.score, indexed),
+        "metrics": evaluate_model(model, indexed),
         "train_seconds": train_seconds,
         "peak_mb": peak_memory_mb(),
         "settings": used,
@@ -99,9 +100,9 @@ def validate(
     """
     users, movies, ratings = tables
     if name in SNN_MODELS:
-        config = replace(TrainConfig(model=name), **overrides)
+        config = TrainConfig.for_model(name, **overrides)
         if seed is not None:
-            config = replace(config, seed=seed)
+            config = config.with_settings(seed=seed)
         return validate_snn(config, users, movies, ratings, validation_ratio)
     if name in BASELINES:
         return validate_baseline(

@@ -7,7 +7,6 @@ most a stray temporary folder and never a half-written version that could be pro
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import shutil
@@ -76,7 +75,7 @@ def training_config(options: TrainingOptions):
     changes = {"model": training_runs.MODES[options.mode]}
     if options.epochs is not None:
         changes["epochs"] = options.epochs
-    return dataclasses.replace(base, **changes)
+    return base.with_settings(**changes)
 
 
 def _train(snapshot, options: TrainingOptions, out_dir: Path, progress):
