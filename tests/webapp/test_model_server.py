@@ -24,7 +24,7 @@ def small_models(settings, tmp_path):
 
 
 def train(promotion: str = "gate"):
-    run = training_runs.request_training(TrainingOptions(promotion=promotion), enqueue=False)
+    run = training_runs.open_run(TrainingOptions(promotion=promotion))
     return execute_training_run(run.pk).model_version
 
 

@@ -23,7 +23,7 @@ from django.utils import timezone
 from tests.webapp.catalog_data import make_catalogue
 from tests.webapp.live_http import free_port, gunicorn, request
 from tests.webapp.tcp_proxy import TcpProxy
-from webapp.recommender import training_runs
+from webapp.recommender import dispatch, training_runs
 from webapp.recommender.models import TrainingRun
 
 on_postgresql = pytest.mark.skipif(
@@ -182,7 +182,7 @@ def two_versions(db, settings, tmp_path):
     populate_site()
     versions = []
     for _ in range(2):
-        run = training_runs.request_training(TrainingOptions(promotion="always"), enqueue=False)
+        run = training_runs.open_run(TrainingOptions(promotion="always"))
         versions.append(execute_training_run(run.pk).model_version)
     return versions
 
@@ -257,7 +257,7 @@ def test_a_postgresql_restart_during_training_does_not_kill_the_run(
     settings.SPIKELENS_TRAINING_QUEUE = worker.queue
     try:
         worker.wait_ready()
-        run = training_runs.request_training(TrainingOptions(epochs=150, promotion="always"))
+        run = dispatch.request_training(TrainingOptions(epochs=150, promotion="always"))
         deadline = time.monotonic() + 120
         while not TrainingRun.objects.filter(pk=run.pk, epoch__gte=2).exists():
             assert time.monotonic() < deadline, worker.log()

@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from webapp.recommender import registry, training_runs
+from webapp.recommender import dispatch, registry, training_runs
 from webapp.recommender.charts import training_curve_svg
 from webapp.recommender.models import ModelVersion, TrainingRun
 
@@ -247,8 +247,8 @@ class TrainingRunAdmin(admin.ModelAdmin):
                 promotion=form.cleaned_data["promotion"],
             )
             try:
-                run = training_runs.request_training(options, user=request.user)
-            except (training_runs.TrainingAlreadyRunning, training_runs.TrainingNotQueued) as exc:
+                run = dispatch.request_training(options, user=request.user)
+            except (training_runs.TrainingAlreadyRunning, dispatch.TrainingNotQueued) as exc:
                 self.message_user(request, str(exc), messages.ERROR)
             else:
                 self.message_user(

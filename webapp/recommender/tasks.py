@@ -6,14 +6,14 @@ import logging
 
 from celery import shared_task
 
-from webapp.recommender import training_runs
+from webapp.recommender import dispatch, training_runs
 from webapp.recommender.models import TrainingRun
 from webapp.recommender.retraining import execute_training_run
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="spikelens.train_model", acks_late=True)
+@shared_task(name=dispatch.EXECUTE_RUN_TASK, acks_late=True)
 def train_model(run_id: int) -> dict:
     """Carry out one queued training run (a redelivered message finds it claimed and stops)."""
     run = execute_training_run(run_id)
@@ -26,11 +26,11 @@ def train_model(run_id: int) -> dict:
 def retrain_on_schedule(epochs: int | None = None, mode: str = "local") -> dict:
     """Entry point for django-celery-beat's periodic task; skips when a run is in progress."""
     try:
-        run = training_runs.request_training(
+        run = dispatch.request_training(
             training_runs.TrainingOptions(epochs=epochs, mode=mode),
             trigger=TrainingRun.Trigger.SCHEDULE,
         )
-    except (training_runs.TrainingAlreadyRunning, training_runs.TrainingNotQueued) as exc:
+    except (training_runs.TrainingAlreadyRunning, dispatch.TrainingNotQueued) as exc:
         logger.info("Scheduled retraining skipped: %s", exc)
         return {"skipped": str(exc)}
     return {"run": run.pk}

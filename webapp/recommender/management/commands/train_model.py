@@ -36,10 +36,9 @@ class Command(BaseCommand):
             self.stdout.write(f"Model version {active.name} is active; not training.")
             return
         try:
-            run = training_runs.request_training(
+            run = training_runs.open_run(
                 training_runs.TrainingOptions(epochs=epochs, mode=mode, promotion=promote),
                 trigger=TrainingRun.Trigger.COMMAND,
-                enqueue=False,
             )
         except (ValueError, training_runs.TrainingAlreadyRunning) as exc:
             raise CommandError(str(exc)) from exc
