@@ -1,0 +1,37 @@
+"""The JSON endpoint the training-run change list polls to move its progress bars."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, JsonResponse
+
+from webapp.recommender import training_runs
+from webapp.recommender.admin.forms import ProgressQueryForm
+from webapp.recommender.models import TrainingRun
+
+
+def run_progress(run: TrainingRun) -> dict:
+    """What the page needs to redraw one run's row."""
+    return {
+        "id": run.pk,
+        "state": run.state,
+        "progress": run.progress,
+        "stage": run.stage,
+        "epoch": run.epoch,
+        "total_epochs": run.total_epochs,
+        "loss": run.loss,
+        "metric_name": run.metric_name,
+        "metric_value": run.metric_value,
+        "message": run.message,
+        "warning": training_runs.silence_warning(run),
+    }
+
+
+def progress_view(request: HttpRequest) -> JsonResponse:
+    """Polled by the change list to move the progress bars without reloading the page."""
+    form = ProgressQueryForm(request.GET)
+    if not form.is_valid():
+        return JsonResponse({"error": form.error_text()}, status=400)
+    training_runs.expire_stale_runs()
+    ids = form.cleaned_data["id"]
+    runs = TrainingRun.objects.filter(pk__in=ids) if ids else TrainingRun.objects.none()
+    return JsonResponse({"runs": [run_progress(run) for run in runs]})
