@@ -58,7 +58,7 @@ format: install-dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# Optional peers for `python -m training.bench_core`: snnTorch and SpikingJelly. SpikingJelly is
+# Optional peers for `python -m bench.core`: snnTorch and SpikingJelly. SpikingJelly is
 # installed without its declared dependencies because they pull a torchvision that cannot load
 # beside the pinned CPU torch; its multi-step torch backend needs only loguru of them.
 bench-deps: install

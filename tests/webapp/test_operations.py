@@ -21,8 +21,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.webapp.catalog_data import make_catalogue
-from tests.webapp.live_http import free_port, gunicorn, request
+from tests.webapp.live_http import gunicorn, request
 from tests.webapp.tcp_proxy import TcpProxy
+from webapp.local_server import free_port
 from webapp.recommender import dispatch, training_runs
 from webapp.recommender.models import TrainingRun
 
