@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "webapp.catalog",
     "webapp.accounts",
     "webapp.recommender",
+    "webapp.movielens",
 ]
 
 MIDDLEWARE = [

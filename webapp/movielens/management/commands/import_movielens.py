@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from recsys.data import MovieLensDataError
-from webapp.catalog.movielens_import import ImportConflictError, import_movielens
+from webapp.movielens.importer import ImportConflictError, import_movielens
 
 EXPECTED_ROWS = {"users": 943, "movies": 1682, "ratings": 100_000}
 
