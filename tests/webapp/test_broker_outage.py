@@ -19,10 +19,10 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from webapp.celery import app
-from webapp.recommender import dispatch, training_runs
-from webapp.recommender.dispatch import TrainingNotQueued
 from webapp.recommender.models import TrainingRun
-from webapp.recommender.training_runs import TrainingOptions
+from webapp.recommender.runs import dispatch, lifecycle
+from webapp.recommender.runs.dispatch import TrainingNotQueued
+from webapp.recommender.runs.lifecycle import TrainingOptions
 
 RETRAIN = reverse("admin:recommender_trainingrun_retrain")
 
@@ -101,9 +101,9 @@ def test_retrain_with_the_broker_down_says_so_and_frees_the_lock(client):
     assert any("task queue could not be reached" in text for text in texts), texts
     run = TrainingRun.objects.get()
     assert run.state == TrainingRun.State.FAILED and "broker" in run.message
-    assert training_runs.current_run() is None
+    assert lifecycle.current_run() is None
     # The lock is free: the next request is accepted at once, not after the stale timeout.
-    again = training_runs.open_run(TrainingOptions())
+    again = lifecycle.open_run(TrainingOptions())
     assert again.state == TrainingRun.State.QUEUED
 
 

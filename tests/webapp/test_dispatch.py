@@ -8,9 +8,9 @@ import pytest
 from django.db import transaction
 
 from webapp.celery import app
-from webapp.recommender import dispatch
 from webapp.recommender.models import TrainingRun
-from webapp.recommender.training_runs import TrainingOptions
+from webapp.recommender.runs import dispatch
+from webapp.recommender.runs.lifecycle import TrainingOptions
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
 
-from webapp.recommender import training_runs
 from webapp.recommender.admin.forms import ProgressQueryForm
 from webapp.recommender.models import TrainingRun
+from webapp.recommender.runs import lifecycle
 
 
 def run_progress(run: TrainingRun) -> dict:
@@ -22,7 +22,7 @@ def run_progress(run: TrainingRun) -> dict:
         "metric_name": run.metric_name,
         "metric_value": run.metric_value,
         "message": run.message,
-        "warning": training_runs.silence_warning(run),
+        "warning": lifecycle.silence_warning(run),
     }
 
 
@@ -31,7 +31,7 @@ def progress_view(request: HttpRequest) -> JsonResponse:
     form = ProgressQueryForm(request.GET)
     if not form.is_valid():
         return JsonResponse({"error": form.error_text()}, status=400)
-    training_runs.expire_stale_runs()
+    lifecycle.expire_stale_runs()
     ids = form.cleaned_data["id"]
     runs = TrainingRun.objects.filter(pk__in=ids) if ids else TrainingRun.objects.none()
     return JsonResponse({"runs": [run_progress(run) for run in runs]})

@@ -8,13 +8,14 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from webapp.recommender import dispatch, registry, training_runs
+from webapp.recommender import registry
 from webapp.recommender.admin.display import human_bytes, progress_bar
 from webapp.recommender.admin.forms import RetrainForm
 from webapp.recommender.admin.permissions import staff_with_permission
 from webapp.recommender.admin.progress import progress_view
 from webapp.recommender.charts import training_curve_svg
 from webapp.recommender.models import TrainingRun
+from webapp.recommender.runs import dispatch, lifecycle
 
 
 @admin.register(TrainingRun)
@@ -75,7 +76,7 @@ class TrainingRunAdmin(admin.ModelAdmin):
         text = run.stage
         if run.total_epochs:
             text += f" (epoch {run.epoch}/{run.total_epochs})"
-        warning = training_runs.silence_warning(run)
+        warning = lifecycle.silence_warning(run)
         if warning:  # the same text the progress poll writes, so the two never disagree
             text += f" — {warning}"
         return format_html('<span class="training-stage" data-run="{}">{}</span>', run.pk, text)
@@ -122,11 +123,11 @@ class TrainingRunAdmin(admin.ModelAdmin):
         return custom + super().get_urls()
 
     def changelist_view(self, request, extra_context=None):
-        training_runs.expire_stale_runs()
-        current = training_runs.current_run()
+        lifecycle.expire_stale_runs()
+        current = lifecycle.current_run()
         extra = {
             "current_run": current,
-            "current_run_warning": training_runs.silence_warning(current) if current else "",
+            "current_run_warning": lifecycle.silence_warning(current) if current else "",
             **(extra_context or {}),
         }
         return super().changelist_view(request, extra_context=extra)
@@ -135,14 +136,14 @@ class TrainingRunAdmin(admin.ModelAdmin):
         changelist = reverse("admin:recommender_trainingrun_changelist")
         form = RetrainForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            options = training_runs.TrainingOptions(
+            options = lifecycle.TrainingOptions(
                 epochs=form.cleaned_data["epochs"],
                 mode=form.cleaned_data["mode"],
                 promotion=form.cleaned_data["promotion"],
             )
             try:
                 run = dispatch.request_training(options, user=request.user)
-            except (training_runs.TrainingAlreadyRunning, dispatch.TrainingNotQueued) as exc:
+            except (lifecycle.TrainingAlreadyRunning, dispatch.TrainingNotQueued) as exc:
                 self.message_user(request, str(exc), messages.ERROR)
             else:
                 self.message_user(
@@ -156,7 +157,7 @@ class TrainingRunAdmin(admin.ModelAdmin):
             "title": "Retrain the recommendation model",
             "form": form,
             "opts": self.model._meta,
-            "current_run": training_runs.current_run(),
+            "current_run": lifecycle.current_run(),
             "active_version": registry.active_version(),
         }
         return TemplateResponse(request, "admin/recommender/trainingrun/retrain.html", context)

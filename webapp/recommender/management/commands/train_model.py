@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from webapp.recommender import registry, training_runs
+from webapp.recommender import registry
 from webapp.recommender.models import TrainingRun
-from webapp.recommender.retraining import execute_training_run
+from webapp.recommender.runs import lifecycle
+from webapp.recommender.runs.execution import execute_training_run
 
 
 class Command(BaseCommand):
@@ -18,10 +19,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--epochs", type=int, help="override the configured number of epochs")
-        parser.add_argument("--mode", choices=sorted(training_runs.MODES), default="local")
+        parser.add_argument("--mode", choices=sorted(lifecycle.MODES), default="local")
         parser.add_argument(
             "--promote",
-            choices=training_runs.PROMOTION_CHOICES,
+            choices=lifecycle.PROMOTION_CHOICES,
             default="gate",
             help="gate: promote if nDCG@10 is not worse than the active version's (default)",
         )
@@ -36,11 +37,11 @@ class Command(BaseCommand):
             self.stdout.write(f"Model version {active.name} is active; not training.")
             return
         try:
-            run = training_runs.open_run(
-                training_runs.TrainingOptions(epochs=epochs, mode=mode, promotion=promote),
+            run = lifecycle.open_run(
+                lifecycle.TrainingOptions(epochs=epochs, mode=mode, promotion=promote),
                 trigger=TrainingRun.Trigger.COMMAND,
             )
-        except (ValueError, training_runs.TrainingAlreadyRunning) as exc:
+        except (ValueError, lifecycle.TrainingAlreadyRunning) as exc:
             raise CommandError(str(exc)) from exc
 
         with tqdm(

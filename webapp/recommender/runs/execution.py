@@ -16,10 +16,11 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
-from webapp.recommender import registry, training_runs
+from webapp.recommender import registry
 from webapp.recommender.models import ModelVersion, TrainingRun
+from webapp.recommender.runs import lifecycle
+from webapp.recommender.runs.lifecycle import Heartbeat, ProgressThrottle, TrainingOptions
 from webapp.recommender.snapshot import take_snapshot
-from webapp.recommender.training_runs import Heartbeat, ProgressThrottle, TrainingOptions
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ def execute_training_run(
     run_id: int, listener: ProgressListener | None = None
 ) -> TrainingRun | None:
     """Carry out a queued run end to end. Returns the finished run, or None if it was not ours."""
-    run = training_runs.claim(run_id)
+    run = lifecycle.claim(run_id)
     if run is None:
         logger.info("Training run %s is not queued any more; nothing to do", run_id)
         return None
@@ -38,28 +39,28 @@ def execute_training_run(
     staging: Path | None = None
     try:
         with Heartbeat(run_id):
-            training_runs.record_progress(run_id, stage="reading the database", progress=0.01)
+            lifecycle.record_progress(run_id, stage="reading the database", progress=0.01)
             snapshot = take_snapshot()
             if snapshot.ratings.empty:
                 raise ValueError("There are no ratings to learn from; import MovieLens first.")
             artifacts = Path(settings.SPIKELENS_ARTIFACTS_DIR)
             artifacts.mkdir(parents=True, exist_ok=True)
-            staging = training_runs.staging_dir(run_id)
+            staging = lifecycle.staging_dir(run_id)
             shutil.rmtree(staging, ignore_errors=True)
             result = _train(snapshot, options, staging, _progress_writer(run_id, listener))
             final = _publish(staging, artifacts / _version_name(run_id))
             staging = None
             # The artifact is safe on disk; a database blip now must not throw the run away.
-            version = training_runs.through_database_blips(
+            version = lifecycle.through_database_blips(
                 lambda: _register(final, result, snapshot), what=f"registering run {run_id}"
             )
-            promoted, note = training_runs.through_database_blips(
+            promoted, note = lifecycle.through_database_blips(
                 lambda: _decide_promotion(version, options), what=f"promoting run {run_id}"
             )
-        training_runs.finish(run_id, message=note, version=version, promoted=promoted)
+        lifecycle.finish(run_id, message=note, version=version, promoted=promoted)
     except Exception as exc:
         logger.exception("Training run %s failed", run_id)
-        training_runs.fail(run_id, f"{type(exc).__name__}: {exc}")
+        lifecycle.fail(run_id, f"{type(exc).__name__}: {exc}")
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -72,7 +73,7 @@ def training_config(options: TrainingOptions):
 
     preset = settings.SPIKELENS_TRAINING_PRESET
     base = TrainConfig.small() if preset == "small" else TrainConfig()
-    changes = {"model": training_runs.MODES[options.mode]}
+    changes = {"model": lifecycle.MODES[options.mode]}
     if options.epochs is not None:
         changes["epochs"] = options.epochs
     return base.with_settings(**changes)

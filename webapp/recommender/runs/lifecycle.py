@@ -86,7 +86,7 @@ def open_run(
     """Create a queued run, taking the one-training lock; refuse when a run is queued or running.
 
     Why no enqueueing here: who carries the run out differs (a Celery worker after commit, via
-    :func:`webapp.recommender.dispatch.request_training`, or ``manage.py train_model`` in the
+    :func:`webapp.recommender.runs.dispatch.request_training`, or ``manage.py train_model`` in the
     foreground), and the state machine must not know about the task queue.
     """
     expire_stale_runs()

@@ -14,14 +14,14 @@ from django.conf import settings
 from django.db import transaction
 
 from webapp.celery import app
-from webapp.recommender import training_runs
 from webapp.recommender.models import TrainingRun
-from webapp.recommender.training_runs import TrainingOptions
+from webapp.recommender.runs import lifecycle
+from webapp.recommender.runs.lifecycle import TrainingOptions
 
 logger = logging.getLogger(__name__)
 
 # The Celery name of the task that carries out a queued run (webapp/recommender/tasks.py).
-EXECUTE_RUN_TASK = "spikelens.train_model"
+EXECUTE_RUN_TASK = "spikelens.execute_training_run"
 
 
 class TrainingNotQueued(Exception):
@@ -37,10 +37,10 @@ def request_training(
 ) -> TrainingRun:
     """Open a queued run and send it to a worker once committed.
 
-    Raises :class:`~webapp.recommender.training_runs.TrainingAlreadyRunning` when a run is in the
+    Raises :class:`~webapp.recommender.lifecycle.TrainingAlreadyRunning` when a run is in the
     way, and :class:`TrainingNotQueued` (from the commit) when the broker cannot be reached.
     """
-    run = training_runs.open_run(options, trigger=trigger, user=user)
+    run = lifecycle.open_run(options, trigger=trigger, user=user)
     transaction.on_commit(lambda: send_to_worker(run))
     return run
 
@@ -62,7 +62,7 @@ def send_to_worker(run: TrainingRun) -> None:
             f"({type(exc).__name__}: {exc}). Check that the broker "
             "(CELERY_BROKER_URL) is running, then press “Retrain now” again."
         )
-        training_runs.fail(run.pk, message)
+        lifecycle.fail(run.pk, message)
         logger.error("Training run %s could not be queued: %s", run.pk, exc)
         raise TrainingNotQueued(run, message) from exc
     TrainingRun.objects.filter(pk=run.pk).update(celery_task_id=result.id)
