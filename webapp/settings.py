@@ -226,7 +226,8 @@ globals().update(email_settings(os.environ))
 # Embedded default: a broker that is a folder on disk and results in files, so a worker runs on a
 # laptop with no server. Production: CELERY_BROKER_URL=redis://… (or amqp://…).
 CELERY_DATA_DIR = DATA_DIR / "celery"
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+# The folder broker has no host; naming one keeps kombu from warning about it on every start.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://localhost//")
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", "")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = CELERY_DATA_DIR / "queue"
