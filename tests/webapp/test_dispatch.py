@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 from django.db import transaction
 
@@ -11,19 +9,6 @@ from webapp.celery import app
 from webapp.recommender.models import TrainingRun
 from webapp.recommender.runs import dispatch
 from webapp.recommender.runs.lifecycle import TrainingOptions
-
-
-@pytest.fixture
-def sent(monkeypatch) -> list[tuple]:
-    """Messages the Celery app would have sent, recorded instead of reaching a broker."""
-    messages: list[tuple] = []
-
-    def send_task(name, args, queue):
-        messages.append((name, args, queue))
-        return SimpleNamespace(id=f"task-{len(messages)}")
-
-    monkeypatch.setattr(app, "send_task", send_task)
-    return messages
 
 
 @pytest.mark.django_db(transaction=True)

@@ -5,12 +5,23 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from celery.signals import worker_shutting_down
 
 from webapp.recommender.models import TrainingRun
-from webapp.recommender.runs import dispatch, lifecycle
+from webapp.recommender.runs import dispatch, execution, lifecycle
 from webapp.recommender.runs.execution import execute_training_run
 
 logger = logging.getLogger(__name__)
+
+
+@worker_shutting_down.connect
+def stop_training_on_shutdown(**kwargs) -> None:
+    """A worker asked to stop (Ctrl-C, SIGTERM) ends its run at the next progress report.
+
+    Why: a warm shutdown otherwise waits for the whole training, minutes on a busy machine; the
+    run is marked failed, so the lock is free and the next start trains again.
+    """
+    execution.stop_requested.set()
 
 
 @shared_task(name=dispatch.EXECUTE_RUN_TASK, acks_late=True)

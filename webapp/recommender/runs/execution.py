@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,6 +26,19 @@ from webapp.recommender.snapshot import take_snapshot
 logger = logging.getLogger(__name__)
 
 ProgressListener = Callable[[object], None]
+
+# Set when the worker is asked to shut down (Ctrl-C, SIGTERM); the run stops at its next progress
+# report instead of holding the shutdown for the rest of the training.
+stop_requested = threading.Event()
+
+STOPPED_MESSAGE = (
+    "Stopped because its worker was shut down (Ctrl-C or SIGTERM); the previous model keeps "
+    "serving. Retrain from the admin, or start `make run` again for the first model."
+)
+
+
+class TrainingStopped(Exception):
+    """The worker is shutting down; the run ends as failed, with nothing half-written left."""
 
 
 def execute_training_run(
@@ -58,6 +72,13 @@ def execute_training_run(
                 lambda: _decide_promotion(version, options), what=f"promoting run {run_id}"
             )
         lifecycle.finish(run_id, message=note, version=version, promoted=promoted)
+    except (TrainingStopped, KeyboardInterrupt) as exc:
+        logger.warning("Training run %s stopped: its worker is shutting down", run_id)
+        lifecycle.fail(run_id, STOPPED_MESSAGE)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(exc, KeyboardInterrupt):
+            raise
     except Exception as exc:
         logger.exception("Training run %s failed", run_id)
         lifecycle.fail(run_id, f"{type(exc).__name__}: {exc}")
@@ -89,6 +110,8 @@ def _train(snapshot, options: TrainingOptions, out_dir: Path, progress):
         training_config(options),
         out_dir,
         progress=progress,
+        # No bar of the pipeline's own: the worker logs a line per epoch, the command its own bar.
+        show_progress=False,
     )
 
 
@@ -97,6 +120,11 @@ def _progress_writer(run_id: int, listener: ProgressListener | None):
     history: list[dict] = []
 
     def on_progress(event) -> None:
+        if stop_requested.is_set():
+            raise TrainingStopped(STOPPED_MESSAGE)
+        if listener is None and (event.stage, event.epoch) != throttle.last_key:
+            # In a worker the log is the display; a command's listener draws its own bar.
+            logger.info("Training run %s: %s", run_id, describe(event))
         fields = {"stage": str(event.stage)[:60], "progress": event.fraction}
         if event.epoch:
             fields["epoch"] = event.epoch
@@ -118,6 +146,18 @@ def _progress_writer(run_id: int, listener: ProgressListener | None):
             listener(event)
 
     return on_progress
+
+
+def describe(event) -> str:
+    """One line for people: "epoch 3/20, loss 0.4123, ndcg@10 0.4012 (18%)"."""
+    bits = [str(event.stage)]
+    if event.epoch:
+        bits = [f"epoch {event.epoch}/{event.total_epochs}"]
+    if event.loss is not None:
+        bits.append(f"loss {event.loss:.4f}")
+    if event.metric_value is not None:
+        bits.append(f"{event.metric_name} {event.metric_value:.4f}")
+    return f"{', '.join(bits)} ({round(100 * event.fraction)}%)"
 
 
 def _version_name(run_id: int) -> str:

@@ -292,6 +292,11 @@ class ProgressThrottle:
         self._last_write = float("-inf")
         self._last_key: tuple | None = None
 
+    @property
+    def last_key(self) -> tuple | None:
+        """The (stage, epoch) of the last progress written."""
+        return self._last_key
+
     def __call__(self, key: tuple, **fields) -> None:
         now = time.monotonic()
         if key != self._last_key or now - self._last_write >= self.min_interval:
