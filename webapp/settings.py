@@ -50,7 +50,7 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],test
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "webapp.admin_site.SpikeLensAdminConfig",  # django.contrib.admin, with our name on it
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -26,6 +26,7 @@ STAGE_WORDS = {
     "starting": "starting",
     "reading the database": "reading members' ratings",
     "split": "preparing the data",
+    "train": "learning",
     "features": "preparing the data",
     "evaluate": "checking how well it ranks",
     "artifact": "saving the model",

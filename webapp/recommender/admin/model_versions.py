@@ -8,23 +8,25 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from webapp.recommender import registry
-from webapp.recommender.admin.display import human_bytes
+from webapp.recommender.admin.display import human_bytes, pretty_json
 from webapp.recommender.models import ModelVersion
 
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(admin.ModelAdmin):
+    # The key columns first (serving?, nDCG, when promoted), so they show at 1280 px.
     list_display = [
         "name",
-        "model_kind",
+        "is_active",
         "metric_ndcg",
+        "promoted_at",
+        "health",
         "metric_map",
         "metric_precision",
         "metric_recall",
+        "model_kind",
         "size",
         "created_at",
-        "is_active",
-        "health",
     ]
     list_filter = ["is_active", "model_kind", ("broken_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "artifact_path", "data_fingerprint"]
@@ -34,8 +36,8 @@ class ModelVersionAdmin(admin.ModelAdmin):
         "artifact_path",
         "model_kind",
         "energy_per_recommendation",
-        "metrics",
-        "config",
+        "metrics_json",
+        "config_json",
         "data_fingerprint",
         "size_bytes",
         "created_at",
@@ -45,8 +47,18 @@ class ModelVersionAdmin(admin.ModelAdmin):
         "broken_reason",
     ]
 
+    exclude = ["metrics", "config"]
+
     def has_add_permission(self, request) -> bool:
         return False  # versions come from training runs
+
+    @admin.display(description="Metrics")
+    def metrics_json(self, version: ModelVersion) -> str:
+        return pretty_json(version.metrics)
+
+    @admin.display(description="Configuration")
+    def config_json(self, version: ModelVersion) -> str:
+        return pretty_json(version.config)
 
     @admin.display(description="Artifact health")
     def health(self, version: ModelVersion) -> str:

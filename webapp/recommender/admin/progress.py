@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
 
+from webapp.recommender.admin.display import stage_text
 from webapp.recommender.admin.forms import ProgressQueryForm
 from webapp.recommender.models import TrainingRun
 from webapp.recommender.runs import lifecycle
@@ -23,6 +24,8 @@ def run_progress(run: TrainingRun) -> dict:
         "metric_value": run.metric_value,
         "message": run.message,
         "warning": lifecycle.silence_warning(run),
+        # The whole line, as the change list renders it (admin/display.py).
+        "text": stage_text(run),
     }
 
 

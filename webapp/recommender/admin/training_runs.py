@@ -9,7 +9,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from webapp.recommender import registry
-from webapp.recommender.admin.display import human_bytes, progress_bar
+from webapp.recommender.admin.display import human_bytes, pretty_json, progress_bar, stage_text
 from webapp.recommender.admin.forms import RetrainForm
 from webapp.recommender.admin.permissions import staff_with_permission
 from webapp.recommender.admin.progress import progress_view
@@ -21,17 +21,17 @@ from webapp.recommender.runs import dispatch, lifecycle
 @admin.register(TrainingRun)
 class TrainingRunAdmin(admin.ModelAdmin):
     change_list_template = "admin/recommender/trainingrun/change_list.html"
+    # The key columns first and few of them, so all fit beside the filters at 1280 px; the
+    # artifact's size, trigger and timings are on each run's page.
     list_display = [
         "id",
         "state",
         "progress_bar",
+        "ndcg",
+        "promoted",
+        "model_version",
         "stage_text",
         "duration",
-        "model_version",
-        "ndcg",
-        "artifact_size",
-        "promoted",
-        "trigger",
         "created_at",
     ]
     list_filter = ["state", "trigger", "promoted"]
@@ -40,7 +40,7 @@ class TrainingRunAdmin(admin.ModelAdmin):
     readonly_fields = [
         "state",
         "trigger",
-        "options",
+        "options_json",
         "requested_by",
         "celery_task_id",
         "created_at",
@@ -51,15 +51,15 @@ class TrainingRunAdmin(admin.ModelAdmin):
         "stage",
         "epoch",
         "total_epochs",
-        "loss",
-        "metric_name",
-        "metric_value",
+        "loss_text",
+        "metric_text",
         "training_curve",
         "message",
         "model_version",
+        "artifact_size",
         "promoted",
     ]
-    exclude = ["history", "progress"]
+    exclude = ["history", "progress", "options", "loss", "metric_name", "metric_value"]
 
     def has_add_permission(self, request) -> bool:
         return False  # runs are created by "Retrain now", never by hand
@@ -73,13 +73,23 @@ class TrainingRunAdmin(admin.ModelAdmin):
 
     @admin.display(description="Stage")
     def stage_text(self, run: TrainingRun) -> str:
-        text = run.stage
-        if run.total_epochs:
-            text += f" (epoch {run.epoch}/{run.total_epochs})"
-        warning = lifecycle.silence_warning(run)
-        if warning:  # the same text the progress poll writes, so the two never disagree
-            text += f" — {warning}"
-        return format_html('<span class="training-stage" data-run="{}">{}</span>', run.pk, text)
+        return format_html(
+            '<span class="training-stage" data-run="{}">{}</span>', run.pk, stage_text(run)
+        )
+
+    @admin.display(description="Options")
+    def options_json(self, run: TrainingRun) -> str:
+        return pretty_json(run.options)
+
+    @admin.display(description="Loss")
+    def loss_text(self, run: TrainingRun) -> str:
+        return f"{run.loss:.4f}" if run.loss is not None else "—"
+
+    @admin.display(description="Monitored metric")
+    def metric_text(self, run: TrainingRun) -> str:
+        if run.metric_value is None:
+            return "—"
+        return f"{run.metric_name or 'metric'} {run.metric_value:.4f}"
 
     @admin.display(description="Duration")
     def duration(self, run: TrainingRun) -> str:
@@ -127,7 +137,7 @@ class TrainingRunAdmin(admin.ModelAdmin):
         current = lifecycle.current_run()
         extra = {
             "current_run": current,
-            "current_run_warning": lifecycle.silence_warning(current) if current else "",
+            "current_run_text": stage_text(current) if current else "",
             **(extra_context or {}),
         }
         return super().changelist_view(request, extra_context=extra)
