@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.install-stamp-dev
 .PHONY: run test screenshots install install-dev lint format bench-deps browser clean-data help
 
 help:
-	@echo "make run    - install, migrate, import MovieLens-100K, train the first model, serve http://127.0.0.1:8000"
+	@echo "make run    - install, migrate, import MovieLens-100K, serve http://127.0.0.1:8000 (the first model trains in the background)"
 	@echo "make test   - install and run the whole test suite"
 	@echo "make lint   - ruff check + format check"
 	@echo "make screenshots - regenerate docs/screenshots/ from the browser tests"
