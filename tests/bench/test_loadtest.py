@@ -44,13 +44,16 @@ def test_the_visitor_logs_in_through_the_real_form(tmp_path):
     assert status == 200 and "bench-visitor" in html
 
 
-def test_the_benchmark_runs_as_a_module_outside_the_apps():
+@pytest.mark.parametrize(
+    ("module", "option"), [("bench.web", "--clients"), ("bench.search", "--repeats")]
+)
+def test_the_benchmarks_run_as_modules_outside_the_apps(module, option):
     done = subprocess.run(
-        [sys.executable, "-m", "bench.web", "--help"],
+        [sys.executable, "-m", module, "--help"],
         capture_output=True,
         text=True,
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "webapp.test_settings"},
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("usage: python -m bench.web") and "--clients" in done.stdout
+    assert done.stdout.startswith(f"usage: python -m {module}") and option in done.stdout
