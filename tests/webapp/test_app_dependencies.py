@@ -31,9 +31,8 @@ def imported_modules(source: str) -> set[str]:
     return names
 
 
-def app_graph(skip: set[tuple[str, str]] = frozenset()) -> dict[str, dict[str, list[str]]]:
-    """app → other app → the files of ``app`` that import it, leaving out ``skip``'s
-    (file, app) imports."""
+def app_graph() -> dict[str, dict[str, list[str]]]:
+    """app → other app → the files of ``app`` that import it."""
     apps = django_apps()
     graph: dict[str, dict[str, list[str]]] = {app: {} for app in apps}
     for app in apps:
@@ -43,7 +42,7 @@ def app_graph(skip: set[tuple[str, str]] = frozenset()) -> dict[str, dict[str, l
                 if len(parts) > 1 and parts[0] == "webapp" and parts[1] in apps:
                     target = parts[1]
                     name = str(path.relative_to(WEBAPP.parent))
-                    if target != app and (name, target) not in skip:
+                    if target != app:
                         files = graph[app].setdefault(target, [])
                         if name not in files:
                             files.append(name)
