@@ -19,7 +19,9 @@ def stop_training_on_shutdown(**kwargs) -> None:
     """A worker asked to stop (Ctrl-C, SIGTERM) ends its run at the next progress report.
 
     Why: a warm shutdown otherwise waits for the whole training, minutes on a busy machine; the
-    run is marked failed, so the lock is free and the next start trains again.
+    run is marked failed, so the lock is free and the next start trains again. With
+    ``--pool=solo`` (as ``bin/run`` starts it) the task runs in this process and sees the flag; a
+    prefork pool's children finish their run as before.
     """
     execution.stop_requested.set()
 
