@@ -29,7 +29,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-none-active",
             action="store_true",
-            help="do nothing when a version is already active (used by `make run`)",
+            help="do nothing when a version is already active (for scripts that want one model)",
         )
 
     def handle(self, *args, epochs, mode, promote, if_none_active, **options) -> None:
