@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.install-stamp-dev
 .PHONY: run test screenshots install install-dev lint format bench-deps browser clean-data help
 
 help:
-	@echo "make run    - install, migrate, import MovieLens-100K, train the first model, serve http://127.0.0.1:8000"
+	@echo "make run    - install, migrate, import MovieLens-100K, serve http://127.0.0.1:8000 (the first model trains in the background)"
 	@echo "make test   - install and run the whole test suite"
 	@echo "make lint   - ruff check + format check"
 	@echo "make screenshots - regenerate docs/screenshots/ from the browser tests"
@@ -58,7 +58,7 @@ format: install-dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# Optional peers for `python -m training.bench_core`: snnTorch and SpikingJelly. SpikingJelly is
+# Optional peers for `python -m bench.core`: snnTorch and SpikingJelly. SpikingJelly is
 # installed without its declared dependencies because they pull a torchvision that cannot load
 # beside the pinned CPU torch; its multi-step torch backend needs only loguru of them.
 bench-deps: install

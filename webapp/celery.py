@@ -1,8 +1,10 @@
 """The Celery application shared by the web process (which sends tasks) and the workers."""
 
+import logging
 import os
 
 from celery import Celery
+from celery.signals import after_setup_logger
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
 
@@ -33,3 +35,14 @@ def declare_task_queues() -> list[str]:
         for name in names:
             app.amqp.queues[name].bind(channel).declare()
     return names
+
+
+@after_setup_logger.connect
+def quiet_per_task_lines(**kwargs) -> None:
+    """Leave out the worker's "Task … received" / "… succeeded" lines (failures still show).
+
+    Why: the expiry of silent runs is a task a minute, so these lines buried everything else in
+    ``make run``'s output; training runs log their own progress, one line per epoch.
+    """
+    for name in ("celery.worker.strategy", "celery.app.trace"):
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -50,7 +50,7 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],test
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "webapp.admin_site.SpikeLensAdminConfig",  # django.contrib.admin, with our name on it
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "webapp.catalog",
     "webapp.accounts",
     "webapp.recommender",
+    "webapp.movielens",
 ]
 
 MIDDLEWARE = [
@@ -225,7 +226,8 @@ globals().update(email_settings(os.environ))
 # Embedded default: a broker that is a folder on disk and results in files, so a worker runs on a
 # laptop with no server. Production: CELERY_BROKER_URL=redis://… (or amqp://…).
 CELERY_DATA_DIR = DATA_DIR / "celery"
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+# The folder broker has no host; naming one keeps kombu from warning about it on every start.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://localhost//")
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", "")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = CELERY_DATA_DIR / "queue"

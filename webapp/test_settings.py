@@ -22,5 +22,6 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT = DATA_DIR / "static"  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-# Model swaps happen in the request thread so tests see them deterministically.
-SPIKELENS_BACKGROUND_MODEL_REFRESH = False
+# Model swaps happen in the request thread so tests see them deterministically (a test of the
+# background path sets SPIKELENS_BACKGROUND_MODEL_REFRESH=1 for its server).
+SPIKELENS_BACKGROUND_MODEL_REFRESH = os.environ.get("SPIKELENS_BACKGROUND_MODEL_REFRESH") == "1"

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import include, path, re_path
 from django.views.static import serve
 
+from webapp.recommender.learning import learning_progress
 from webapp.recommender.views import home
 
 urlpatterns = [
@@ -14,6 +15,7 @@ urlpatterns = [
     path("accounts/", include("webapp.accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("learning-progress/", learning_progress, name="learning-progress"),
 ]
 
 if settings.SERVE_MEDIA:

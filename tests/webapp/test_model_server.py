@@ -9,10 +9,11 @@ import pytest
 from recsys.serving import UserQuery
 from tests.factories.site_data import populate_site
 from webapp.catalog.models import Genre, Movie
-from webapp.recommender import registry, training_runs
-from webapp.recommender.retraining import execute_training_run
+from webapp.recommender import registry
+from webapp.recommender.runs import lifecycle
+from webapp.recommender.runs.execution import execute_training_run
+from webapp.recommender.runs.lifecycle import TrainingOptions
 from webapp.recommender.serving import ModelServer
-from webapp.recommender.training_runs import TrainingOptions
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +25,7 @@ def small_models(settings, tmp_path):
 
 
 def train(promotion: str = "gate"):
-    run = training_runs.request_training(TrainingOptions(promotion=promotion), enqueue=False)
+    run = lifecycle.open_run(TrainingOptions(promotion=promotion))
     return execute_training_run(run.pk).model_version
 
 

@@ -21,10 +21,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.webapp.catalog_data import make_catalogue
-from tests.webapp.live_http import free_port, gunicorn, request
+from tests.webapp.live_http import gunicorn, request
 from tests.webapp.tcp_proxy import TcpProxy
-from webapp.recommender import training_runs
+from webapp.local_server import free_port
 from webapp.recommender.models import TrainingRun
+from webapp.recommender.runs import dispatch, lifecycle
 
 on_postgresql = pytest.mark.skipif(
     "sqlite" in connection.settings_dict["ENGINE"],
@@ -123,12 +124,12 @@ def test_progress_and_heartbeat_writes_ride_out_a_database_blip(postgres_proxy):
                 "HOST": "127.0.0.1",
                 "PORT": str(postgres_proxy.port),
             }
-            training_runs.record_progress(run.pk, stage="epoch 1", progress=0.2)
+            lifecycle.record_progress(run.pk, stage="epoch 1", progress=0.2)
             connected.set()
             cut.wait(10)
             started = time.monotonic()
-            training_runs.record_progress(run.pk, stage="epoch 2", progress=0.5)
-            training_runs.touch_heartbeat(run.pk)
+            lifecycle.record_progress(run.pk, stage="epoch 2", progress=0.5)
+            lifecycle.touch_heartbeat(run.pk)
             outcome["waited"] = time.monotonic() - started
         except Exception as exc:
             outcome["error"] = exc
@@ -174,15 +175,15 @@ def test_admin_says_a_silent_run_is_waiting_for_its_heartbeat(client, settings):
 def two_versions(db, settings, tmp_path):
     """Two real small models, the second one active."""
     from tests.factories.site_data import populate_site
-    from webapp.recommender.retraining import execute_training_run
-    from webapp.recommender.training_runs import TrainingOptions
+    from webapp.recommender.runs.execution import execute_training_run
+    from webapp.recommender.runs.lifecycle import TrainingOptions
 
     settings.SPIKELENS_TRAINING_PRESET = "small"
     settings.SPIKELENS_ARTIFACTS_DIR = tmp_path / "artifacts"
     populate_site()
     versions = []
     for _ in range(2):
-        run = training_runs.request_training(TrainingOptions(promotion="always"), enqueue=False)
+        run = lifecycle.open_run(TrainingOptions(promotion="always"))
         versions.append(execute_training_run(run.pk).model_version)
     return versions
 
@@ -242,7 +243,7 @@ def test_a_postgresql_restart_during_training_does_not_kill_the_run(
     from tests.factories.site_data import populate_site
     from tests.webapp.worker import WorkerProcess
     from webapp.recommender.models import ModelVersion
-    from webapp.recommender.training_runs import TrainingOptions
+    from webapp.recommender.runs.lifecycle import TrainingOptions
 
     populate_site()
     worker = WorkerProcess(
@@ -257,7 +258,7 @@ def test_a_postgresql_restart_during_training_does_not_kill_the_run(
     settings.SPIKELENS_TRAINING_QUEUE = worker.queue
     try:
         worker.wait_ready()
-        run = training_runs.request_training(TrainingOptions(epochs=150, promotion="always"))
+        run = dispatch.request_training(TrainingOptions(epochs=150, promotion="always"))
         deadline = time.monotonic() + 120
         while not TrainingRun.objects.filter(pk=run.pk, epoch__gte=2).exists():
             assert time.monotonic() < deadline, worker.log()

@@ -19,10 +19,11 @@ from django.urls import reverse
 from tests.factories.site_data import populate_site
 from tests.webapp.worker import WorkerProcess
 from webapp.catalog.models import Movie, Rating
-from webapp.recommender import registry, training_runs
+from webapp.recommender import registry
 from webapp.recommender.models import ModelVersion, TrainingRun
+from webapp.recommender.runs import dispatch, lifecycle
+from webapp.recommender.runs.lifecycle import TrainingAlreadyRunning, TrainingOptions
 from webapp.recommender.serving import model_server
-from webapp.recommender.training_runs import TrainingAlreadyRunning, TrainingOptions
 
 pytestmark = pytest.mark.slow
 
@@ -50,8 +51,8 @@ def staff(db):
 
 def train(**options) -> TrainingRun:
     """Train in this process, the way ``manage.py train_model`` does."""
-    run = training_runs.request_training(TrainingOptions(**options), enqueue=False)
-    from webapp.recommender.retraining import execute_training_run
+    run = lifecycle.open_run(TrainingOptions(**options))
+    from webapp.recommender.runs.execution import execute_training_run
 
     return execute_training_run(run.pk)
 
@@ -194,9 +195,9 @@ def test_train_model_command_shows_the_result(site, capsys):
 
 
 def test_a_second_request_while_one_runs_is_refused(site):
-    first = training_runs.request_training(TrainingOptions(), enqueue=False)
+    first = lifecycle.open_run(TrainingOptions())
     with pytest.raises(TrainingAlreadyRunning, match=f"#{first.pk}"):
-        training_runs.request_training(TrainingOptions(), enqueue=False)
+        lifecycle.open_run(TrainingOptions())
     assert TrainingRun.objects.count() == 1
 
 
@@ -228,18 +229,18 @@ def test_two_simultaneous_admin_triggers_give_one_run(staff, settings):
 
 
 def test_run_queued_with_no_worker_is_failed_after_the_timeout(site, settings):
-    run = training_runs.request_training(TrainingOptions(), enqueue=False)
+    run = lifecycle.open_run(TrainingOptions())
     settings.SPIKELENS_TRAINING_STALE_SECONDS = 0
     time.sleep(0.05)
-    assert training_runs.expire_stale_runs() == 1
+    assert lifecycle.expire_stale_runs() == 1
     run.refresh_from_db()
     assert run.state == TrainingRun.State.FAILED and "No worker" in run.message
-    training_runs.request_training(TrainingOptions(), enqueue=False)  # the lock is free again
+    lifecycle.open_run(TrainingOptions())  # the lock is free again
 
 
 def test_redelivered_message_does_not_train_twice(site):
-    run = training_runs.request_training(TrainingOptions(), enqueue=False)
-    from webapp.recommender.retraining import execute_training_run
+    run = lifecycle.open_run(TrainingOptions())
+    from webapp.recommender.runs.execution import execute_training_run
 
     assert execute_training_run(run.pk).state == TrainingRun.State.SUCCEEDED
     assert execute_training_run(run.pk) is None
@@ -381,7 +382,7 @@ def test_killing_the_worker_mid_run_keeps_the_old_model_and_fails_the_run(
     settings.SPIKELENS_TRAINING_QUEUE = worker.queue
     try:
         worker.wait_ready()
-        run = training_runs.request_training(TrainingOptions(epochs=400, promotion="always"))
+        run = dispatch.request_training(TrainingOptions(epochs=400, promotion="always"))
         wait_for(
             lambda: TrainingRun.objects.filter(pk=run.pk, state="running", epoch__gte=1).exists(),
             what=f"run {run.pk} to be training\n{worker.log()}",
@@ -402,7 +403,7 @@ def test_killing_the_worker_mid_run_keeps_the_old_model_and_fails_the_run(
     assert registry.active_version() == first
     assert ModelVersion.objects.count() == 1
     assert model_server.refresh().version_id == first.pk
-    assert not training_runs.staging_dir(run.pk).exists()
+    assert not lifecycle.staging_dir(run.pk).exists()
     assert Movie.objects.exists() and client.get(reverse("home")).status_code == 200
 
 
@@ -410,7 +411,7 @@ def test_killing_the_worker_mid_run_keeps_the_old_model_and_fails_the_run(
 def test_retraining_options_become_the_one_run_configuration(settings, mode, model):
     """The admin's choices land in the pipeline's TrainConfig on top of the site's preset."""
     from recsys.models.config import TrainConfig
-    from webapp.recommender.retraining import training_config
+    from webapp.recommender.runs.execution import training_config
 
     config = training_config(TrainingOptions(epochs=3, mode=mode))
     assert config == TrainConfig.small().with_settings(model=model, epochs=3)

@@ -95,6 +95,25 @@ class ModelServer:
                 self._embed_new_movies(served)
             return self._served
 
+    def load_at_start(self) -> None:
+        """Load the active version now, before this web process answers its first request.
+
+        Why: the request path loads in the background, so for the seconds that took after a
+        start, visitors got popularity picks ("No trained model is serving yet") although a
+        model was active. Called once per web process (``webapp/wsgi.py``); a failure (the
+        database not up yet) is logged and the request path tries again on its schedule.
+        """
+        from django.db import connections
+
+        try:
+            self.refresh()
+        except Exception:
+            logger.exception("Could not load the active model at start; requests will retry")
+        else:
+            self._last_check = time.monotonic()
+        finally:
+            connections.close_all()  # this thread's connection; request threads open their own
+
     def reset(self) -> None:
         """Forget the loaded model (tests, and after the registry is cleared)."""
         with self._lock:

@@ -22,8 +22,8 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from webapp.catalog.loadtest import free_port
 from webapp.guards.hostile import Inventory, Report, Site, compare, ensure_catalogue, run_attacks
+from webapp.local_server import LocalGunicorn
 
 
 def database_url() -> str:
@@ -54,21 +54,16 @@ class Command(BaseCommand):
                 env=env,
                 check=True,
             )
-            port = int(env["SPIKELENS_PORT"])
             log_path = Path(scratch) / "gunicorn.log"
-            with log_path.open("w") as log:
-                server = subprocess.Popen(
-                    [sys.executable, "-m", "gunicorn", "-c", "webapp/gunicorn_conf.py",
-                     "webapp.wsgi"],
-                    env=env, stdout=log, stderr=subprocess.STDOUT,
-                )  # fmt: skip
+            server = LocalGunicorn(env, log_path)
+            try:
                 try:
-                    site = Site(port)
-                    self._wait(site, server, log_path)
-                    report = self._attack(site, seed)
-                finally:
-                    server.terminate()
-                    server.wait(timeout=30)
+                    server.wait_ready()
+                except (RuntimeError, TimeoutError) as exc:
+                    raise CommandError(str(exc)) from exc
+                report = self._attack(Site(server.port), seed)
+            finally:
+                server.stop()
             server_log = log_path.read_text(errors="replace")
         self._finish(report, server_log)
 
@@ -114,20 +109,6 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("No 5xx, nothing lost."))
 
     @staticmethod
-    def _wait(site: Site, server: subprocess.Popen, log_path: Path, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if server.poll() is not None:
-                raise CommandError(f"gunicorn exited:\n{log_path.read_text()}")
-            try:
-                if site.request("GET", "/", timeout=5)[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.3)
-        raise CommandError("gunicorn did not answer in time")
-
-    @staticmethod
     def _server_env(scratch: Path) -> dict[str, str]:
         env = {
             **os.environ,
@@ -136,8 +117,6 @@ class Command(BaseCommand):
             "DJANGO_DEBUG": "0",
             "DJANGO_STATIC_ROOT": str(scratch / "static"),
             "DJANGO_MEDIA_ROOT": str(settings.MEDIA_ROOT),
-            "SPIKELENS_HOST": "127.0.0.1",
-            "SPIKELENS_PORT": str(free_port()),
             "WEB_ACCESS_LOG": str(scratch / "access.log"),
             "TMPDIR": str(scratch),
             "PYTHONUNBUFFERED": "1",

@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from webapp.recommender import registry, training_runs
+from webapp.recommender import registry
 from webapp.recommender.models import TrainingRun
-from webapp.recommender.retraining import execute_training_run
+from webapp.recommender.runs import lifecycle
+from webapp.recommender.runs.execution import execute_training_run
 
 
 class Command(BaseCommand):
@@ -18,17 +19,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--epochs", type=int, help="override the configured number of epochs")
-        parser.add_argument("--mode", choices=sorted(training_runs.MODES), default="local")
+        parser.add_argument("--mode", choices=sorted(lifecycle.MODES), default="local")
         parser.add_argument(
             "--promote",
-            choices=training_runs.PROMOTION_CHOICES,
+            choices=lifecycle.PROMOTION_CHOICES,
             default="gate",
             help="gate: promote if nDCG@10 is not worse than the active version's (default)",
         )
         parser.add_argument(
             "--if-none-active",
             action="store_true",
-            help="do nothing when a version is already active (used by `make run`)",
+            help="do nothing when a version is already active (for scripts that want one model)",
         )
 
     def handle(self, *args, epochs, mode, promote, if_none_active, **options) -> None:
@@ -36,12 +37,11 @@ class Command(BaseCommand):
             self.stdout.write(f"Model version {active.name} is active; not training.")
             return
         try:
-            run = training_runs.request_training(
-                training_runs.TrainingOptions(epochs=epochs, mode=mode, promotion=promote),
+            run = lifecycle.open_run(
+                lifecycle.TrainingOptions(epochs=epochs, mode=mode, promotion=promote),
                 trigger=TrainingRun.Trigger.COMMAND,
-                enqueue=False,
             )
-        except (ValueError, training_runs.TrainingAlreadyRunning) as exc:
+        except (ValueError, lifecycle.TrainingAlreadyRunning) as exc:
             raise CommandError(str(exc)) from exc
 
         with tqdm(

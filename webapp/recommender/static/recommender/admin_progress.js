@@ -28,13 +28,9 @@
         document.querySelectorAll(`.training-percent[data-run="${run.id}"]`).forEach((el) => {
           el.textContent = percent + "%";
         });
-        let stage = run.stage;
-        if (run.total_epochs) stage += ` (epoch ${run.epoch}/${run.total_epochs})`;
-        if (run.loss !== null) stage += `, loss ${run.loss.toFixed(4)}`;
-        if (run.metric_value !== null) stage += `, ${run.metric_name} ${run.metric_value.toFixed(4)}`;
-        if (run.warning) stage += ` — ${run.warning}`;
+        // The server writes the line (admin/display.py), so the page and the poll agree.
         document.querySelectorAll(`.training-stage[data-run="${run.id}"]`).forEach((el) => {
-          el.textContent = stage;
+          el.textContent = run.text;
         });
         if (run.state !== "queued" && run.state !== "running") finished = true;
       }

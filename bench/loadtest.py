@@ -15,15 +15,13 @@ import http.client
 import os
 import re
 import resource
+import secrets
 import shutil
-import socket
 import statistics
 import subprocess
-import sys
 import threading
 import time
 import urllib.parse
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,8 +31,7 @@ from django.db import transaction
 from webapp.accounts.models import Profile
 from webapp.catalog.models import Genre, Movie, Rating
 from webapp.catalog.stats import refresh_movie_stats
-
-BENCH_PASSWORD = "bench-password-not-secret"  # a throwaway benchmark account
+from webapp.local_server import LocalGunicorn, local_gunicorn
 
 
 @dataclass
@@ -53,12 +50,25 @@ class LoadResult:
     cpu_ms: dict[str, float] = field(default_factory=dict)
 
 
-def prepare_visitor(username: str, n_ratings: int, favourite_genres: int = 3) -> int:
-    """A person with ``n_ratings`` ratings of popular movies and a few favourite genres."""
+@dataclass(frozen=True)
+class Visitor:
+    """The benchmark's account: its id and the password made for this run only."""
+
+    user_id: int
+    username: str
+    password: str
+
+
+def prepare_visitor(username: str, n_ratings: int, favourite_genres: int = 3) -> Visitor:
+    """A person with ``n_ratings`` ratings of popular movies and a few favourite genres.
+
+    The password is new on every run, so the account cannot be logged into from outside later.
+    """
     User = get_user_model()
+    password = secrets.token_urlsafe(24)
     with transaction.atomic():
         user, _ = User.objects.get_or_create(username=username)
-        user.set_password(BENCH_PASSWORD)
+        user.set_password(password)
         user.save()
         profile, _ = Profile.objects.get_or_create(user=user)
         profile.onboarded = True
@@ -73,61 +83,17 @@ def prepare_visitor(username: str, n_ratings: int, favourite_genres: int = 3) ->
             Rating(user=user, movie_id=pk, score=1 + (i * 7) % 5) for i, pk in enumerate(movies)
         )
         refresh_movie_stats(movies)
-    return user.pk
+    return Visitor(user_id=user.pk, username=username, password=password)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@dataclass(frozen=True)
-class Server:
-    url: str
-    pid: int
-
-
-@contextmanager
 def gunicorn_server(env: dict[str, str], workers: int, log_path: Path):
-    """gunicorn serving the site on a free local port; yields its URL and master pid."""
-    port = free_port()
-    command = [
-        sys.executable, "-m", "gunicorn", "webapp.wsgi:application",
-        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "sync",
-        "--backlog", "2048", "--log-level", "warning",
-    ]  # fmt: skip
-    log = log_path.open("w")
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(port, process, log_path)
-        yield Server(url=base_url, pid=process.pid)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+    """gunicorn serving the site with ``workers`` sync workers; the benchmark's fixed setup."""
+    args = ("--workers", str(workers), "--worker-class", "sync", "--backlog", "2048",
+            "--log-level", "warning")  # fmt: skip
+    return local_gunicorn(env, log_path, args=args, ready_path="/static/css/spikelens.css")
 
 
-def _wait_until_up(
-    port: int, process: subprocess.Popen, log_path: Path, timeout: float = 60
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited early:\n{log_path.read_text()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(f"gunicorn did not start within {timeout}s:\n{log_path.read_text()}")
-
-
-def log_in(base_url: str, username: str) -> str:
+def log_in(base_url: str, visitor: Visitor) -> str:
     """Log in through the real login form; returns the Cookie header for later requests."""
     parts = urllib.parse.urlsplit(base_url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
@@ -137,7 +103,7 @@ def log_in(base_url: str, username: str) -> str:
     csrf_cookie = _cookie(response, "csrftoken")
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
     body = urllib.parse.urlencode(
-        {"username": username, "password": BENCH_PASSWORD, "csrfmiddlewaretoken": token}
+        {"username": visitor.username, "password": visitor.password, "csrfmiddlewaretoken": token}
     )
     connection.request(
         "POST",
@@ -153,7 +119,7 @@ def log_in(base_url: str, username: str) -> str:
     response.read()
     session = _cookie(response, "sessionid")
     if response.status != 302 or not session:
-        raise RuntimeError(f"Logging in as {username} failed (HTTP {response.status}).")
+        raise RuntimeError(f"Logging in as {visitor.username} failed (HTTP {response.status}).")
     return f"sessionid={session}; csrftoken={csrf_cookie}"
 
 
@@ -203,7 +169,7 @@ def _processes() -> list[tuple[int, int, str]]:
     return found
 
 
-def sample_cpu(server: Server) -> CpuSample:
+def sample_cpu(server: LocalGunicorn) -> CpuSample:
     """Everything the server side used (gunicorn master and workers, all PostgreSQL processes),
     and the load generators: this process (the paced client) and its finished children (wrk)."""
     processes = _processes()
@@ -229,7 +195,12 @@ def wrk_available() -> bool:
 
 
 def run_wrk(
-    server: Server, path: str, cookie: str, connections: int, duration_s: int, threads: int = 2
+    server: LocalGunicorn,
+    path: str,
+    cookie: str,
+    connections: int,
+    duration_s: int,
+    threads: int = 2,
 ) -> LoadResult:
     """Closed-loop load: ``connections`` clients, each sending its next request at once."""
     command = [
@@ -283,7 +254,12 @@ def _to_ms(value: str, unit: str) -> float:
 
 # --------------------------------------------------------------------------- load: paced
 def run_paced(
-    server: Server, path: str, cookie: str, clients: int, per_client_rps: float, duration_s: float
+    server: LocalGunicorn,
+    path: str,
+    cookie: str,
+    clients: int,
+    per_client_rps: float,
+    duration_s: float,
 ) -> LoadResult:
     """``clients`` people, each asking for the page every 1/``per_client_rps`` seconds.
 

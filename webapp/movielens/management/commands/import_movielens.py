@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from recsys.data import MovieLensDataError
-from webapp.catalog.movielens_import import ImportConflictError, import_movielens
+from webapp.movielens.importer import ImportConflictError, import_movielens
 
 EXPECTED_ROWS = {"users": 943, "movies": 1682, "ratings": 100_000}
 
@@ -32,8 +33,15 @@ class Command(BaseCommand):
 
         def progress(stage: str, rows: int) -> None:
             if stage not in bars:
+                # One bar at a time: the stage before is finished, so its bar closes first.
+                for bar in bars.values():
+                    bar.close()
                 bars[stage] = tqdm(
-                    total=EXPECTED_ROWS.get(stage), desc=f"Importing {stage}", unit=" rows"
+                    total=EXPECTED_ROWS.get(stage),
+                    desc=f"Importing {stage}",
+                    unit=" rows",
+                    # A bar redraws in place on a terminal; in a log file, a line every 10 s.
+                    mininterval=0.1 if sys.stderr.isatty() else 10,
                 )
             bars[stage].update(rows)
 

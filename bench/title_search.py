@@ -1,4 +1,4 @@
-"""``manage.py bench_search``: how long a title search takes, typos included, on this database.
+"""The command behind ``python -m bench.search``: how long a title search takes, typos included.
 
 Times ``search_titles`` plus fetching the first page of results (what the browse view asks of the
 database) for typos, plain words and queries that match nothing, on the catalogue the environment

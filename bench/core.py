@@ -1,7 +1,7 @@
 """Training speed of the spiking core against snnTorch and SpikingJelly, plus local-vs-BPTT memory.
 
-    python -m training.bench_core            # a table
-    python -m training.bench_core --json     # the same, machine-readable
+    python -m bench.core            # a table
+    python -m bench.core --json     # the same, machine-readable
 
 Workload (identical for every library): a spiking MLP 784-400-10, LIF neurons (decay 0.5,
 threshold 1, reset by subtraction) with the arc-tangent surrogate (alpha 2), T=20 steps,
@@ -314,7 +314,7 @@ def _worker(args: argparse.Namespace) -> dict:
 
 def _run_worker(job: str, args: argparse.Namespace) -> dict:
     command = [
-        sys.executable, "-m", "training.bench_core", "--worker", job,
+        sys.executable, "-m", "bench.core", "--worker", job,
         "--threads", str(args.threads), "--steps", str(args.steps), "--warmup", str(args.warmup),
         "--repeats", str(args.repeats), "--batch", str(args.batch),
         "--time-steps", str(args.time_steps),
@@ -454,7 +454,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         from tqdm import tqdm
 
-        progress = tqdm(jobs, desc="bench_core", file=sys.stderr, disable=None)
+        progress = tqdm(jobs, desc="bench.core", file=sys.stderr, disable=None)
     except ImportError:
         progress = jobs
     report = {

@@ -1,4 +1,4 @@
-"""``manage.py bench_web``: home-page latency for a logged-in heavy rater under concurrent load.
+"""The command behind ``python -m bench.web``: home-page latency for a logged-in heavy rater under concurrent load.
 
 Runs against the database the environment configures (use PostgreSQL: set DATABASE_URL), serves
 the site with gunicorn in production mode (DEBUG off, WhiteNoise, collected static files), logs
@@ -23,7 +23,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from webapp.catalog.loadtest import (
+from bench.loadtest import (
     LoadResult,
     fetch,
     gunicorn_server,
@@ -78,9 +78,9 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         if Movie.objects.count() < options["ratings"]:
             call_command("import_movielens", stdout=self.stdout, stderr=self.stderr)
-        user_id = prepare_visitor(options["username"], options["ratings"])
+        visitor = prepare_visitor(options["username"], options["ratings"])
         self.stdout.write(
-            f"   visitor {options['username']} (id {user_id}) has {options['ratings']} ratings"
+            f"   visitor {visitor.username} (id {visitor.user_id}) has {options['ratings']} ratings"
         )
 
         with tempfile.TemporaryDirectory(prefix="spikelens-bench-") as scratch:
@@ -95,7 +95,7 @@ class Command(BaseCommand):
             self.stdout.write(f"3/5 starting gunicorn with {options['workers']} workers…")
             load_before = os.getloadavg()
             with gunicorn_server(env, options["workers"], Path(scratch) / "gunicorn.log") as server:
-                cookie = log_in(server.url, options["username"])
+                cookie = log_in(server.url, visitor)
                 status, html = fetch(server.url, "/", cookie)
                 if status != 200 or "Today's picks for you" not in html:
                     raise CommandError(
@@ -246,7 +246,7 @@ The load generator runs on the same machine and shares its CPUs with the server.
 other work shared the CPUs and the latencies below are inflated by it.
 
 ```sh
-DATABASE_URL=… .venv/bin/python manage.py bench_web {args}
+DATABASE_URL=… .venv/bin/python -m bench.web {args}
 ```
 
 gunicorn {options["workers"]} sync workers, DEBUG off, static files by WhiteNoise; the visitor has

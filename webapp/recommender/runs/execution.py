@@ -10,27 +10,42 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
 from django.utils import timezone
 
-from webapp.recommender import registry, training_runs
+from webapp.recommender import registry
 from webapp.recommender.models import ModelVersion, TrainingRun
+from webapp.recommender.runs import lifecycle
+from webapp.recommender.runs.lifecycle import Heartbeat, ProgressThrottle, TrainingOptions
 from webapp.recommender.snapshot import take_snapshot
-from webapp.recommender.training_runs import Heartbeat, ProgressThrottle, TrainingOptions
 
 logger = logging.getLogger(__name__)
 
 ProgressListener = Callable[[object], None]
+
+# Set when the worker is asked to shut down (Ctrl-C, SIGTERM); the run stops at its next progress
+# report instead of holding the shutdown for the rest of the training.
+stop_requested = threading.Event()
+
+STOPPED_MESSAGE = (
+    "Stopped because its worker was shut down (Ctrl-C or SIGTERM); the previous model keeps "
+    "serving. Retrain from the admin, or start `make run` again for the first model."
+)
+
+
+class TrainingStopped(Exception):
+    """The worker is shutting down; the run ends as failed, with nothing half-written left."""
 
 
 def execute_training_run(
     run_id: int, listener: ProgressListener | None = None
 ) -> TrainingRun | None:
     """Carry out a queued run end to end. Returns the finished run, or None if it was not ours."""
-    run = training_runs.claim(run_id)
+    run = lifecycle.claim(run_id)
     if run is None:
         logger.info("Training run %s is not queued any more; nothing to do", run_id)
         return None
@@ -38,28 +53,35 @@ def execute_training_run(
     staging: Path | None = None
     try:
         with Heartbeat(run_id):
-            training_runs.record_progress(run_id, stage="reading the database", progress=0.01)
+            lifecycle.record_progress(run_id, stage="reading the database", progress=0.01)
             snapshot = take_snapshot()
             if snapshot.ratings.empty:
                 raise ValueError("There are no ratings to learn from; import MovieLens first.")
             artifacts = Path(settings.SPIKELENS_ARTIFACTS_DIR)
             artifacts.mkdir(parents=True, exist_ok=True)
-            staging = training_runs.staging_dir(run_id)
+            staging = lifecycle.staging_dir(run_id)
             shutil.rmtree(staging, ignore_errors=True)
             result = _train(snapshot, options, staging, _progress_writer(run_id, listener))
             final = _publish(staging, artifacts / _version_name(run_id))
             staging = None
             # The artifact is safe on disk; a database blip now must not throw the run away.
-            version = training_runs.through_database_blips(
+            version = lifecycle.through_database_blips(
                 lambda: _register(final, result, snapshot), what=f"registering run {run_id}"
             )
-            promoted, note = training_runs.through_database_blips(
+            promoted, note = lifecycle.through_database_blips(
                 lambda: _decide_promotion(version, options), what=f"promoting run {run_id}"
             )
-        training_runs.finish(run_id, message=note, version=version, promoted=promoted)
+        lifecycle.finish(run_id, message=note, version=version, promoted=promoted)
+    except (TrainingStopped, KeyboardInterrupt) as exc:
+        logger.warning("Training run %s stopped: its worker is shutting down", run_id)
+        lifecycle.fail(run_id, STOPPED_MESSAGE)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(exc, KeyboardInterrupt):
+            raise
     except Exception as exc:
         logger.exception("Training run %s failed", run_id)
-        training_runs.fail(run_id, f"{type(exc).__name__}: {exc}")
+        lifecycle.fail(run_id, f"{type(exc).__name__}: {exc}")
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -72,7 +94,7 @@ def training_config(options: TrainingOptions):
 
     preset = settings.SPIKELENS_TRAINING_PRESET
     base = TrainConfig.small() if preset == "small" else TrainConfig()
-    changes = {"model": training_runs.MODES[options.mode]}
+    changes = {"model": lifecycle.MODES[options.mode]}
     if options.epochs is not None:
         changes["epochs"] = options.epochs
     return base.with_settings(**changes)
@@ -88,6 +110,8 @@ def _train(snapshot, options: TrainingOptions, out_dir: Path, progress):
         training_config(options),
         out_dir,
         progress=progress,
+        # No bar of the pipeline's own: the worker logs a line per epoch, the command its own bar.
+        show_progress=False,
     )
 
 
@@ -96,6 +120,11 @@ def _progress_writer(run_id: int, listener: ProgressListener | None):
     history: list[dict] = []
 
     def on_progress(event) -> None:
+        if stop_requested.is_set():
+            raise TrainingStopped(STOPPED_MESSAGE)
+        if listener is None and (event.stage, event.epoch) != throttle.last_key:
+            # In a worker the log is the display; a command's listener draws its own bar.
+            logger.info("Training run %s: %s", run_id, describe(event))
         fields = {"stage": str(event.stage)[:60], "progress": event.fraction}
         if event.epoch:
             fields["epoch"] = event.epoch
@@ -117,6 +146,18 @@ def _progress_writer(run_id: int, listener: ProgressListener | None):
             listener(event)
 
     return on_progress
+
+
+def describe(event) -> str:
+    """One line for people: "epoch 3/20, loss 0.4123, ndcg@10 0.4012 (18%)"."""
+    bits = [str(event.stage)]
+    if event.epoch:
+        bits = [f"epoch {event.epoch}/{event.total_epochs}"]
+    if event.loss is not None:
+        bits.append(f"loss {event.loss:.4f}")
+    if event.metric_value is not None:
+        bits.append(f"{event.metric_name} {event.metric_value:.4f}")
+    return f"{', '.join(bits)} ({round(100 * event.fraction)}%)"
 
 
 def _version_name(run_id: int) -> str:

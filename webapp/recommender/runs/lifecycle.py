@@ -49,14 +49,6 @@ class TrainingAlreadyRunning(Exception):
         super().__init__(message)
 
 
-class TrainingNotQueued(Exception):
-    """The run was created but its message could not reach the broker; it is marked failed."""
-
-    def __init__(self, run: TrainingRun, message: str) -> None:
-        self.run = run
-        super().__init__(f"Training run #{run.pk} was not started: {message}")
-
-
 @dataclass(frozen=True)
 class TrainingOptions:
     """What a person can choose when asking for a retrain."""
@@ -85,54 +77,26 @@ class TrainingOptions:
         )
 
 
-# ----------------------------------------------------------------------------- requesting
+# ----------------------------------------------------------------------------- opening
 
 
-def request_training(
-    options: TrainingOptions,
-    *,
-    trigger: str = TrainingRun.Trigger.ADMIN,
-    user=None,
-    enqueue: bool = True,
+def open_run(
+    options: TrainingOptions, *, trigger: str = TrainingRun.Trigger.ADMIN, user=None
 ) -> TrainingRun:
-    """Create a queued run and hand it to a worker; refuse when one is already queued or running."""
+    """Create a queued run, taking the one-training lock; refuse when a run is queued or running.
+
+    Why no enqueueing here: who carries the run out differs (a Celery worker after commit, via
+    :func:`webapp.recommender.runs.dispatch.request_training`, or ``manage.py train_model`` in the
+    foreground), and the state machine must not know about the task queue.
+    """
     expire_stale_runs()
     try:
         with transaction.atomic():
-            run = TrainingRun.objects.create(
+            return TrainingRun.objects.create(
                 options=options.as_json(), trigger=trigger, requested_by=user
             )
-            if enqueue:
-                # Sent only once the run is committed, so the worker always finds it; a send
-                # that fails frees the lock at once (see send_to_worker).
-                transaction.on_commit(lambda: send_to_worker(run))
     except IntegrityError:
         raise TrainingAlreadyRunning(current_run()) from None
-    return run
-
-
-def send_to_worker(run: TrainingRun) -> None:
-    """Put a committed run on the training queue, or fail it and say why.
-
-    Why: a run that stays "queued" although its message never reached the broker would hold the
-    one-training lock until it expires. When the broker cannot be reached the run is marked
-    failed at once (freeing the lock) and :class:`TrainingNotQueued` tells the caller.
-    """
-    from webapp.recommender.tasks import train_model
-
-    try:
-        result = train_model.apply_async(args=[run.pk], queue=settings.SPIKELENS_TRAINING_QUEUE)
-    except Exception as exc:  # kombu OperationalError, ConnectionError, timeouts, …
-        message = (
-            "The task queue could not be reached, so the run was not started "
-            f"({type(exc).__name__}: {exc}). Check that the broker "
-            "(CELERY_BROKER_URL) is running, then press “Retrain now” again."
-        )
-        fail(run.pk, message)
-        logger.error("Training run %s could not be queued: %s", run.pk, exc)
-        raise TrainingNotQueued(run, message) from exc
-    TrainingRun.objects.filter(pk=run.pk).update(celery_task_id=result.id)
-    run.celery_task_id = result.id
 
 
 def current_run() -> TrainingRun | None:
@@ -327,6 +291,11 @@ class ProgressThrottle:
         self.min_interval = min_interval
         self._last_write = float("-inf")
         self._last_key: tuple | None = None
+
+    @property
+    def last_key(self) -> tuple | None:
+        """The (stage, epoch) of the last progress written."""
+        return self._last_key
 
     def __call__(self, key: tuple, **fields) -> None:
         now = time.monotonic()
