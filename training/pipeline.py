@@ -95,6 +95,10 @@ class TrainConfig:
     torch_threads: int | None = None
     corating_gain: float = defaults.CORATING_GAIN  # the co-rating readout's weight
     corating_l2: float = defaults.CORATING_L2  # its ridge
+    distill_weight: float = 0.0  # local mode: teacher (co-rating) share of deeper blocks' targets
+    distill_from: int = 1  # the first block that learns from the teacher
+    distill_mode: str = "negatives"  # how the teacher enters the target ("negatives", "mix")
+    deep_lr_scale: float = 1.0  # local mode: deeper blocks' learning rate, × lr
 
     @classmethod
     def small(cls, **overrides: Any) -> TrainConfig:
@@ -155,6 +159,10 @@ class TrainConfig:
             seed=self.seed,
             eval_every=self.eval_every,
             corating_l2=self.corating_l2,
+            distill_weight=self.distill_weight,
+            distill_from=self.distill_from,
+            distill_mode=self.distill_mode,
+            deep_lr_scale=self.deep_lr_scale,
         )
 
     def to_dict(self) -> dict[str, Any]:
