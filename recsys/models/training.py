@@ -68,7 +68,7 @@ class FitConfig:
     distill_weight: float = 0.0
     distill_from: int = 1
     distill_mode: str = "negatives"
-    deep_lr_scale: float = 1.0  # local mode: learning rate of blocks after the first, × lr
+    deep_lr_scale: float = 1.0  # learning rate of the blocks after the first, × lr
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -174,14 +174,21 @@ class TwoTowerFitter:
         if config.mode == "local":
             self.user_trainer = LocalTrainer(model.user_tower.network, factory)
             self.item_trainer = LocalTrainer(model.item_tower.network, factory)
+            deeper = [o for t in (self.user_trainer, self.item_trainer) for o in t.optimizers[1:]]
         else:
-            self.optimizer = factory(model.parameters())
-        if config.mode == "local" and config.deep_lr_scale != 1.0:
-            for trainer in (self.user_trainer, self.item_trainer):
-                for optimizer in trainer.optimizers[1:]:
-                    for group in optimizer.param_groups:
-                        group["lr_scale"] = config.deep_lr_scale
-                        group["lr"] = config.lr * config.deep_lr_scale
+            # Adam's state is per parameter, so one optimizer over the first blocks and one
+            # over the deeper blocks step exactly like one over all: only their rates differ.
+            towers = (model.user_tower, model.item_tower)
+            deep = [p for t in towers for b in t.network.blocks[1:] for p in b.parameters()]
+            split = config.deep_lr_scale != 1.0 and bool(deep)
+            taken = {id(p) for p in deep} if split else set()
+            self.optimizer = factory(p for p in model.parameters() if id(p) not in taken)
+            deeper = [factory(deep)] if split else []
+        self.deep_optimizers = [o for o in deeper if o is not None]
+        for optimizer in self.deep_optimizers:
+            for group in optimizer.param_groups:
+                group["lr_scale"] = config.deep_lr_scale
+                group["lr"] = config.lr * config.deep_lr_scale
         self.teacher: Tensor | None = None
         if config.distill_weight > 0:
             if config.mode != "local":
@@ -192,7 +199,7 @@ class TwoTowerFitter:
 
     def optimizers(self) -> list[torch.optim.Optimizer]:
         if self.config.mode == "bptt":
-            return [self.optimizer]
+            return [self.optimizer, *self.deep_optimizers]
         trainers = (self.user_trainer, self.item_trainer)
         return [o for t in trainers for o in t.optimizers if o is not None]
 
@@ -234,9 +241,12 @@ class TwoTowerFitter:
         if config.mode == "bptt":
             scores = self.model(x_user, x_item)
             loss = self._loss(scores, targets)
-            self.optimizer.zero_grad(set_to_none=True)
+            optimizers = self.optimizers()
+            for optimizer in optimizers:
+                optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            self.optimizer.step()
+            for optimizer in optimizers:
+                optimizer.step()
             return float(loss.detach())
         return self._local_step(x_user, x_item, targets, self._block_targets(users, targets))
 

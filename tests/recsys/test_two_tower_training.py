@@ -130,14 +130,19 @@ def test_distillation_needs_layer_local_training(fitted_ranker):
         _two_block_fitter(fitted_ranker, mode="bptt", distill_weight=0.5)
 
 
-def test_deep_lr_scale_slows_only_the_deeper_blocks(fitted_ranker):
-    fitter = _two_block_fitter(fitted_ranker, lr=0.01, deep_lr_scale=0.5, epochs=4)
+@pytest.mark.parametrize("mode", ["local", "bptt"])
+def test_deep_lr_scale_slows_only_the_deeper_blocks(fitted_ranker, mode):
+    fitter = _two_block_fitter(fitted_ranker, mode=mode, lr=0.01, deep_lr_scale=0.5, epochs=4)
     fitter.set_epoch(1)  # cosine decay: 0.5 · (1 + cos(π/4)) of the base rate
     decay = 0.5 * (1 + np.cos(np.pi / 4))
-    for trainer in (fitter.user_trainer, fitter.item_trainer):
-        first, second = trainer.optimizers
-        assert all(g["lr"] == pytest.approx(0.01 * decay) for g in first.param_groups)
-        assert all(g["lr"] == pytest.approx(0.005 * decay) for g in second.param_groups)
+    towers = (fitter.model.user_tower, fitter.model.item_tower)
+    deeper = {id(p) for t in towers for b in t.network.blocks[1:] for p in b.parameters()}
+    pairs = [
+        (id(p), g["lr"]) for o in fitter.optimizers() for g in o.param_groups for p in g["params"]
+    ]
+    assert sorted(k for k, _ in pairs) == sorted(id(p) for p in fitter.model.parameters())
+    for key, rate in pairs:
+        assert rate == pytest.approx((0.005 if key in deeper else 0.01) * decay)
 
 
 def test_unknown_distillation_mode_is_refused(fitted_ranker):
