@@ -47,6 +47,17 @@ SNN_MODELS: dict[str, tuple[str, str, int | None, bool]] = {
     "snn-towers-linear": ("local", "linear", None, False),
     "snn-local-2block": ("local", "bilinear", 2, False),
     "snn-bptt-2block": ("bptt", "bilinear", 2, False),
+    "snn-local-deep": ("local", "bilinear", 2, True),
+}
+#: Settings a model name implies beyond SNN_MODELS (``TrainConfig.named`` applies them).
+#: ``snn-local-deep``: the two-block towers of docs/benchmarks.md §2.0 *Depth* (round 3).
+MODEL_SETTINGS: dict[str, dict[str, Any]] = {
+    "snn-local-deep": {
+        "readout": "sum",
+        "skip_input": True,
+        "block_input": "rates",
+        "deep_lr_scale": 0.3,
+    },
 }
 MONITOR_METRIC = NDCG_AT_10
 
@@ -99,6 +110,11 @@ class TrainConfig:
     distill_from: int = 1  # the first block that learns from the teacher
     distill_mode: str = "negatives"  # how the teacher enters the target ("negatives", "mix")
     deep_lr_scale: float = 1.0  # local mode: deeper blocks' learning rate, × lr
+
+    @classmethod
+    def named(cls, model: str, **overrides: Any) -> TrainConfig:
+        """The configuration of ``model`` with the settings its name implies, then ``overrides``."""
+        return cls(model=model, **{**MODEL_SETTINGS.get(model, {}), **overrides})
 
     @classmethod
     def small(cls, **overrides: Any) -> TrainConfig:

@@ -193,3 +193,28 @@ def test_one_set_of_defaults_for_the_run_the_towers_the_ranker_and_the_fit():
     assert ranker.user == ranker.item == TowerConfig()
     assert ranker.dim == RankerConfig().dim and ranker.members == config.members
     assert config.fit_config() == FitConfig()
+
+
+def test_a_model_name_brings_its_settings_and_overrides_still_win():
+    deep = TrainConfig.named("snn-local-deep", seed=7)
+    assert (deep.readout, deep.skip_input, deep.block_input) == ("sum", True, "rates")
+    assert deep.deep_lr_scale < 1.0 and deep.seed == 7
+    assert deep.ranker_config().user.n_blocks == 2
+    assert deep.ranker_config().corating_gain > 0  # the co-rating readout is part of the model
+    assert TrainConfig.named("snn-local-deep", readout="concat").readout == "concat"
+    assert TrainConfig.named("snn-local") == TrainConfig()
+
+
+def test_the_deep_model_trains_and_serves_what_was_evaluated(tables, tmp_path):
+    config = TrainConfig.named(
+        "snn-local-deep", epochs=3, dim=16, hidden=32, members=1, batch_size=32, lr=1e-2
+    )
+    result = train_and_evaluate(
+        tables.users, tables.movies, tables.ratings, config, tmp_path / "deep", show_progress=False
+    )
+    assert "spike_rate/user/block1" in result.metrics
+    recommender = load_recommender(result.artifact_path)
+    assert recommender.version_info["metrics"]["ndcg@10"] == pytest.approx(
+        result.metrics["ndcg@10"]
+    )
+    assert len(recommender.recommend(UserQuery(favourite_genres=("Horror",)), k=5)) == 5

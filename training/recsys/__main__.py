@@ -164,7 +164,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         print(f"{out} already exists; choose a new directory (artifacts are immutable)")
         return 2
     users, movies, ratings = load_tables(args.data)
-    config = TrainConfig(model=args.model, seed=args.seed)
+    config = TrainConfig.named(args.model, seed=args.seed)
     if args.epochs is not None:
         config = replace(config, epochs=args.epochs)
     print(json.dumps(config.to_dict()))

@@ -105,7 +105,7 @@ def run_snn(
     epochs: int | None = None,
     split_seed: int = DEFAULT_SEED,
 ) -> dict[str, Any]:
-    config = TrainConfig(model=name, seed=seed, split_seed=split_seed)
+    config = TrainConfig.named(name, seed=seed, split_seed=split_seed)
     if epochs is not None:
         config = replace(config, epochs=epochs)
     with tempfile.TemporaryDirectory() as scratch:

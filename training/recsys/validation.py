@@ -99,7 +99,7 @@ def validate(
     """
     users, movies, ratings = tables
     if name in SNN_MODELS:
-        config = replace(TrainConfig(model=name), **overrides)
+        config = TrainConfig.named(name, **overrides)
         if seed is not None:
             config = replace(config, seed=seed)
         return validate_snn(config, users, movies, ratings, validation_ratio)
