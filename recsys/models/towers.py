@@ -19,7 +19,8 @@ How a deeper tower is read out (``readout``):
   of a user and a movie is then a sum over blocks of their slices' dot products, so block
   ``k``'s local loss is on the score of blocks ``0..k`` with the lower blocks' part a constant:
   boosting on the *score*, each block adding rank to the dot product instead of nudging the
-  same directions (``"sum"``). Block 0 sees exactly a one-block tower's loss.
+  same directions (``"sum"``). Block 0's loss differs from a one-block tower's only in the
+  shared columns.
 
 Either way the served embedding is one vector, so serving stays one dot product per movie.
 
