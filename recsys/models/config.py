@@ -47,6 +47,18 @@ SNN_MODELS: dict[str, dict[str, Any]] = {
         "corating_gain": 0.0,
     },
     "snn-bptt-2block": {"mode": "bptt", "synapse": "bilinear", "n_blocks": 2, "corating_gain": 0.0},
+    # The two-block towers of docs/benchmarks.md §2.0 "Depth" (round 3) beside the co-rating
+    # readout: summed block heads, the input skipped to block 2, rates between blocks, and the
+    # deeper block learning at 0.3× the rate.
+    "snn-local-deep": {
+        "mode": "local",
+        "synapse": "bilinear",
+        "n_blocks": 2,
+        "readout": "sum",
+        "skip_input": True,
+        "block_input": "rates",
+        "deep_lr_scale": 0.3,
+    },
 }
 
 

@@ -78,7 +78,7 @@ class TowerPair(nn.Module):
     def __init__(self, n_user_inputs: int, n_item_inputs: int, config: RankerConfig) -> None:
         super().__init__()
         self.user_tower = SpikingTower(n_user_inputs, _with_out_dim(config.user, config.dim))
-        self.item_tower = SpikingTower(n_item_inputs, _with_out_dim(config.item, config.dim + 1))
+        self.item_tower = SpikingTower(n_item_inputs, _with_out_dim(config.item, config.dim + 1, 1))
 
     @staticmethod
     def augment_user(user_head: Tensor) -> Tensor:
@@ -147,5 +147,7 @@ def upgrade_state_dict(state: dict[str, Any]) -> dict[str, Any]:
     return {f"members.0.{key}": value for key, value in state.items()}
 
 
-def _with_out_dim(config: TowerConfig, out_dim: int) -> TowerConfig:
-    return TowerConfig(**{**asdict(config), "out_dim": out_dim})
+def _with_out_dim(config: TowerConfig, out_dim: int, shared_columns: int = 0) -> TowerConfig:
+    """``config`` with its output width; ``shared_columns`` trailing outputs (the item bias) are
+    added up, not split, by a tower whose blocks own slices of the embedding."""
+    return TowerConfig(**{**asdict(config), "out_dim": out_dim, "shared_columns": shared_columns})

@@ -14,6 +14,13 @@ How a deeper tower is read out (``readout``):
   trained exactly like a one-block tower.
 * ``"mean"``: every block's head predicts on its own, and the embedding is their mean: an
   ensemble of locally trained predictors.
+* ``"concat"``: block ``k``'s head writes its own slice of the embedding (``out_dim`` split
+  evenly over the blocks; the last ``shared_columns``, the item bias, are summed). The score
+  of a user and a movie is then a sum over blocks of their slices' dot products, so block
+  ``k``'s local loss is on the score of blocks ``0..k`` with the lower blocks' part a constant:
+  boosting on the *score*, each block adding rank to the dot product instead of nudging the
+  same directions (``"sum"``). Block 0's loss differs from a one-block tower's only in the
+  shared columns.
 
 Either way the served embedding is one vector, so serving stays one dot product per movie.
 
@@ -41,6 +48,7 @@ from functools import partial
 
 import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 
 from recsys.models import defaults
 from snn_models import (
@@ -56,7 +64,7 @@ from snn_models import (
 
 _EXPECTED_RATE = 0.1  # typical firing probability of a trained block, for weight scaling
 SYNAPSE_CHOICES = ("bilinear", "linear")
-READOUT_CHOICES = ("last", "sum", "mean")
+READOUT_CHOICES = ("last", "sum", "mean", "concat")
 BLOCK_INPUT_CHOICES = ("spikes", "rates")
 
 #: ``integrate(synapse, x)``: a synapse's current for batch-first input ``x``. The default calls
@@ -90,6 +98,7 @@ class TowerConfig:
     readout: str = "last"
     block_input: str = "spikes"
     skip_input: bool = False
+    shared_columns: int = 0  # trailing embedding columns every block adds to ("concat")
 
     def __post_init__(self) -> None:
         for name, value, choices in (
@@ -101,6 +110,17 @@ class TowerConfig:
                 raise ValueError(f"{name} must be one of {choices}, got {value!r}")
         if self.n_blocks < 1:
             raise ValueError(f"a tower needs at least one block, got n_blocks={self.n_blocks}")
+        if self.readout == "concat" and (self.out_dim - self.shared_columns) % self.n_blocks:
+            raise ValueError(
+                f"readout 'concat' splits out_dim - shared_columns = "
+                f"{self.out_dim - self.shared_columns} over {self.n_blocks} blocks unevenly"
+            )
+
+    def head_width(self) -> int:
+        """Outputs of each block's head: its slice (``"concat"``) or the whole embedding."""
+        if self.readout != "concat":
+            return self.out_dim
+        return (self.out_dim - self.shared_columns) // self.n_blocks + self.shared_columns
 
     def width(self, index: int) -> int:
         """Neurons in block ``index``."""
@@ -183,7 +203,7 @@ def build_tower(in_features: int, config: TowerConfig) -> LocalNetwork:
                 skip = _synapse(config, in_features, width, from_features=True, binary=False)
                 with torch.no_grad():  # one bias per neuron is enough: the main synapse's
                     skip.bias.zero_()
-        head = ClassifierHead(width, config.out_dim)
+        head = ClassifierHead(width, config.head_width())
         if index > 0 and config.readout == "sum":
             # A residual branch that starts at zero: the tower starts out as exactly its
             # first block, and a deeper block adds only what its training puts there
@@ -242,12 +262,22 @@ class SpikingTower(nn.Module):
                     current = current + integrate(block.input_synapse, x)
             spikes = block.neuron(current)
             prediction = block.head(spikes)
-            if self.config.readout == "sum" and below is not None:
+            if self.config.readout == "concat":
+                prediction = self._place(prediction, len(outputs))
+            if self.config.readout in ("sum", "concat") and below is not None:
                 earlier = below.prediction.detach() if local else below.prediction
                 prediction = earlier + prediction
             below = TowerBlockOutput(spikes, prediction)
             outputs.append(below)
         return outputs
+
+    def _place(self, head: Tensor, index: int) -> Tensor:
+        """Block ``index``'s head output at its columns of the full embedding, zeros elsewhere."""
+        shared = self.config.shared_columns
+        own = head.shape[-1] - shared
+        before, after = index * own, (self.config.n_blocks - 1 - index) * own
+        placed = F.pad(head[..., :own], (before, after))
+        return torch.cat([placed, head[..., own:]], dim=-1) if shared else placed
 
     def readout(self, outputs: list[TowerBlockOutput]) -> Tensor:
         """The tower's embedding from its blocks' outputs (see ``TowerConfig.readout``)."""

@@ -35,11 +35,13 @@ from tqdm.auto import tqdm
 from recsys.data.interactions import UserItemRows
 from recsys.features.users import normalise_bags
 from recsys.models import defaults
+from recsys.models.corating import item_item_ridge
 from recsys.models.losses import LOSSES, ranking_loss
 from recsys.models.ranker import TowerPair, TwoTowerRanker
 from snn_models import LocalTrainer
 
 TRAINING_MODES = ("local", "bptt")
+DISTILL_MODES = ("negatives", "mix")
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,13 @@ class FitConfig:
     seed: int = 42
     eval_every: int = 1
     corating_l2: float = defaults.CORATING_L2  # ridge of the co-rating readout, if any
+    # Local mode: blocks from ``distill_from`` on learn the ratings with the unrated movies'
+    # targets raised to w·teacher (``distill_mode`` "negatives"), or (1 - w)·ratings + w·teacher
+    # ("mix"); the teacher is the co-rating (EASE) scores of the user's train ratings.
+    distill_weight: float = 0.0
+    distill_from: int = 1
+    distill_mode: str = "negatives"
+    deep_lr_scale: float = 1.0  # learning rate of the blocks after the first, × lr
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -152,6 +161,10 @@ class TwoTowerFitter:
             raise ValueError(f"mode must be one of {TRAINING_MODES}, got {config.mode!r}")
         if config.loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {config.loss!r}")
+        if config.distill_mode not in DISTILL_MODES:
+            raise ValueError(
+                f"distill_mode must be one of {DISTILL_MODES}, got {config.distill_mode!r}"
+            )
         self.model = model
         self.inputs = inputs
         self.config = config
@@ -161,12 +174,32 @@ class TwoTowerFitter:
         if config.mode == "local":
             self.user_trainer = LocalTrainer(model.user_tower.network, factory)
             self.item_trainer = LocalTrainer(model.item_tower.network, factory)
+            deeper = [o for t in (self.user_trainer, self.item_trainer) for o in t.optimizers[1:]]
         else:
-            self.optimizer = factory(model.parameters())
+            # Adam's state is per parameter, so one optimizer over the first blocks and one
+            # over the deeper blocks step exactly like one over all: only their rates differ.
+            towers = (model.user_tower, model.item_tower)
+            deep = [p for t in towers for b in t.network.blocks[1:] for p in b.parameters()]
+            split = config.deep_lr_scale != 1.0 and bool(deep)
+            taken = {id(p) for p in deep} if split else set()
+            self.optimizer = factory(p for p in model.parameters() if id(p) not in taken)
+            deeper = [factory(deep)] if split else []
+        self.deep_optimizers = [o for o in deeper if o is not None]
+        for optimizer in self.deep_optimizers:
+            for group in optimizer.param_groups:
+                group["lr_scale"] = config.deep_lr_scale
+                group["lr"] = config.lr * config.deep_lr_scale
+        self.teacher: Tensor | None = None
+        if config.distill_weight > 0:
+            if config.mode != "local":
+                raise ValueError("distillation is a per-block target: it needs mode='local'")
+            # Training-time only: the served towers never see the teacher, only learn from it.
+            weights = item_item_ridge(inputs.train.dense(), config.corating_l2)
+            self.teacher = torch.from_numpy(weights)
 
     def optimizers(self) -> list[torch.optim.Optimizer]:
         if self.config.mode == "bptt":
-            return [self.optimizer]
+            return [self.optimizer, *self.deep_optimizers]
         trainers = (self.user_trainer, self.item_trainer)
         return [o for t in trainers for o in t.optimizers if o is not None]
 
@@ -177,7 +210,7 @@ class TwoTowerFitter:
         scale = 0.5 * (1.0 + math.cos(math.pi * epoch / self.config.epochs))
         for optimizer in self.optimizers():
             for group in optimizer.param_groups:
-                group["lr"] = self.config.lr * scale
+                group["lr"] = self.config.lr * scale * group.get("lr_scale", 1.0)
 
     def run_epoch(self) -> float:
         """One pass over the users in random order; returns the mean loss of the embeddings."""
@@ -208,26 +241,54 @@ class TwoTowerFitter:
         if config.mode == "bptt":
             scores = self.model(x_user, x_item)
             loss = self._loss(scores, targets)
-            self.optimizer.zero_grad(set_to_none=True)
+            optimizers = self.optimizers()
+            for optimizer in optimizers:
+                optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            self.optimizer.step()
+            for optimizer in optimizers:
+                optimizer.step()
             return float(loss.detach())
-        return self._local_step(x_user, x_item, targets)
+        return self._local_step(x_user, x_item, targets, self._block_targets(users, targets))
+
+    def _block_targets(self, users: np.ndarray, targets: Tensor) -> list[Tensor] | None:
+        """Per-block targets when distilling (the ratings below ``distill_from``, the mix of
+        ratings and teacher scores from there on); ``None`` when every block learns ratings."""
+        if self.teacher is None:
+            return None
+        w = self.config.distill_weight
+        teacher = targets @ self.teacher
+        if self.config.distill_mode == "mix":
+            mixed = (1.0 - w) * targets + w * teacher
+        else:  # the rated movies stay at 1; the teacher ranks the rest (its "dark knowledge")
+            mixed = targets + w * (1.0 - targets) * teacher
+        blocks = len(self.model.user_tower.network.blocks)
+        return [mixed if k >= self.config.distill_from else targets for k in range(blocks)]
 
     def _loss(self, scores: Tensor, targets: Tensor) -> Tensor:
         return ranking_loss(self.config.loss, scores, targets, self.config.negative_weight)
 
-    def _local_step(self, x_user: Tensor, x_item: Tensor, targets: Tensor) -> float:
+    def _local_step(
+        self,
+        x_user: Tensor,
+        x_item: Tensor,
+        targets: Tensor,
+        block_targets: list[Tensor] | None = None,
+    ) -> float:
         model = self.model
         user_blocks = model.user_tower.run_blocks(x_user, local=True)
         item_blocks = model.item_tower.run_blocks(x_item, local=True)
         user_final = model.augment_user(model.user_tower.readout(user_blocks)).detach()
         item_final = model.item_tower.readout(item_blocks).detach()
+        if block_targets is None:
+            block_targets = [targets] * len(user_blocks)
         user_losses = [
-            self._loss(model.augment_user(b.prediction) @ item_final.T, targets)
-            for b in user_blocks
+            self._loss(model.augment_user(b.prediction) @ item_final.T, t)
+            for b, t in zip(user_blocks, block_targets, strict=True)
         ]
-        item_losses = [self._loss(user_final @ b.prediction.T, targets) for b in item_blocks]
+        item_losses = [
+            self._loss(user_final @ b.prediction.T, t)
+            for b, t in zip(item_blocks, block_targets, strict=True)
+        ]
         self.user_trainer.apply(user_losses)
         self.item_trainer.apply(item_losses)
         # Report the loss of the served embeddings, comparable with the BPTT mode's.

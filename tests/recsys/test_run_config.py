@@ -98,6 +98,7 @@ def test_a_name_shared_by_unrelated_parts_must_be_written_as_a_path():
         ("snn-towers-linear", "local", "linear", 1, 0.0),
         ("snn-local-2block", "local", "bilinear", 2, 0.0),
         ("snn-bptt-2block", "bptt", "bilinear", 2, 0.0),
+        ("snn-local-deep", "local", "bilinear", 2, defaults.CORATING_GAIN),
     ],
 )
 def test_a_model_name_gives_the_settings_it_always_trained_with(model, mode, synapse, blocks, gain):
@@ -117,6 +118,7 @@ def test_all_models_are_covered():
             "snn-towers-linear",
             "snn-local-2block",
             "snn-bptt-2block",
+            "snn-local-deep",
         ]
     )
 

@@ -30,6 +30,8 @@ DEEP_VARIANTS = [
     {"n_blocks": 2, "readout": "last", "block_input": "rates"},
     {"n_blocks": 2, "readout": "mean", "skip_input": True, "block_input": "rates"},
     {"n_blocks": 2, "readout": "sum", "synapse": "linear", "skip_input": True},
+    {"n_blocks": 2, "readout": "concat", "skip_input": True, "block_input": "rates"},
+    {"n_blocks": 3, "readout": "concat", "out_dim": 7, "shared_columns": 1},
 ]
 
 
@@ -97,6 +99,35 @@ def test_mean_readout_serves_the_mean_of_the_blocks_own_heads():
     torch.testing.assert_close(tower.embed(x), (heads[0] + heads[1]) / 2)
 
 
+def test_concat_readout_gives_each_block_its_own_slice_and_sums_the_shared_columns():
+    torch.manual_seed(6)
+    tower = SpikingTower(40, _config(n_blocks=2, readout="concat", out_dim=9, shared_columns=1))
+    x = _sparse_rows()
+    outputs = tower.run_blocks(x)
+    first, second = (
+        block.head(out.spikes) for block, out in zip(tower.network.blocks, outputs, strict=True)
+    )
+    assert first.shape == (5, 5)  # 4 own columns + the shared one
+    expected = torch.cat([first[:, :4], second[:, :4], first[:, 4:] + second[:, 4:]], dim=-1)
+    torch.testing.assert_close(tower.embed(x), expected)
+    # Block 0's prediction is what a one-block tower would serve: its slice, zeros elsewhere.
+    torch.testing.assert_close(outputs[0].prediction[:, 4:8], torch.zeros(5, 4))
+
+
+def test_a_concat_tower_scores_the_sum_of_its_blocks_dot_products():
+    torch.manual_seed(7)
+    user = SpikingTower(40, _config(n_blocks=2, readout="concat", out_dim=8))
+    item = SpikingTower(30, _config(n_blocks=2, readout="concat", out_dim=8))
+    u_blocks, i_blocks = user.run_blocks(_sparse_rows()), item.run_blocks(_sparse_rows(7, 30))
+    per_block = sum(
+        ub.head(uo.spikes) @ ib.head(io.spikes).T
+        for ub, uo, ib, io in zip(
+            user.network.blocks, u_blocks, item.network.blocks, i_blocks, strict=True
+        )
+    )
+    torch.testing.assert_close(user.readout(u_blocks) @ item.readout(i_blocks).T, per_block)
+
+
 def test_skip_input_adds_a_feature_synapse_to_deeper_blocks_only():
     tower = SpikingTower(40, _config(n_blocks=3, skip_input=True, deep_hidden=12))
     first, *deeper = tower.network.blocks
@@ -107,7 +138,13 @@ def test_skip_input_adds_a_feature_synapse_to_deeper_blocks_only():
 
 @pytest.mark.parametrize(
     "change",
-    [{"readout": "median"}, {"block_input": "membrane"}, {"synapse": "x"}, {"n_blocks": 0}],
+    [
+        {"readout": "median"},
+        {"block_input": "membrane"},
+        {"synapse": "x"},
+        {"n_blocks": 0},
+        {"readout": "concat", "n_blocks": 4},  # 6 columns do not split over 4 blocks
+    ],
 )
 def test_unknown_settings_are_refused(change):
     with pytest.raises(ValueError):

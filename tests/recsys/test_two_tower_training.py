@@ -88,3 +88,63 @@ def test_bilinear_and_linear_towers_differ_only_in_synapse():
     linear = TwoTowerRanker(30, 20, tiny_ranker_config("linear"))
     names = {n for n, _ in bilinear.named_parameters()} - {n for n, _ in linear.named_parameters()}
     assert names and all("interaction" in n for n in names)
+
+
+def _two_block_fitter(fitted_ranker, **config) -> TwoTowerFitter:
+    builder = fitted_ranker.builder
+    model = TwoTowerRanker(
+        builder.n_user_inputs, builder.n_item_inputs, tiny_ranker_config(n_blocks=2)
+    ).members[0]
+    return TwoTowerFitter(model, fitted_ranker.inputs, FitConfig(**config))
+
+
+@pytest.mark.parametrize("mode", ["negatives", "mix"])
+def test_distillation_puts_the_teacher_into_deeper_blocks_targets_only(fitted_ranker, mode):
+    fitter = _two_block_fitter(
+        fitted_ranker, distill_weight=0.25, corating_l2=10.0, distill_mode=mode
+    )
+    users = np.arange(6)
+    ratings = torch.from_numpy(fitted_ranker.inputs.train.dense(users))
+    first, second = fitter._block_targets(users, ratings)
+    torch.testing.assert_close(first, ratings)
+    teacher = ratings @ fitter.teacher
+    if mode == "mix":
+        torch.testing.assert_close(second, 0.75 * ratings + 0.25 * teacher)
+    else:  # rated movies keep target 1, the others learn a quarter of the teacher's score
+        rated = ratings > 0
+        torch.testing.assert_close(second[rated], torch.ones(int(rated.sum())))
+        torch.testing.assert_close(second[~rated], 0.25 * teacher[~rated])
+    assert not torch.allclose(second, ratings)
+    # The teacher lives in the fitter, not in the model that is saved and served.
+    assert not any(t.shape == fitter.teacher.shape for t in fitter.model.state_dict().values())
+
+
+def test_without_distillation_every_block_learns_the_ratings(fitted_ranker):
+    fitter = _two_block_fitter(fitted_ranker)
+    assert fitter.teacher is None
+    assert fitter._block_targets(np.arange(3), torch.zeros(3, 5)) is None
+
+
+def test_distillation_needs_layer_local_training(fitted_ranker):
+    with pytest.raises(ValueError, match="mode='local'"):
+        _two_block_fitter(fitted_ranker, mode="bptt", distill_weight=0.5)
+
+
+@pytest.mark.parametrize("mode", ["local", "bptt"])
+def test_deep_lr_scale_slows_only_the_deeper_blocks(fitted_ranker, mode):
+    fitter = _two_block_fitter(fitted_ranker, mode=mode, lr=0.01, deep_lr_scale=0.5, epochs=4)
+    fitter.set_epoch(1)  # cosine decay: 0.5 · (1 + cos(π/4)) of the base rate
+    decay = 0.5 * (1 + np.cos(np.pi / 4))
+    towers = (fitter.model.user_tower, fitter.model.item_tower)
+    deeper = {id(p) for t in towers for b in t.network.blocks[1:] for p in b.parameters()}
+    pairs = [
+        (id(p), g["lr"]) for o in fitter.optimizers() for g in o.param_groups for p in g["params"]
+    ]
+    assert sorted(k for k, _ in pairs) == sorted(id(p) for p in fitter.model.parameters())
+    for key, rate in pairs:
+        assert rate == pytest.approx((0.005 if key in deeper else 0.01) * decay)
+
+
+def test_unknown_distillation_mode_is_refused(fitted_ranker):
+    with pytest.raises(ValueError, match="distill_mode must be one of"):
+        _two_block_fitter(fitted_ranker, distill_mode="soft")

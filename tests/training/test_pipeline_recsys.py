@@ -180,3 +180,33 @@ def test_a_committee_goes_through_the_whole_pipeline(tables, tmp_path):
     favourite = tables.movies.movie_id.iloc[0]
     picks = recommender.recommend(UserQuery(ratings={int(favourite): 5}), k=5)
     assert len(picks) == 5 and int(favourite) not in {p.movie_id for p in picks}
+
+
+def test_the_deep_model_name_brings_its_settings():
+    deep = TrainConfig.for_model("snn-local-deep", seed=7)
+    for tower in (deep.ranker.user, deep.ranker.item):
+        assert (tower.n_blocks, tower.readout, tower.skip_input, tower.block_input) == (
+            2,
+            "sum",
+            True,
+            "rates",
+        )
+    assert deep.fit.deep_lr_scale < 1.0 and deep.fit.seed == 7
+    assert deep.ranker.corating_gain > 0  # the co-rating readout is part of the model
+    with pytest.raises(ValueError, match="pins"):
+        TrainConfig.for_model("snn-local-deep", readout="concat")
+
+
+def test_the_deep_model_trains_and_serves_what_was_evaluated(tables, tmp_path):
+    config = TrainConfig.for_model(
+        "snn-local-deep", epochs=3, dim=16, hidden=32, members=1, batch_size=32, lr=1e-2
+    )
+    result = train_and_evaluate(
+        tables.users, tables.movies, tables.ratings, config, tmp_path / "deep", show_progress=False
+    )
+    assert "spike_rate/user/block1" in result.metrics
+    recommender = load_recommender(result.artifact_path)
+    assert recommender.version_info["metrics"]["ndcg@10"] == pytest.approx(
+        result.metrics["ndcg@10"]
+    )
+    assert len(recommender.recommend(UserQuery(favourite_genres=("Horror",)), k=5)) == 5
