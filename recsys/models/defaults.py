@@ -34,3 +34,5 @@ NEGATIVE_WEIGHT = 1.0
 # The co-rating readout beside the towers.
 CORATING_GAIN = 1.5
 CORATING_L2 = 300.0
+# Synapses per readout neuron (its most co-rated movies); 0 = all movies, a dense n × n matrix.
+CORATING_NEIGHBOURS = 0

@@ -78,7 +78,7 @@ def fit_ranker(
     if model.corating is not None:
         # Closed form and independent of the towers: fitted first, so the per-epoch monitor
         # already scores the whole model.
-        model.corating.fit(inputs.train.dense(), fit_config.corating_l2)
+        model.corating.fit(inputs.train, fit_config.corating_l2)
     history = fit_two_tower(
         model,
         inputs,

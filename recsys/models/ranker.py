@@ -24,7 +24,7 @@ import torch
 from torch import Tensor, nn
 
 from recsys.models import defaults
-from recsys.models.corating import CoRatingReadout
+from recsys.models.corating import corating_readout
 from recsys.models.towers import Integrate, SpikingTower, TowerConfig, module_integrate
 
 
@@ -38,12 +38,16 @@ class RankerConfig:
     #: 0 = towers only. ``corating_items`` is the catalogue it connects (set when fitting).
     corating_gain: float = 0.0
     corating_items: int = 0
+    #: Synapses per readout neuron, from its most co-rated movies; 0 = every movie (dense).
+    corating_neighbours: int = defaults.CORATING_NEIGHBOURS
 
     def __post_init__(self) -> None:
         if self.members < 1:
             raise ValueError(f"a committee needs at least one member, got members={self.members}")
         if self.corating_gain < 0:
             raise ValueError(f"corating_gain must be >= 0, got {self.corating_gain}")
+        if self.corating_neighbours < 0:
+            raise ValueError(f"corating_neighbours must be >= 0, got {self.corating_neighbours}")
 
     @property
     def has_corating(self) -> bool:
@@ -66,6 +70,8 @@ class RankerConfig:
             members=int(data.get("members", 1)),
             corating_gain=float(data.get("corating_gain", 0.0)),
             corating_items=int(data.get("corating_items", 0)),
+            # Artifacts from before the sparse readout hold the dense matrix.
+            corating_neighbours=int(data.get("corating_neighbours", 0)),
         )
 
 
@@ -110,7 +116,9 @@ class TwoTowerRanker(nn.Module):
             TowerPair(n_user_inputs, n_item_inputs, config) for _ in range(config.members)
         )
         self.corating = (
-            CoRatingReadout(config.corating_items, config.corating_gain)
+            corating_readout(
+                config.corating_items, config.corating_gain, config.corating_neighbours
+            )
             if config.has_corating
             else None
         )
