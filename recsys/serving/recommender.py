@@ -100,6 +100,9 @@ class Recommender:
     def user_vector(self, query: UserQuery, index: _ItemIndex | None = None) -> np.ndarray:
         index = index or self._index
         row = self.builder.user_row(query, index.id_map)
+        if isinstance(self._embed_user, FusedUserTowers):
+            # NumPy over frozen copies: no torch state is touched, so no lock either.
+            return self._embed_user.one(row)
         with self._model_lock, torch.inference_mode():
             x = torch.from_numpy(row[None, :])
             return self._embed_user(x)[0].numpy()
@@ -108,8 +111,9 @@ class Recommender:
         """Top-k movies for anyone: a known user, a new one, or someone who just rated more."""
         index = self._index
         scores = index.matrix @ self.user_vector(query, index)
-        self._add_corating(scores, index.id_map.indices_of(query.ratings.keys()))
-        excluded = index.id_map.indices_of([*query.ratings.keys(), *exclude])
+        rated = index.id_map.indices_of(query.ratings.keys())
+        self._add_corating(scores, rated)
+        excluded = np.concatenate([rated, index.id_map.indices_of(exclude)])
         return self._scored(index, scores, top_k_excluding(scores, excluded, k))
 
     def _add_corating(self, scores: np.ndarray, rated: np.ndarray) -> None:
