@@ -230,7 +230,9 @@ def _cmd_readout_sweep(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
     tables = load_tables(args.data)
     for seed in args.seeds or [args.seed]:
-        rows = sweep_neighbours(tables, args.neighbours, seed, args.validation_ratio)
+        rows = sweep_neighbours(
+            tables, args.neighbours, seed, args.validation_ratio, protocol=args.protocol
+        )
         if args.jsonl:
             write_jsonl(rows, args.jsonl)
     return 0
@@ -348,6 +350,11 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--seeds", type=_parse_seeds, metavar="S1,S2,...")
     sweep.add_argument("--validation-ratio", type=_parse_share, default=VALIDATION_RATIO)
     sweep.add_argument("--jsonl", help="append one line per (seed, size) to this log")
+    sweep.add_argument(
+        "--protocol",
+        action="store_true",
+        help="score the protocol's test split instead (to report a size already chosen)",
+    )
     common(sweep)
     sweep.set_defaults(func=_cmd_readout_sweep)
 
