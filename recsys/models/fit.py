@@ -7,7 +7,7 @@ and notebooks can call it directly on any tables.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -71,8 +71,7 @@ def fit_ranker(
     show_progress: bool = True,
 ) -> FittedRanker:
     builder, inputs, user_map, item_map = prepare(users, movies, train_ratings, user_ids, item_spec)
-    if ranker_config.corating_gain > 0:
-        ranker_config = replace(ranker_config, corating_items=len(item_map))
+    ranker_config = ranker_config.fitted_to(len(item_map))
     torch.manual_seed(fit_config.seed)
     model = TwoTowerRanker(builder.n_user_inputs, builder.n_item_inputs, ranker_config)
     if model.corating is not None:

@@ -15,6 +15,7 @@ from recsys.models.corating import (
     item_item_ridge,
     neighbourhood_ridge,
 )
+from recsys.models.energy import recommendation_energy
 from recsys.models.fit import fit_ranker
 from recsys.models.inputs import score_function
 from recsys.models.ranker import RankerConfig, TwoTowerRanker
@@ -109,7 +110,9 @@ def test_one_users_gather_equals_the_batch_product_and_the_dense_rows():
 
 @pytest.fixture(scope="module")
 def sparse_hybrid(planted):
-    config = replace(tiny_ranker_config(), corating_gain=1.5, corating_neighbours=10)
+    config = replace(
+        tiny_ranker_config(), corating_gain=1.5, corating_neighbours=10, corating_dense_up_to=0
+    )
     fit = FitConfig(epochs=2, batch_size=32, seed=1, corating_l2=5.0)
     return fit_ranker(
         planted.users, planted.movies, planted.ratings, config, fit, show_progress=False
@@ -149,6 +152,53 @@ def test_a_config_saved_before_neighbourhoods_loads_the_dense_readout():
     assert set(model.corating.state_dict()) == {"weight"}
 
 
-def test_a_negative_neighbourhood_is_refused():
-    with pytest.raises(ValueError, match="corating_neighbours"):
-        RankerConfig(corating_neighbours=-1)
+@pytest.mark.parametrize("field", ["corating_neighbours", "corating_dense_up_to"])
+def test_a_negative_size_is_refused(field):
+    with pytest.raises(ValueError, match=field):
+        RankerConfig(**{field: -1})
+
+
+def test_the_readout_is_dense_up_to_the_size_limit_and_neighbourhoods_above():
+    config = RankerConfig(corating_gain=1.5, corating_neighbours=200, corating_dense_up_to=8192)
+    small, large = config.fitted_to(1682), config.fitted_to(62_423)
+    assert (small.corating_items, small.corating_synapses_per_neuron) == (1682, 0)
+    assert (large.corating_items, large.corating_synapses_per_neuron) == (62_423, 200)
+    assert (
+        replace(config, corating_neighbours=0).fitted_to(62_423).corating_synapses_per_neuron == 0
+    )
+    assert RankerConfig(corating_gain=0.0).fitted_to(50).corating_items == 0  # no readout
+    tiny = replace(config, corating_dense_up_to=3).fitted_to(12)
+    assert isinstance(TwoTowerRanker(3, 3, tiny).corating, SparseCoRatingReadout)
+
+
+def test_the_default_ranker_fits_the_dense_readout_at_movielens_100k_size(planted):
+    config = replace(tiny_ranker_config(), corating_gain=1.5)  # project defaults otherwise
+    fitted = fit_ranker(
+        planted.users,
+        planted.movies,
+        planted.ratings,
+        config,
+        FitConfig(epochs=1, batch_size=32, seed=1),
+        show_progress=False,
+    )
+    assert isinstance(fitted.model.corating, CoRatingReadout)
+    assert fitted.model.config.corating_synapses_per_neuron == 0
+
+
+def test_energy_counts_k_synapses_per_rated_movie_for_the_sparse_readout():
+    torch.manual_seed(0)
+    n = 12
+    config = replace(
+        tiny_ranker_config(),
+        corating_gain=1.0,
+        corating_items=n,
+        corating_neighbours=4,
+        corating_dense_up_to=0,
+    )
+    model = TwoTowerRanker(n + 2, 5, config).eval()
+    rows = torch.zeros(2, n + 2)
+    rows[0, [1, 4]] = 1.0
+    rows[1, [0, 2, 3]] = 1.0
+    report = recommendation_energy(model, rows, np.array([2, 3]), n)
+    assert report.snn["corating"].ac == pytest.approx(2.5 * 4)
+    assert report.ann["corating"].mac == n * 4

@@ -224,14 +224,20 @@ def _parse_neighbours(text: str) -> list[int]:
 def _cmd_readout_sweep(args: argparse.Namespace) -> int:
     import torch
 
-    from training.recsys.readout_sweep import sweep_neighbours, write_jsonl
+    from training.recsys.readout_sweep import sweep_neighbours, sweep_readout_alone, write_jsonl
     from training.recsys.runs import load_tables
 
     torch.set_num_threads(args.threads)
     tables = load_tables(args.data)
     for seed in args.seeds or [args.seed]:
+        if args.readout_only:
+            rows = sweep_readout_alone(tables, args.neighbours, seed, args.validation_ratio)
+            if args.jsonl:
+                write_jsonl(rows, args.jsonl)
+            continue
+        overrides = {} if args.epochs is None else {"epochs": args.epochs}
         rows = sweep_neighbours(
-            tables, args.neighbours, seed, args.validation_ratio, protocol=args.protocol
+            tables, args.neighbours, seed, args.validation_ratio, overrides, args.protocol
         )
         if args.jsonl:
             write_jsonl(rows, args.jsonl)
@@ -354,6 +360,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--protocol",
         action="store_true",
         help="score the protocol's test split instead (to report a size already chosen)",
+    )
+    sweep.add_argument(
+        "--readout-only",
+        action="store_true",
+        help="the readout alone, no towers; --seeds then draw validation carve-outs",
     )
     common(sweep)
     sweep.set_defaults(func=_cmd_readout_sweep)
