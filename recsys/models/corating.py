@@ -126,7 +126,7 @@ def neighbourhood_ridge(
     neighbours: int,
     pool: int = DEFAULT_POOL,
     block: int = 256,
-    solve_bytes: int = 128 * 2**20,
+    solve_bytes: int = 32 * 2**20,
 ) -> SparseSynapses:
     """Each readout neuron's ridge regression on its ``neighbours`` most co-rated movies.
 

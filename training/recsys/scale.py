@@ -76,7 +76,14 @@ def power_law_rows(n_users: int, n_items: int, n_ratings: int, seed: int = 0) ->
     for _ in range(8):  # repeats of a popular movie are dropped, then drawn again
         users = np.repeat(np.arange(n_users, dtype=np.int64), missing)
         items = np.minimum(np.searchsorted(cdf, rng.random(len(users))), n_items - 1)
-        pairs = np.union1d(pairs, users * n_items + items)  # sorted by user, then movie
+        drawn = users * n_items + items
+        drawn.sort()
+        # Two sorted runs: the stable sort (timsort) merges them in one pass, far faster here
+        # than np.union1d's hash-based unique; then drop the repeats.
+        pairs = np.concatenate([pairs, drawn])
+        pairs.sort(kind="stable")
+        pairs = pairs[np.concatenate([[True], pairs[1:] != pairs[:-1]])]
+        del drawn
         del users, items
         missing = np.maximum(counts - np.bincount(pairs // n_items, minlength=n_users), 0)
         if missing.sum() < 0.001 * counts.sum():
