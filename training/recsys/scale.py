@@ -161,7 +161,18 @@ def measure_scoring(rows: UserItemRows, readout: Any, width: int, repeats: int) 
         scores += readout.scores_for(rated)
         return top_k_excluding(scores, rated, 10)
 
-    return {"rated": len(rated), "user_width": width, **_time_ms(score, repeats)}
+    synapses = readout.synapses()
+    read = int((synapses.indptr[rated + 1] - synapses.indptr[rated]).sum())
+    return {
+        "rated": len(rated),
+        "user_width": width,
+        # Synapses leaving the rated movies: a popular movie is among the k most co-rated of
+        # many movies, so its row is long (at most n_items, like a dense row).
+        "readout_synapses_read": read,
+        **_time_ms(score, repeats),
+        "product_only": _time_ms(lambda: items @ user, repeats),
+        "readout_only": _time_ms(lambda: readout.scores_for(rated), repeats),
+    }
 
 
 def _tables(rows: UserItemRows, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
