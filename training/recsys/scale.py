@@ -12,8 +12,9 @@ activity, then measures what a training run at that size would do:
   are built with the real feature code, above it the run says how much they would need and
   skips them;
 * serving: milliseconds per user for the scoring that depends on the catalogue size (item
-  product, co-rating readout gather, top-k), and the whole ``Recommender.recommend`` when the
-  towers could be built.
+  product, co-rating readout gather, top-k). Run it with ``OPENBLAS_NUM_THREADS=1``: NumPy's
+  BLAS threads otherwise wait for a free core on a shared machine, and a 0.02 ms product can
+  take 20 ms.
 
 Smaller ``--ratings`` scale users and movies by the same factor (ratings per user and per movie
 stay ML-25M's), which gives the trend when the full size does not fit.
@@ -294,7 +295,9 @@ def run_scale(
     result["scoring"] = measure_scoring(rows, readout, width, serving_repeats)
     print(f"scoring {json.dumps(result['scoring'])}", flush=True)
     need = tower_input_bytes(rows)
-    if need > TOWER_INPUT_BUDGET_BYTES:
+    if tower_batches < 1:
+        result["towers"] = {"skipped": "not asked for (--tower-batches 0)"}
+    elif need > TOWER_INPUT_BUDGET_BYTES:
         result["towers"] = {
             "skipped": f"dense tower inputs need {need / 2**30:.1f} GiB "
             f"(budget {TOWER_INPUT_BUDGET_BYTES / 2**30:.0f} GiB)"
