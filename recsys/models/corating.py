@@ -127,7 +127,6 @@ def neighbourhood_ridge(
     pool: int = DEFAULT_POOL,
     block: int = 256,
     solve_bytes: int = 32 * 2**20,
-    block_products: float = 2e8,
 ) -> SparseSynapses:
     """Each readout neuron's ridge regression on its ``neighbours`` most co-rated movies.
 
@@ -136,9 +135,7 @@ def neighbourhood_ridge(
     same as counting co-ratings pair by pair), restricted to the ``pool`` most rated movies;
     the pool's own counts are kept as one dense matrix. Neuron ``j``'s synapses then solve
     ``(G[N, N] + l2 I) b = G[N, j]`` over its neighbourhood ``N`` (a batched Cholesky solve in
-    float64, like the dense inverse). A block holds at most ``block`` movies and at most
-    ``block_products`` partial products (Σ over its movies' raters of their rating counts), so
-    blocks of the most rated movies are smaller and the sparse product's memory stays bounded.
+    float64, like the dense inverse).
     """
     if l2 <= 0:
         raise ValueError(f"l2 must be positive (the Gram matrix can be singular), got {l2}")
@@ -161,8 +158,8 @@ def neighbourhood_ridge(
     pool_gram = torch.zeros(n_pool, n_pool, dtype=torch.float32)
     chosen = np.empty((n, k), dtype=np.int64)  # pool positions of each neuron's neighbours
     rhs = np.empty((n, k), dtype=np.float32)
-    for targets in _blocks(by_popularity, indptr, items, block, block_products):
-        # Most rated first, so pool members come first, in order.
+    for start in range(0, n, block):
+        targets = by_popularity[start : start + block]  # pool members come first, in order
         counts = _cooccurrence_rows(targets, item_indptr, item_users, x)[:, pool_items]
         in_pool = pool_position[targets] >= 0
         pool_gram[pool_position[targets[in_pool]]] = counts[in_pool]
@@ -186,24 +183,6 @@ def neighbourhood_ridge(
         factor = torch.linalg.cholesky(system)
         values[start : start + solve_batch] = torch.cholesky_solve(right, factor)[..., 0].numpy()
     return _by_input(pool_items[chosen], values, n)
-
-
-def _blocks(
-    order: np.ndarray, indptr: np.ndarray, items: np.ndarray, block: int, products: float
-) -> list[np.ndarray]:
-    """``order`` cut into consecutive blocks of at most ``block`` movies and about ``products``
-    partial products each (a single movie may exceed it alone)."""
-    per_user = np.diff(indptr).astype(np.float64)
-    work = np.bincount(items, weights=np.repeat(per_user, np.diff(indptr)), minlength=len(order))
-    cumulative = np.cumsum(work[order])
-    blocks, start = [], 0
-    while start < len(order):
-        base = cumulative[start - 1] if start else 0.0
-        stop = int(np.searchsorted(cumulative, base + products, side="right"))
-        stop = min(max(stop, start + 1), start + block, len(order))
-        blocks.append(order[start:stop])
-        start = stop
-    return blocks
 
 
 def _cooccurrence_rows(

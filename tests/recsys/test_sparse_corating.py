@@ -202,11 +202,3 @@ def test_energy_counts_k_synapses_per_rated_movie_for_the_sparse_readout():
     report = recommendation_energy(model, rows, np.array([2, 3]), n)
     assert report.snn["corating"].ac == pytest.approx(2.5 * 4)
     assert report.ann["corating"].mac == n * 4
-
-
-def test_blocks_bounded_by_partial_products_give_the_same_synapses():
-    x = _ratings(seed=5)
-    whole = neighbourhood_ridge(x, 3.0, neighbours=6)
-    small = neighbourhood_ridge(x, 3.0, neighbours=6, block_products=40.0)  # ~1 movie a block
-    np.testing.assert_array_equal(whole.indices, small.indices)
-    np.testing.assert_allclose(whole.values, small.values, rtol=1e-6)
