@@ -50,6 +50,12 @@ def test_a_tiny_scale_run_reports_every_figure(tmp_path):
     assert result["scoring"]["median_ms"] > 0 and result["peak_rss_mb"] > 0
 
 
+def test_towers_are_skipped_when_not_asked_for():
+    result = run_scale(n_ratings=5_000, n_users=100, n_items=80, neighbours=5, tower_batches=0)
+    assert result["towers"] == {"skipped": "not asked for (--tower-batches 0)"}
+    assert result["readout"]["synapses"] == 80 * 5
+
+
 def test_readout_sweep_logs_each_size_for_each_seed(movielens_folder, tmp_path):  # noqa: F811
     log = tmp_path / "sweep.jsonl"
     argv = ["readout-sweep", "--data", str(movielens_folder), "--epochs", "1", "--threads", "1"]
