@@ -34,3 +34,8 @@ NEGATIVE_WEIGHT = 1.0
 # The co-rating readout beside the towers.
 CORATING_GAIN = 1.5
 CORATING_L2 = 300.0
+# Above CORATING_DENSE_UP_TO movies each readout neuron keeps synapses from its
+# CORATING_NEIGHBOURS most co-rated movies (CSR); up to it, from every movie (the exact dense
+# solution, 11 MB at MovieLens-100K). Chosen on the validation split (docs/benchmarks.md §2.0).
+CORATING_NEIGHBOURS = 200
+CORATING_DENSE_UP_TO = 8192

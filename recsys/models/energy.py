@@ -145,9 +145,11 @@ def recommendation_energy(
     sparse = dict(ann)
     rated = float(np.mean(rated_counts)) if len(rated_counts) else 0.0
     if model.corating is not None:
-        snn["corating"] = OperationCount(ac=rated * n_items, mac=float(n_items))
-        ann["corating"] = OperationCount(mac=float(n_items * n_items))
-        sparse["corating"] = OperationCount(mac=rated * n_items)
+        # Synapses leaving one rated movie: every movie, or k per movie on average (sparse).
+        fan_out = float(getattr(model.corating, "neighbours", n_items))
+        snn["corating"] = OperationCount(ac=rated * fan_out, mac=float(n_items))
+        ann["corating"] = OperationCount(mac=float(n_items) * fan_out)
+        sparse["corating"] = OperationCount(mac=rated * fan_out)
     return EnergyReport(
         snn=snn,
         ann=ann,

@@ -10,7 +10,7 @@ notebooks can call it, or :func:`fit_ranker` on plain tables, directly (no split
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -114,14 +114,13 @@ def fit_ranker_on(
     show_progress: bool = True,
 ) -> FittedRanker:
     builder, inputs = prepare_data(data, item_spec)
-    if ranker_config.corating_gain > 0:
-        ranker_config = replace(ranker_config, corating_items=data.n_items)
+    ranker_config = ranker_config.fitted_to(data.n_items)
     torch.manual_seed(fit_config.seed)
     model = TwoTowerRanker(builder.n_user_inputs, builder.n_item_inputs, ranker_config)
     if model.corating is not None:
         # Closed form and independent of the towers: fitted first, so the per-epoch monitor
         # already scores the whole model.
-        model.corating.fit(inputs.train.dense(), fit_config.corating_l2)
+        model.corating.fit(inputs.train, fit_config.corating_l2)
     history = fit_two_tower(
         model,
         inputs,

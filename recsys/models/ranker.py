@@ -17,14 +17,14 @@ members' item vectors scaled by 1/members plus their mean bias.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from recsys.models import defaults
-from recsys.models.corating import CoRatingReadout
+from recsys.models.corating import corating_readout
 from recsys.models.towers import Integrate, SpikingTower, TowerConfig, module_integrate
 
 
@@ -38,12 +38,20 @@ class RankerConfig:
     #: 0 = towers only. ``corating_items`` is the catalogue it connects (set when fitting).
     corating_gain: float = defaults.CORATING_GAIN
     corating_items: int = 0
+    #: Synapses per readout neuron, from its most co-rated movies, for catalogues of more than
+    #: ``corating_dense_up_to`` movies; up to that, and when 0, every movie (dense).
+    corating_neighbours: int = defaults.CORATING_NEIGHBOURS
+    corating_dense_up_to: int = defaults.CORATING_DENSE_UP_TO
 
     def __post_init__(self) -> None:
         if self.members < 1:
             raise ValueError(f"a committee needs at least one member, got members={self.members}")
         if self.corating_gain < 0:
             raise ValueError(f"corating_gain must be >= 0, got {self.corating_gain}")
+        if self.corating_neighbours < 0:
+            raise ValueError(f"corating_neighbours must be >= 0, got {self.corating_neighbours}")
+        if self.corating_dense_up_to < 0:
+            raise ValueError(f"corating_dense_up_to must be >= 0, got {self.corating_dense_up_to}")
 
     @property
     def has_corating(self) -> bool:
@@ -69,7 +77,23 @@ class RankerConfig:
             members=int(data.get("members", 1)),
             corating_gain=float(data.get("corating_gain", 0.0)),
             corating_items=int(data.get("corating_items", 0)),
+            # Artifacts from before the sparse readout hold the dense matrix.
+            corating_neighbours=int(data.get("corating_neighbours", 0)),
+            corating_dense_up_to=int(
+                data.get("corating_dense_up_to", defaults.CORATING_DENSE_UP_TO)
+            ),
         )
+
+    def fitted_to(self, n_items: int) -> RankerConfig:
+        """This config with the co-rating readout connecting a catalogue of ``n_items``."""
+        return replace(self, corating_items=n_items) if self.corating_gain > 0 else self
+
+    @property
+    def corating_synapses_per_neuron(self) -> int:
+        """0 for the dense readout (every movie pair), else the neighbourhood size ``k``."""
+        if self.corating_neighbours > 0 and self.corating_items > self.corating_dense_up_to:
+            return self.corating_neighbours
+        return 0
 
 
 class TowerPair(nn.Module):
@@ -113,7 +137,9 @@ class TwoTowerRanker(nn.Module):
             TowerPair(n_user_inputs, n_item_inputs, config) for _ in range(config.members)
         )
         self.corating = (
-            CoRatingReadout(config.corating_items, config.corating_gain)
+            corating_readout(
+                config.corating_items, config.corating_gain, config.corating_synapses_per_neuron
+            )
             if config.has_corating
             else None
         )

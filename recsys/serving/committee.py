@@ -6,10 +6,15 @@ member's current, one LIF scan every member's spikes, and one block-diagonal hea
 member's embedding. A one-user request is dominated by per-call overhead, not arithmetic,
 so this keeps a K-member committee's request close to the cost of a single pair. The result
 is the committee's own ``user_embeddings`` (tests compare them), computed differently.
+
+:meth:`FusedUserTowers.one` is the same computation for one request row in NumPy, LIF scan
+included (the neuron's fused kernel, step by step): the serving path of a single user, where
+torch's fixed cost per operation is most of the time.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -68,6 +73,13 @@ class FusedUserTowers:
             heads = [block.head.linear for block in blocks]
             self.head_weight_t = torch.block_diag(*[h.weight for h in heads]).T.contiguous()
             self.head_bias = torch.cat([h.bias for h in heads])
+        self._head_weight_t_np = self.head_weight_t.numpy()
+        self._head_bias_np = self.head_bias.numpy()
+        neuron = self.neuron
+        self._alpha = np.float32(float(neuron.decay()))
+        self._drive_scale = np.float32(1.0 - self._alpha if neuron.decay_input else 1.0)
+        self._threshold = np.float32(neuron.threshold)
+        self._subtract = neuron.reset_mode == "subtract"
 
     def __call__(self, x: Tensor) -> Tensor:
         """(B, n_user_inputs) dense rows → (B, members · dim + 1) serving-ready user vectors."""
@@ -75,3 +87,21 @@ class FusedUserTowers:
             current = repeat_over_time(self.synapse(x), self.num_steps)
             rates = self.neuron(current).mean(0)
             return TowerPair.augment_user(torch.addmm(self.head_bias, rates, self.head_weight_t))
+
+    def one(self, row: np.ndarray) -> np.ndarray:
+        """One (n_user_inputs,) float32 row → its (members · dim + 1,) user vector, in NumPy.
+
+        The LIF charge, fire and reset are the neuron's own (``u = α v + c·x``, fire at
+        ``u ≥ θ``, reset by subtraction or to zero), for the same current at every step.
+        """
+        drive = self._drive_scale * self.synapse.one_row(row)
+        v = np.zeros_like(drive)
+        count = np.zeros_like(drive)
+        for _ in range(self.num_steps):
+            u = self._alpha * v + drive
+            spikes = (u >= self._threshold).astype(np.float32)
+            count += spikes
+            v = u - self._threshold * spikes if self._subtract else u * (1 - spikes)
+        rates = count / np.float32(self.num_steps)
+        head = rates @ self._head_weight_t_np + self._head_bias_np
+        return np.append(head, np.float32(1.0))

@@ -8,13 +8,16 @@ them once per loaded model and evaluates the same formula (tests check it matche
 
 A request row is also very sparse (tens of rated movies among ~1,700 bag slots), so currents
 are computed from the input's non-zero columns only: a gather of a few rows of each matrix
-instead of a product with all of them.
+instead of a product with all of them. For a single row, :meth:`_FrozenLinear.one_row` and
+:meth:`_FrozenBilinear.one_row` do the same in NumPy: a one-user request is a dozen small
+operations, and torch's per-operation dispatch (~5-10 µs each) costs more than their arithmetic.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -30,10 +33,18 @@ def _project(x: Tensor, matrix_t: Tensor) -> Tensor:
     return x.index_select(1, columns) @ matrix_t.index_select(0, columns)
 
 
+def _active(row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(non-zero columns, their values) of one input row."""
+    columns = np.flatnonzero(row)
+    return columns, row[columns]
+
+
 class _FrozenLinear:
     def __init__(self, weight: Tensor, bias: Tensor | None) -> None:
         self.weight_t = weight.detach().T.contiguous()
         self.bias = None if bias is None else bias.detach().clone()
+        self._weight_t_np = self.weight_t.numpy()  # views of the same memory
+        self._bias_np = None if self.bias is None else self.bias.numpy()
 
     @classmethod
     def merged(cls, synapses: list[LinearSynapse]) -> _FrozenLinear:
@@ -45,6 +56,12 @@ class _FrozenLinear:
     def __call__(self, x: Tensor) -> Tensor:
         current = _project(x, self.weight_t)
         return current if self.bias is None else current + self.bias
+
+    def one_row(self, row: np.ndarray) -> np.ndarray:
+        """``self(x)`` for one (n_in,) float32 row, in NumPy."""
+        columns, values = _active(row)
+        current = values @ self._weight_t_np[columns]
+        return current if self._bias_np is None else current + self._bias_np
 
 
 class _FrozenBilinear:
@@ -67,6 +84,10 @@ class _FrozenBilinear:
         self.gain = gain.detach().clone()
         self.bias = None if bias is None else bias.detach().clone()
         self.spike_input = spike_input
+        self._stacked_t_np = self.stacked_t.numpy()  # views of the same memory
+        self._diagonal_t_np = self.diagonal_t.numpy()
+        self._gain_np = self.gain.numpy()
+        self._bias_np = None if self.bias is None else self.bias.numpy()
 
     @classmethod
     def merged(cls, synapses: list[BilinearSynapse]) -> _FrozenBilinear:
@@ -91,6 +112,17 @@ class _FrozenBilinear:
         diagonal = _project(x if self.spike_input else x.square(), self.diagonal_t)
         current = torch.addcmul(linear, self.gain, pairwise - diagonal)
         return current if self.bias is None else current + self.bias
+
+    def one_row(self, row: np.ndarray) -> np.ndarray:
+        """``self(x)`` for one (n_in,) float32 row, in NumPy (the same formula, term by term)."""
+        columns, values = _active(row)
+        projected = values @ self._stacked_t_np[columns]
+        linear = projected[: self.n]
+        pairwise = np.square(projected[self.n :].reshape(self.n, self.rank)).sum(-1)
+        squared = values if self.spike_input else np.square(values)
+        diagonal = squared @ self._diagonal_t_np[columns]
+        current = linear + self._gain_np * (pairwise - diagonal)
+        return current if self._bias_np is None else current + self._bias_np
 
 
 def can_merge_synapses(synapses: list[nn.Module]) -> bool:

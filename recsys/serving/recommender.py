@@ -185,6 +185,9 @@ class Recommender:
     def user_vector(self, query: UserQuery, index: _ItemIndex | None = None) -> np.ndarray:
         index = index or self._index
         row = self.builder.user_row(query, index.id_map)
+        if isinstance(self._embed_user, FusedUserTowers):
+            # NumPy over frozen copies: no torch state is touched, so no lock either.
+            return self._embed_user.one(row)
         with self._model_lock, torch.inference_mode():
             x = torch.from_numpy(row[None, :])
             return self._embed_user(x)[0].numpy()
@@ -195,17 +198,23 @@ class Recommender:
         Stated favourite genres steer the ranking (:mod:`recsys.serving.steering`); the scores
         returned are the steered ones."""
         index = self._index
-        scores = self._model_scores(index, query)
+        rated = index.id_map.indices_of(query.ratings.keys())
+        scores = self._model_scores(index, query, rated)
         scores = steer_to_genres(
             scores, self.builder.item_genres, query.favourite_genres, len(query.ratings)
         )
-        excluded = index.id_map.indices_of([*query.ratings.keys(), *exclude])
+        excluded = np.concatenate([rated, index.id_map.indices_of(exclude)])
         return self._scored(index, scores, top_k_excluding(scores, excluded, k))
 
-    def _model_scores(self, index: _ItemIndex, query: UserQuery) -> np.ndarray:
-        """The model's score of every indexed movie for this person (before any steering)."""
+    def _model_scores(
+        self, index: _ItemIndex, query: UserQuery, rated: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The model's score of every indexed movie for this person (before any steering);
+        ``rated`` is the query's rated movies' indices when the caller already looked them up."""
+        if rated is None:
+            rated = index.id_map.indices_of(query.ratings.keys())
         scores = index.matrix @ self.user_vector(query, index)
-        self._add_corating(scores, index.id_map.indices_of(query.ratings.keys()))
+        self._add_corating(scores, rated)
         self._place_new_items(index, scores)
         return scores
 

@@ -130,3 +130,39 @@ def test_member_seeds_do_not_overlap_between_neighbouring_seeds():
     committees = [{member_seed(seed, m) for m in range(3)} for seed in (42, 43, 44)]
     assert member_seed(42, 0) == 42
     assert not committees[0] & committees[1] and not committees[1] & committees[2]
+
+
+@pytest.mark.parametrize(("synapse", "members"), [("bilinear", 3), ("linear", 2)])
+def test_one_row_numpy_path_equals_the_fused_torch_towers(synapse, members):
+    torch.manual_seed(6)
+    config = replace(tiny_ranker_config(synapse), members=members)
+    model = TwoTowerRanker(60, 20, config).eval()
+    fused = FusedUserTowers(model)
+    x = 3.0 * torch.rand(32, 60) * (torch.rand(32, 60) < 0.3)
+    with torch.no_grad():
+        batch = fused(x)
+        rates = model.members[0].user_tower.spike_rates(x)
+    assert rates[0] > 0.05  # neurons fire: the comparison covers the LIF scan, not zeros
+    one = np.stack([fused.one(row) for row in x.numpy()])
+    np.testing.assert_allclose(one, batch.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_served_top_k_equals_the_reference_torch_scoring(planted, committee, tmp_path):
+    """The request path (NumPy towers, one index lookup) ranks exactly as the model does."""
+    contents = artifact_contents(committee, {"ndcg@10": 0.5}, {"sha256": "abc", "n_ratings": 1})
+    recommender = load_recommender(write_artifact(tmp_path / "v1", contents))
+    model, index = committee.model, recommender._index
+    for user_id in planted.users.user_id.iloc[:8]:
+        rated = planted.ratings[planted.ratings.user_id == user_id]
+        query = UserQuery(
+            age=30, gender="F", ratings=dict(zip(rated.movie_id, rated.rating, strict=True))
+        )
+        row = recommender.builder.user_row(query, index.id_map)
+        with torch.no_grad():
+            user = model.user_embeddings(torch.from_numpy(row[None, :]))[0].numpy()
+        reference = index.matrix @ user
+        reference[index.id_map.indices_of(query.ratings.keys())] = -np.inf
+        best = np.argsort(-reference, kind="stable")[:5]
+        served = recommender.recommend(query, k=5)
+        assert [s.movie_id for s in served] == [int(index.id_map.ids[i]) for i in best]
+        np.testing.assert_allclose([s.score for s in served], reference[best], atol=1e-5)

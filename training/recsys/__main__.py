@@ -233,6 +233,57 @@ def _cmd_seeds(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_neighbours(text: str) -> list[int]:
+    """``0,100,200``: neighbourhood sizes of the co-rating readout (0 = dense)."""
+    try:
+        sizes = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}"
+        ) from None
+    if any(size < 0 for size in sizes):
+        raise argparse.ArgumentTypeError(f"neighbourhood sizes must be >= 0, got {text!r}")
+    return sizes
+
+
+def _cmd_readout_sweep(args: argparse.Namespace) -> int:
+    import torch
+
+    from training.recsys.readout_sweep import sweep_neighbours, sweep_readout_alone, write_jsonl
+    from training.recsys.runs import load_tables
+
+    torch.set_num_threads(args.threads)
+    tables = load_tables(args.data)
+    for seed in args.seeds or [args.seed]:
+        if args.readout_only:
+            rows = sweep_readout_alone(tables, args.neighbours, seed, args.validation_ratio)
+            if args.jsonl:
+                write_jsonl(rows, args.jsonl)
+            continue
+        overrides = {} if args.epochs is None else {"epochs": args.epochs}
+        rows = sweep_neighbours(
+            tables, args.neighbours, seed, args.validation_ratio, overrides, args.protocol
+        )
+        if args.jsonl:
+            write_jsonl(rows, args.jsonl)
+    return 0
+
+
+def _cmd_scale(args: argparse.Namespace) -> int:
+    from training.recsys.scale import run_scale
+
+    run_scale(
+        n_ratings=args.ratings,
+        n_users=args.users,
+        n_items=args.items,
+        neighbours=args.neighbours,
+        tower_batches=args.tower_batches,
+        seed=args.seed,
+        json_path=args.json,
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m training.recsys", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -324,6 +375,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common(tune)
     tune.set_defaults(func=_cmd_validate)
+
+    sweep = sub.add_parser(
+        "readout-sweep", help="co-rating readout neighbourhood sizes on the validation split"
+    )
+    sweep.add_argument("--neighbours", type=_parse_neighbours, default=[0, 50, 100, 200, 400])
+    sweep.add_argument("--seeds", type=_parse_seeds, metavar="S1,S2,...")
+    sweep.add_argument("--validation-ratio", type=_parse_share, default=VALIDATION_RATIO)
+    sweep.add_argument("--jsonl", help="append one line per (seed, size) to this log")
+    sweep.add_argument(
+        "--protocol",
+        action="store_true",
+        help="score the protocol's test split instead (to report a size already chosen)",
+    )
+    sweep.add_argument(
+        "--readout-only",
+        action="store_true",
+        help="the readout alone, no towers; --seeds then draw validation carve-outs",
+    )
+    common(sweep)
+    sweep.set_defaults(func=_cmd_readout_sweep)
+
+    scale = sub.add_parser("scale", help="time and memory on a synthetic ML-25M-shaped table")
+    scale.add_argument("--ratings", type=int, default=25_000_000)
+    scale.add_argument("--users", type=int, help="default: ML-25M's, scaled with --ratings")
+    scale.add_argument("--items", type=int, help="default: ML-25M's, scaled with --ratings")
+    scale.add_argument("--neighbours", type=int, default=200)
+    scale.add_argument(
+        "--tower-batches", type=int, default=20, help="timed tower batches (then extrapolated)"
+    )
+    scale.add_argument("--seed", type=int, default=0)
+    scale.add_argument("--json", help="write the figures here")
+    scale.set_defaults(func=_cmd_scale)
 
     one = sub.add_parser("run-model", help=argparse.SUPPRESS)
     one.add_argument("--model", required=True)

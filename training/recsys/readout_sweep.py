@@ -1,0 +1,149 @@
+"""Choosing the co-rating readout's neighbourhood size on the validation split.
+
+The readout is fitted in closed form and independently of the towers (training never reads
+it), so one tower training per seed serves every readout setting: the towers are trained once
+on the validation split's train part, then scored with the dense readout and with the sparse
+readout at each neighbourhood size. Several training seeds, since the sum depends on the
+towers; the test 25% is never read.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from recsys.data.interactions import IndexedSplit
+from recsys.data.split import VALIDATION_RATIO, stratified_split, validation_split
+from recsys.evaluation import evaluate_model
+from recsys.metrics.names import NDCG_AT_10
+from recsys.models import defaults
+from recsys.models.contract import TrainingData
+from recsys.models.corating import corating_readout
+from recsys.models.scoring import RankerScores
+from training.pipeline import TrainConfig, fit_monitored
+from training.recsys.validation import _indexed
+
+
+def sweep_neighbours(
+    tables: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+    neighbours: list[int],
+    seed: int,
+    validation_ratio: float = VALIDATION_RATIO,
+    overrides: dict[str, Any] | None = None,
+    protocol: bool = False,
+) -> list[dict[str, Any]]:
+    """One row per neighbourhood size (0 = dense): validation metrics and readout fit seconds.
+
+    ``protocol`` scores the protocol's test 25% instead (training on its 75%), to *report* the
+    size chosen on the validation split beside the dense readout, on the same trained towers.
+    """
+    users, movies, ratings = tables
+    config = TrainConfig.for_model("snn-local", **{"seed": seed, **(overrides or {})})
+    if protocol:
+        split = stratified_split(ratings, config.train_ratio, config.split_seed)
+        user_ids = np.union1d(users["user_id"].to_numpy(np.int64), ratings["user_id"].to_numpy())
+        indexed = IndexedSplit.from_tables(split.train, split.test, user_ids, movies["movie_id"])
+    else:
+        indexed = _indexed(users, movies, ratings, config.split_seed, validation_ratio)
+    ranker, train_seconds = fit_monitored(
+        TrainingData.from_split(indexed, users, movies), config, None, show_progress=False
+    )
+    model, inputs = ranker.fitted.model, ranker.fitted.inputs
+    n_items = inputs.train.n_items
+    rows = []
+    for k in neighbours:
+        started, started_cpu = time.perf_counter(), time.process_time()
+        readout = corating_readout(n_items, config.ranker.corating_gain, k)
+        model.corating = readout.fit(inputs.train, config.fit.corating_l2)
+        fit_seconds = time.perf_counter() - started
+        fit_cpu_seconds = time.process_time() - started_cpu
+        metrics = evaluate_model(RankerScores(model, inputs), indexed)
+        rows.append(
+            {
+                "neighbours": k,
+                "seed": seed,
+                "split": "protocol test" if protocol else "validation",
+                "validation_ratio": None if protocol else validation_ratio,
+                "metrics": metrics,
+                "readout_fit_seconds": fit_seconds,
+                "readout_fit_cpu_seconds": fit_cpu_seconds,
+                "tower_train_seconds": train_seconds,
+            }
+        )
+        print(
+            f"{'protocol' if protocol else 'validation'} seed {seed} neighbours {k or 'all (dense)'}: nDCG@10 {metrics[NDCG_AT_10]:.4f} "
+            f"MAP@10 {metrics['map@10']:.4f}  readout fit {fit_seconds:.2f}s",
+            flush=True,
+        )
+    return rows
+
+
+class _ReadoutScores:
+    """The readout alone as a model of the harness's contract (scores from training ratings)."""
+
+    def __init__(self, readout: torch.nn.Module, split: IndexedSplit) -> None:
+        self.readout, self.split = readout, split
+
+    def score(self, users: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return self.readout(torch.from_numpy(self.split.train.dense(users))).numpy()
+
+
+def write_jsonl(rows: list[dict[str, Any]], path: str) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as log:
+        for row in rows:
+            log.write(json.dumps(row) + "\n")
+
+
+def sweep_readout_alone(
+    tables: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+    neighbours: list[int],
+    validation_seed: int,
+    validation_ratio: float = VALIDATION_RATIO,
+) -> list[dict[str, Any]]:
+    """The readout on its own (towers off: the EASE-like path), per neighbourhood size.
+
+    Closed form, so no training seed moves it; ``validation_seed`` draws another validation
+    carve-out of the protocol's train part instead. Seconds per size, against the minutes of a
+    tower training: the cheap first look at what the neighbourhood loses.
+    """
+    users, movies, ratings = tables
+    split = validation_split(
+        ratings, validation_ratio=validation_ratio, validation_seed=validation_seed
+    )
+    user_ids = np.union1d(users["user_id"].to_numpy(np.int64), ratings["user_id"].to_numpy())
+    indexed = IndexedSplit.from_tables(split.train, split.test, user_ids, movies["movie_id"])
+    rows = []
+    for k in neighbours:
+        started, started_cpu = time.perf_counter(), time.process_time()
+        readout = corating_readout(indexed.train.n_items, 1.0, k)
+        readout.fit(indexed.train, defaults.CORATING_L2)
+        fit_seconds = time.perf_counter() - started
+        fit_cpu_seconds = time.process_time() - started_cpu
+
+        metrics = evaluate_model(_ReadoutScores(readout, indexed), indexed)
+        rows.append(
+            {
+                "neighbours": k,
+                "readout_only": True,
+                "validation_seed": validation_seed,
+                "validation_ratio": validation_ratio,
+                "metrics": metrics,
+                "readout_fit_seconds": fit_seconds,
+                "readout_fit_cpu_seconds": fit_cpu_seconds,
+            }
+        )
+        print(
+            f"readout alone, validation draw {validation_seed}, neighbours {k or 'all (dense)'}: "
+            f"nDCG@10 {metrics[NDCG_AT_10]:.4f} MAP@10 {metrics['map@10']:.4f}  "
+            f"fit {fit_seconds:.2f}s",
+            flush=True,
+        )
+    return rows
