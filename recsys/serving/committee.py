@@ -7,9 +7,10 @@ member's embedding. A one-user request is dominated by per-call overhead, not ar
 so this keeps a K-member committee's request close to the cost of a single pair. The result
 is the committee's own ``user_embeddings`` (tests compare them), computed differently.
 
-:meth:`FusedUserTowers.one` is the same computation for one request row in NumPy, LIF scan
-included (the neuron's fused kernel, step by step): the serving path of a single user, where
-torch's fixed cost per operation is most of the time.
+:meth:`FusedUserTowers.one` is the same computation for one request row in NumPy, the LIF
+dynamics from ``snn_models``' NumPy inference (:func:`lif_rates_constant_input`, fed the
+neuron's own :class:`LIFParameters`): the serving path of a single user, where torch's fixed
+cost per operation is most of the time.
 """
 
 from __future__ import annotations
@@ -21,19 +22,24 @@ from torch import Tensor
 from recsys.models.ranker import TowerPair, TwoTowerRanker
 from recsys.models.towers import SpikingTower
 from recsys.serving.frozen import can_merge_synapses, frozen_synapse
-from snn_models import LIF, ClassifierHead, repeat_over_time
+from snn_models import ClassifierHead, repeat_over_time
+from snn_models.functional import lif_rates_constant_input
+from snn_models.neurons import plain_lif_parameters
 
 
-def _neuron_settings(tower: SpikingTower) -> tuple:
+def _neuron_settings(tower: SpikingTower) -> tuple | None:
+    """What must match for members' neurons to run as one; None when not a plain LIF."""
     neuron = tower.network.blocks[0].neuron
+    params = plain_lif_parameters(neuron)
+    if params is None:
+        return None
     return (
-        type(neuron),
-        float(neuron.decay()),
-        neuron.threshold,
-        neuron.reset_mode,
-        neuron.detach_reset,
-        neuron.decay_input,
-        type(neuron.surrogate),
+        float(params.alpha),
+        params.threshold,
+        params.reset,
+        params.detach_reset,
+        params.decay_input,
+        type(params.surrogate),
         neuron.step_mode,
     )
 
@@ -45,13 +51,14 @@ def can_fuse_user_towers(model: TwoTowerRanker) -> bool:
         blocks = tower.network.blocks
         if len(blocks) != 1 or blocks[0].input_synapse is not None:
             return False
-        if not isinstance(blocks[0].neuron, LIF) or not isinstance(blocks[0].head, ClassifierHead):
+        if not isinstance(blocks[0].head, ClassifierHead):
             return False
         if blocks[0].head.pool_to is not None:
             return False
     if len({tower.num_steps for tower in towers}) != 1:
         return False
-    if len({_neuron_settings(tower) for tower in towers}) != 1:
+    settings = {_neuron_settings(tower) for tower in towers}
+    if None in settings or len(settings) != 1:
         return False
     return can_merge_synapses([tower.network.blocks[0].synapse for tower in towers])
 
@@ -75,11 +82,8 @@ class FusedUserTowers:
             self.head_bias = torch.cat([h.bias for h in heads])
         self._head_weight_t_np = self.head_weight_t.numpy()
         self._head_bias_np = self.head_bias.numpy()
-        neuron = self.neuron
-        self._alpha = np.float32(float(neuron.decay()))
-        self._drive_scale = np.float32(1.0 - self._alpha if neuron.decay_input else 1.0)
-        self._threshold = np.float32(neuron.threshold)
-        self._subtract = neuron.reset_mode == "subtract"
+        params = plain_lif_parameters(self.neuron)
+        self._params = params.with_decay(float(params.alpha))  # frozen: a float, no graph
 
     def __call__(self, x: Tensor) -> Tensor:
         """(B, n_user_inputs) dense rows → (B, members · dim + 1) serving-ready user vectors."""
@@ -91,17 +95,9 @@ class FusedUserTowers:
     def one(self, row: np.ndarray) -> np.ndarray:
         """One (n_user_inputs,) float32 row → its (members · dim + 1,) user vector, in NumPy.
 
-        The LIF charge, fire and reset are the neuron's own (``u = α v + c·x``, fire at
-        ``u ≥ θ``, reset by subtraction or to zero), for the same current at every step.
+        The LIF dynamics are ``snn_models``' NumPy inference of the neuron's own parameters,
+        for the same current at every step.
         """
-        drive = self._drive_scale * self.synapse.one_row(row)
-        v = np.zeros_like(drive)
-        count = np.zeros_like(drive)
-        for _ in range(self.num_steps):
-            u = self._alpha * v + drive
-            spikes = (u >= self._threshold).astype(np.float32)
-            count += spikes
-            v = u - self._threshold * spikes if self._subtract else u * (1 - spikes)
-        rates = count / np.float32(self.num_steps)
+        rates = lif_rates_constant_input(self.synapse.one_row(row), self._params, self.num_steps)
         head = rates @ self._head_weight_t_np + self._head_bias_np
         return np.append(head, np.float32(1.0))

@@ -11,6 +11,7 @@ from snn_models.functional.lif import (
     lif_scan_reference,
     lif_step,
 )
+from snn_models.functional.lif_numpy import lif_rates_constant_input
 from snn_models.functional.time import apply_over_time, is_repeated_over_time, repeat_over_time
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "leaky_integrate",
     "lif_charge",
     "lif_fire",
+    "lif_rates_constant_input",
     "lif_reset",
     "lif_scan",
     "lif_scan_reference",

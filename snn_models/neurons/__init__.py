@@ -4,12 +4,13 @@ from snn_models.neurons.base import SpikingNeuron
 from snn_models.neurons.decay import MembraneDecay, resolve_decay
 from snn_models.neurons.factory import NEURON_KINDS, make_neuron
 from snn_models.neurons.leaky_integrator import LeakyIntegrator
-from snn_models.neurons.lif import LIF, PLIF
+from snn_models.neurons.lif import LIF, PLIF, plain_lif_parameters
 
 __all__ = [
     "LIF",
     "NEURON_KINDS",
     "PLIF",
+    "plain_lif_parameters",
     "SpikingNeuron",
     "LeakyIntegrator",
     "MembraneDecay",

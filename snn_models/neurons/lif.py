@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from torch import Tensor
+from torch import Tensor, nn
 
 from snn_models.functional.lif import (
     Backend,
@@ -154,3 +154,15 @@ class PLIF(LIF):
             detach_reset=detach_reset,
             backend=backend,
         )
+
+
+def plain_lif_parameters(neuron: nn.Module) -> LIFParameters | None:
+    """The neuron's :class:`LIFParameters` when it computes exactly the LIF of ``lif_scan`` (a
+    :class:`LIF` or a subclass that replaces none of its steps), else None.
+
+    What a frozen serving copy asks before running the dynamics in its own kernel (e.g.
+    :func:`~snn_models.functional.lif_rates_constant_input`): the answer lives here, beside the
+    neuron, so callers hold no list of neuron types."""
+    if not isinstance(neuron, LIF) or neuron.overrides_a_step(LIF):
+        return None
+    return neuron.neuron_parameters()
