@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from recsys.data.interactions import IndexedSplit
+from recsys.data.interactions import IndexedSplit, UserItemRows
 from recsys.data.split import VALIDATION_RATIO, stratified_split, validation_split
 from recsys.evaluation import evaluate_model
 from recsys.metrics.names import NDCG_AT_10
@@ -55,14 +55,11 @@ def sweep_neighbours(
         TrainingData.from_split(indexed, users, movies), config, None, show_progress=False
     )
     model, inputs = ranker.fitted.model, ranker.fitted.inputs
-    n_items = inputs.train.n_items
     rows = []
     for k in neighbours:
-        started, started_cpu = time.perf_counter(), time.process_time()
-        readout = corating_readout(n_items, config.ranker.corating_gain, k)
-        model.corating = readout.fit(inputs.train, config.fit.corating_l2)
-        fit_seconds = time.perf_counter() - started
-        fit_cpu_seconds = time.process_time() - started_cpu
+        model.corating, fit_seconds, fit_cpu_seconds = _timed_readout(
+            inputs.train, config.ranker.corating_gain, k, config.fit.corating_l2
+        )
         metrics = evaluate_model(RankerScores(model, inputs), indexed)
         rows.append(
             {
@@ -82,6 +79,16 @@ def sweep_neighbours(
             flush=True,
         )
     return rows
+
+
+def _timed_readout(
+    train: UserItemRows, gain: float, neighbours: int, l2: float
+) -> tuple[torch.nn.Module, float, float]:
+    """A readout with ``neighbours`` synapses per movie (0 = dense) fitted on ``train``, and the
+    fit's wall-clock and CPU seconds."""
+    started, started_cpu = time.perf_counter(), time.process_time()
+    readout = corating_readout(train.n_items, gain, neighbours).fit(train, l2)
+    return readout, time.perf_counter() - started, time.process_time() - started_cpu
 
 
 class _ReadoutScores:
@@ -122,12 +129,9 @@ def sweep_readout_alone(
     indexed = IndexedSplit.from_tables(split.train, split.test, user_ids, movies["movie_id"])
     rows = []
     for k in neighbours:
-        started, started_cpu = time.perf_counter(), time.process_time()
-        readout = corating_readout(indexed.train.n_items, 1.0, k)
-        readout.fit(indexed.train, defaults.CORATING_L2)
-        fit_seconds = time.perf_counter() - started
-        fit_cpu_seconds = time.process_time() - started_cpu
-
+        readout, fit_seconds, fit_cpu_seconds = _timed_readout(
+            indexed.train, 1.0, k, defaults.CORATING_L2
+        )
         metrics = evaluate_model(_ReadoutScores(readout, indexed), indexed)
         rows.append(
             {
