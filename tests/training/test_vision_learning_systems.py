@@ -6,6 +6,7 @@ ablations really freeze what they claim to, and validation runs never touch the 
 """
 
 import json
+from dataclasses import replace
 
 import pytest
 import torch
@@ -61,6 +62,32 @@ def test_lee_network_uses_the_lee_neuron_and_its_thresholds_move_in_training():
     rule.train_batch(torch.rand(16, 1, 8, 8), torch.randint(0, 10, (16,)))
     assert not torch.equal(before, neurons[0].threshold)
     torch.testing.assert_close(neurons[0].threshold.sum(), before.sum(), rtol=1e-4, atol=1e-4)
+
+
+def test_bounded_membrane_gradient_reaches_the_lee_neurons_from_the_cli():
+    args = cli.build_parser().parse_args(
+        ["train", *FAST, "--rule", "lee", "--arch", "fcn", "--hidden", "32", "--neuron", "linear",
+         "--lee-gradient", "membrane-bounded", "--lee-gradient-ceiling", "1.5"]
+    )  # fmt: skip
+    config = cli._config_from(
+        args, dataset="digits", arch="fcn", hidden=32, neuron="linear", rule="lee"
+    )
+    assert config.lee.gradient == "membrane-bounded" and config.lee.gradient_ceiling == 1.5
+    network = build_network(config, (1, 8, 8), 10)
+    (neuron,) = [m for m in network.modules() if isinstance(m, LeeLIF)]
+    assert neuron.gradient_ceiling == 1.5 and neuron.surrogate is None
+    # the paper's gradient keeps no ceiling, whatever the ceiling flag says
+    paper = build_network(
+        replace(config, lee=replace(config.lee, gradient="membrane")), (1, 8, 8), 10
+    )
+    assert [m for m in paper.modules() if isinstance(m, LeeLIF)][0].gradient_ceiling is None
+
+
+def test_lee_settings_reject_unknown_gradients_and_low_ceilings():
+    with pytest.raises(ValueError):
+        LeeSettings(gradient="membrane-ish")
+    with pytest.raises(ValueError):
+        LeeSettings(gradient="membrane-bounded", gradient_ceiling=1.0)
 
 
 def test_plasticity_rule_learns_digits_with_no_gradient(tmp_path):

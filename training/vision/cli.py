@@ -26,6 +26,7 @@ from training.vision.config import (
     BILINEAR_VARIANTS,
     ENCODINGS,
     KERNELS,
+    LEE_GRADIENTS,
     LR_SCHEDULES,
     NEURON_MODELS,
     NEURONS,
@@ -145,10 +146,17 @@ def _add_run_options(parser: argparse.ArgumentParser, sweep: bool) -> None:
     lee.add_argument("--lee-weight-beta", type=float, default=LeeSettings.weight_beta)
     lee.add_argument("--lee-refractory-tau", type=float, help="refractory time constant (off)")
     lee.add_argument(
+        "--lee-gradient-ceiling",
+        type=float,
+        default=LeeSettings.gradient_ceiling,
+        help="membrane-bounded: no gradient at or above this many thresholds (default 2)",
+    )
+    lee.add_argument(
         "--lee-gradient",
-        choices=["membrane", "atan"],
+        choices=LEE_GRADIENTS,
         default=LeeSettings.gradient,
-        help="membrane pass-through (the paper) or the atan surrogate (ablation)",
+        help="membrane pass-through (the paper), membrane-bounded (no pass-through above 2 "
+        "thresholds, our discrete-time adaptation) or the atan surrogate (ablation)",
     )
 
     train = parser.add_argument_group("training")
@@ -257,6 +265,7 @@ def _config_from(args: argparse.Namespace, **fixed) -> RunConfig:
         weight_lambda=args.lee_weight_lambda,
         refractory_tau=args.lee_refractory_tau,
         gradient=args.lee_gradient,
+        gradient_ceiling=args.lee_gradient_ceiling,
     )
     if values.get("rule") == "lee" or lee != LeeSettings():
         values["lee"] = lee  # expand_grid drops it again from the grid's other rules

@@ -11,6 +11,8 @@ from pathlib import Path
 ARCHS = ("fcn", "cnn", "vgg")
 NEURONS = ("linear", "bilinear", "shunting")
 RULES = ("bptt", "local", "hsic", "lee", "plasticity")
+# How --rule lee differentiates a spike: the paper, our discrete-time bound of it, a surrogate.
+LEE_GRADIENTS = ("membrane", "membrane-bounded", "atan")
 KERNELS = ("gaussian", "cosine", "laplace", "sigmoid", "laplace-l1", "arcsine")
 NEURON_MODELS = ("lif", "plif")
 BILINEAR_VARIANTS = ("learned", "fixed-lambda", "quadratic-only")
@@ -47,7 +49,15 @@ class LeeSettings:
     weight_beta: float = 10.0
     weight_lambda: float = 1e-3
     refractory_tau: float | None = None
-    gradient: str = "membrane"  # the paper's pass-through, or "atan" (ablation)
+    gradient: str = "membrane"  # one of LEE_GRADIENTS
+    # membrane-bounded only: no pass-through at or above this many thresholds
+    gradient_ceiling: float = 2.0
+
+    def __post_init__(self) -> None:
+        if self.gradient not in LEE_GRADIENTS:
+            raise ValueError(f"gradient must be one of {LEE_GRADIENTS}, got {self.gradient!r}")
+        if self.gradient_ceiling <= 1.0:
+            raise ValueError(f"gradient_ceiling must be > 1, got {self.gradient_ceiling}")
 
 
 @dataclass(frozen=True)
