@@ -83,11 +83,30 @@ def test_bounded_membrane_gradient_reaches_the_lee_neurons_from_the_cli():
     assert [m for m in paper.modules() if isinstance(m, LeeLIF)][0].gradient_ceiling is None
 
 
+def test_lee_weight_penalty_can_leave_the_output_layer_free():
+    from training.vision.rules import build_rule
+
+    config = RunConfig(
+        dataset="digits", arch="fcn", hidden=16, neuron="linear", rule="lee", T=4,
+        lee=LeeSettings(k=4, weight_layers="hidden"),
+    )  # fmt: skip
+    network = build_network(config, (1, 8, 8), 10)
+    hidden_only = build_rule(config, network)
+    everything = build_rule(replace(config, lee=replace(config.lee, weight_layers="all")), network)
+    assert [tuple(w.shape) for w in hidden_only.weights] == [(16, 64)]
+    assert [tuple(w.shape) for w in everything.weights] == [(16, 64), (10, 16)]
+    with torch.no_grad():  # an output row of norm 2 costs exp(10 * 3) under "all" only
+        everything.weights[1][0].fill_(2.0 / 4.0)
+    assert everything.weight_penalty() > 1e6 > hidden_only.weight_penalty()
+
+
 def test_lee_settings_reject_unknown_gradients_and_low_ceilings():
     with pytest.raises(ValueError):
         LeeSettings(gradient="membrane-ish")
     with pytest.raises(ValueError):
         LeeSettings(gradient="membrane-bounded", gradient_ceiling=1.0)
+    with pytest.raises(ValueError):
+        LeeSettings(weight_layers="output")
 
 
 def test_plasticity_rule_learns_digits_with_no_gradient(tmp_path):

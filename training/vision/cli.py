@@ -27,6 +27,7 @@ from training.vision.config import (
     ENCODINGS,
     KERNELS,
     LEE_GRADIENTS,
+    LEE_WEIGHT_LAYERS,
     LR_SCHEDULES,
     NEURON_MODELS,
     NEURONS,
@@ -144,6 +145,12 @@ def _add_run_options(parser: argparse.ArgumentParser, sweep: bool) -> None:
     )
     lee.add_argument("--lee-weight-lambda", type=float, default=LeeSettings.weight_lambda)
     lee.add_argument("--lee-weight-beta", type=float, default=LeeSettings.weight_beta)
+    lee.add_argument(
+        "--lee-weight-layers",
+        choices=LEE_WEIGHT_LAYERS,
+        default=LeeSettings.weight_layers,
+        help="layers whose weights pay the exponential penalty (default: all, as the paper)",
+    )
     lee.add_argument("--lee-refractory-tau", type=float, help="refractory time constant (off)")
     lee.add_argument(
         "--lee-gradient-ceiling",
@@ -266,6 +273,7 @@ def _config_from(args: argparse.Namespace, **fixed) -> RunConfig:
         refractory_tau=args.lee_refractory_tau,
         gradient=args.lee_gradient,
         gradient_ceiling=args.lee_gradient_ceiling,
+        weight_layers=args.lee_weight_layers,
     )
     if values.get("rule") == "lee" or lee != LeeSettings():
         values["lee"] = lee  # expand_grid drops it again from the grid's other rules
