@@ -238,3 +238,19 @@ def test_compare_joins_sweeps_and_pairs_them_against_the_first(tmp_path):
     text = (tmp_path / "vision_ab.md").read_text()
     assert "sweep a" in text and "sweep b" in text
     assert "Paired differences" in text and "+2.00" in text
+
+
+def test_tables_name_the_lee_settings_that_differ_from_the_paper():
+    from training.vision.report import results_table
+
+    def lee_record(**settings) -> dict:
+        record = _record("lee", 0, 0.9, 0.8)
+        record["config"] = RunConfig(
+            dataset="digits", rule="lee", lee=LeeSettings(**settings)
+        ).to_dict()
+        return record
+
+    paper = results_table([lee_record()])
+    tuned = results_table([lee_record(gradient="membrane-bounded", weight_layers="hidden")])
+    assert "| Lee 2016 |" in paper
+    assert "Lee 2016 (membrane-bounded gradient, weight penalty on hidden layers)" in tuned
