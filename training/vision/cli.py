@@ -324,7 +324,10 @@ def _sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
         seeds=args.seeds,
     )
     command = "python -m training.vision " + shlex.join(argv)
-    notes = f"{grid.purpose}\n\n{args.notes}" if args.notes else grid.purpose
+    # The grid's description only fits when its archs, neurons and rules are the ones run.
+    overridden = bool(args.archs or args.neurons or args.rules)
+    purpose = "" if overridden else grid.purpose
+    notes = "\n\n".join(text for text in (purpose, args.notes) if text)
     outputs = run_sweep(
         configs,
         name=args.name or args.grid,
