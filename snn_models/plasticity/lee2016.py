@@ -40,8 +40,13 @@ __all__ = ["LeeLIF", "exponential_weight_penalty", "membrane_spike", "threshold_
 
 class _MembraneSpike(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, v: Tensor, threshold: Tensor, allowed: Tensor) -> Tensor:  # type: ignore[override]
-        ctx.save_for_backward(threshold, allowed & (v > 0))
+    def forward(
+        ctx, v: Tensor, threshold: Tensor, allowed: Tensor, ceiling: float | None
+    ) -> Tensor:  # type: ignore[override]
+        passing = allowed & (v > 0)
+        if ceiling is not None:
+            passing = passing & (v < ceiling * threshold)
+        ctx.save_for_backward(threshold, passing)
         return ((v >= threshold) & allowed).to(v.dtype)
 
     @staticmethod
@@ -50,14 +55,26 @@ class _MembraneSpike(torch.autograd.Function):
         # d(spike)/dv = 1 / V_th where the potential is positive (a = x / V_th of Lee et al.
         # 2016, which holds for a neuron driven above rest; below rest it emits nothing);
         # neurons suppressed by the winner-take-all circuit pass no gradient.
-        return grad * allowed.to(grad.dtype) / threshold, None, None
+        return grad * allowed.to(grad.dtype) / threshold, None, None, None
 
 
-def membrane_spike(v: Tensor, threshold: Tensor, allowed: Tensor | None = None) -> Tensor:
-    """``H(v - threshold)`` (masked by ``allowed``) whose gradient is ``1 / threshold``."""
+def membrane_spike(
+    v: Tensor, threshold: Tensor, allowed: Tensor | None = None, ceiling: float | None = None
+) -> Tensor:
+    """``H(v - threshold)`` (masked by ``allowed``) whose gradient is ``1 / threshold``.
+
+    The gradient passes where ``v > 0``; with ``ceiling`` only where ``0 < v < ceiling *
+    threshold``. Why a ceiling: the paper's ``a = x / V_th`` is a rate in continuous time,
+    but a time-stepped neuron emits at most one spike per step, so once ``v`` is far above
+    threshold more input no longer adds spikes in that step. ``ceiling = 2`` stops the
+    pass-through where one reset by subtraction would still leave the neuron above threshold.
+    This is our adaptation to discrete time, not part of the paper.
+    """
     if allowed is None:
         allowed = torch.ones_like(v, dtype=torch.bool)
-    return _MembraneSpike.apply(v, threshold.expand_as(v), allowed)
+    if ceiling is not None and ceiling <= 1.0:
+        raise ValueError(f"ceiling must be > 1 (in units of the threshold), got {ceiling}")
+    return _MembraneSpike.apply(v, threshold.expand_as(v), allowed, ceiling)
 
 
 def exponential_weight_penalty(weight: Tensor, beta: float = 10.0, lam: float = 1e-3) -> Tensor:
@@ -93,6 +110,8 @@ class LeeLIF(TimeAwareModule):
         rho: threshold-regularisation rate used by :meth:`regularise_thresholds`.
         surrogate: ``None`` for the paper's membrane pass-through gradient, or a surrogate
             (e.g. ``"atan"``) to keep the other mechanisms with a surrogate gradient.
+        gradient_ceiling: with the membrane gradient, pass it only where the potential is
+            below this many thresholds (see :func:`membrane_spike`; ``None``: no ceiling).
 
     In training mode the layer remembers the spike counts of its last call, so a learning rule
     can call :meth:`regularise_thresholds` after its optimizer step.
@@ -108,8 +127,12 @@ class LeeLIF(TimeAwareModule):
         refractory_tau: float | None = None,
         rho: float = 0.0,
         surrogate: str | Surrogate | None = None,
+        gradient_ceiling: float | None = None,
     ) -> None:
         super().__init__()
+        if gradient_ceiling is not None and gradient_ceiling <= 1.0:
+            raise ValueError(f"gradient_ceiling must be > 1, got {gradient_ceiling}")
+        self.gradient_ceiling = gradient_ceiling
         if tau <= 1.0:
             raise ValueError(f"tau must be > 1 step, got {tau}")
         self.features = features
@@ -144,7 +167,7 @@ class LeeLIF(TimeAwareModule):
                     winners = k_winners(v - theta, candidates, self.k)
                     allowed = ~candidates | winners
             if self.surrogate is None:
-                s = membrane_spike(v, theta, allowed)
+                s = membrane_spike(v, theta, allowed, self.gradient_ceiling)
             else:
                 s = self.surrogate(v - theta) * allowed.to(v.dtype)
             # Reset by subtraction, kept out of the gradient: the output is treated as the
@@ -172,5 +195,5 @@ class LeeLIF(TimeAwareModule):
         return (
             f"features={self.features}, alpha={self.alpha:.3g}, k={self.k}, "
             f"inhibition={self.inhibition}, refractory_tau={self.refractory_tau}, rho={self.rho}, "
-            f"surrogate={self.surrogate}"
+            f"surrogate={self.surrogate}, gradient_ceiling={self.gradient_ceiling}"
         )

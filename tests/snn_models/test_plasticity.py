@@ -66,6 +66,28 @@ def test_membrane_gradient_is_one_over_threshold_where_the_potential_is_positive
     torch.testing.assert_close(v.grad, torch.tensor([0.0, 0.5, 2.0, 0.0]))
 
 
+def test_bounded_membrane_gradient_stops_where_one_reset_still_leaves_the_neuron_above():
+    v = torch.tensor([-0.5, 0.5, 1.5, 1.99, 2.0, 5.0], requires_grad=True)
+    threshold = torch.ones(6)
+    out = membrane_spike(v, threshold, ceiling=2.0)
+    assert out.tolist() == [0.0, 0.0, 1.0, 1.0, 1.0, 1.0]  # the forward pass is unchanged
+    out.sum().backward()
+    # 0 < v < 2 V_th: 1 / V_th; at or above two thresholds (saturated in one step): nothing
+    torch.testing.assert_close(v.grad, torch.tensor([0.0, 1.0, 1.0, 1.0, 0.0, 0.0]))
+    with pytest.raises(ValueError):
+        membrane_spike(v, threshold, ceiling=1.0)
+
+
+def test_lee_layer_with_a_gradient_ceiling_passes_no_gradient_to_saturated_inputs():
+    current = torch.tensor([[[0.5, 6.0]], [[0.5, 6.0]]], requires_grad=True)
+    LeeLIF(2, tau=2.0, gradient_ceiling=2.0)(current).sum().backward()
+    assert (current.grad[:, 0, 0] > 0).all()  # below threshold: learns
+    assert (current.grad[:, 0, 1] == 0).all()  # far above: saturated every step
+    current.grad = None
+    LeeLIF(2, tau=2.0)(current).sum().backward()
+    assert (current.grad[:, 0, 1] > 0).all()  # the paper's unbounded pass-through
+
+
 def test_threshold_update_moves_thresholds_from_busy_to_silent_neurons():
     threshold = torch.ones(4)
     counts = torch.tensor([3.0, 1.0, 0.0, 0.0])

@@ -247,6 +247,10 @@ def test_sweep_over_seeds_reports_mean_and_spread(tmp_path):
     table = (out / "vision_seeds.md").read_text()
     assert "## Mean over seeds" in table
     assert f"| 0,1 | {mean:.2f} |" in table
+    # --archs/--neurons override the fcn grid, so its description does not head the table
+    from training.vision.sweep import GRIDS
+
+    assert GRIDS["fcn"].purpose not in table
 
 
 def test_sweep_adds_noise_results_to_a_run_cached_without_them(tmp_path, monkeypatch):

@@ -6,6 +6,7 @@ ablations really freeze what they claim to, and validation runs never touch the 
 """
 
 import json
+from dataclasses import replace
 
 import pytest
 import torch
@@ -61,6 +62,51 @@ def test_lee_network_uses_the_lee_neuron_and_its_thresholds_move_in_training():
     rule.train_batch(torch.rand(16, 1, 8, 8), torch.randint(0, 10, (16,)))
     assert not torch.equal(before, neurons[0].threshold)
     torch.testing.assert_close(neurons[0].threshold.sum(), before.sum(), rtol=1e-4, atol=1e-4)
+
+
+def test_bounded_membrane_gradient_reaches_the_lee_neurons_from_the_cli():
+    args = cli.build_parser().parse_args(
+        ["train", *FAST, "--rule", "lee", "--arch", "fcn", "--hidden", "32", "--neuron", "linear",
+         "--lee-gradient", "membrane-bounded", "--lee-gradient-ceiling", "1.5"]
+    )  # fmt: skip
+    config = cli._config_from(
+        args, dataset="digits", arch="fcn", hidden=32, neuron="linear", rule="lee"
+    )
+    assert config.lee.gradient == "membrane-bounded" and config.lee.gradient_ceiling == 1.5
+    network = build_network(config, (1, 8, 8), 10)
+    (neuron,) = [m for m in network.modules() if isinstance(m, LeeLIF)]
+    assert neuron.gradient_ceiling == 1.5 and neuron.surrogate is None
+    # the paper's gradient keeps no ceiling, whatever the ceiling flag says
+    paper = build_network(
+        replace(config, lee=replace(config.lee, gradient="membrane")), (1, 8, 8), 10
+    )
+    assert [m for m in paper.modules() if isinstance(m, LeeLIF)][0].gradient_ceiling is None
+
+
+def test_lee_weight_penalty_can_leave_the_output_layer_free():
+    from training.vision.rules import build_rule
+
+    config = RunConfig(
+        dataset="digits", arch="fcn", hidden=16, neuron="linear", rule="lee", T=4,
+        lee=LeeSettings(k=4, weight_layers="hidden"),
+    )  # fmt: skip
+    network = build_network(config, (1, 8, 8), 10)
+    hidden_only = build_rule(config, network)
+    everything = build_rule(replace(config, lee=replace(config.lee, weight_layers="all")), network)
+    assert [tuple(w.shape) for w in hidden_only.weights] == [(16, 64)]
+    assert [tuple(w.shape) for w in everything.weights] == [(16, 64), (10, 16)]
+    with torch.no_grad():  # an output row of norm 2 costs exp(10 * 3) under "all" only
+        everything.weights[1][0].fill_(2.0 / 4.0)
+    assert everything.weight_penalty() > 1e6 > hidden_only.weight_penalty()
+
+
+def test_lee_settings_reject_unknown_gradients_and_low_ceilings():
+    with pytest.raises(ValueError):
+        LeeSettings(gradient="membrane-ish")
+    with pytest.raises(ValueError):
+        LeeSettings(gradient="membrane-bounded", gradient_ceiling=1.0)
+    with pytest.raises(ValueError):
+        LeeSettings(weight_layers="output")
 
 
 def test_plasticity_rule_learns_digits_with_no_gradient(tmp_path):
@@ -192,3 +238,19 @@ def test_compare_joins_sweeps_and_pairs_them_against_the_first(tmp_path):
     text = (tmp_path / "vision_ab.md").read_text()
     assert "sweep a" in text and "sweep b" in text
     assert "Paired differences" in text and "+2.00" in text
+
+
+def test_tables_name_the_lee_settings_that_differ_from_the_paper():
+    from training.vision.report import results_table
+
+    def lee_record(**settings) -> dict:
+        record = _record("lee", 0, 0.9, 0.8)
+        record["config"] = RunConfig(
+            dataset="digits", rule="lee", lee=LeeSettings(**settings)
+        ).to_dict()
+        return record
+
+    paper = results_table([lee_record()])
+    tuned = results_table([lee_record(gradient="membrane-bounded", weight_layers="hidden")])
+    assert "| Lee 2016 |" in paper
+    assert "Lee 2016 (membrane-bounded gradient, weight penalty on hidden layers)" in tuned

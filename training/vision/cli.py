@@ -26,6 +26,8 @@ from training.vision.config import (
     BILINEAR_VARIANTS,
     ENCODINGS,
     KERNELS,
+    LEE_GRADIENTS,
+    LEE_WEIGHT_LAYERS,
     LR_SCHEDULES,
     NEURON_MODELS,
     NEURONS,
@@ -143,12 +145,25 @@ def _add_run_options(parser: argparse.ArgumentParser, sweep: bool) -> None:
     )
     lee.add_argument("--lee-weight-lambda", type=float, default=LeeSettings.weight_lambda)
     lee.add_argument("--lee-weight-beta", type=float, default=LeeSettings.weight_beta)
+    lee.add_argument(
+        "--lee-weight-layers",
+        choices=LEE_WEIGHT_LAYERS,
+        default=LeeSettings.weight_layers,
+        help="layers whose weights pay the exponential penalty (default: all, as the paper)",
+    )
     lee.add_argument("--lee-refractory-tau", type=float, help="refractory time constant (off)")
     lee.add_argument(
+        "--lee-gradient-ceiling",
+        type=float,
+        default=LeeSettings.gradient_ceiling,
+        help="membrane-bounded: no gradient at or above this many thresholds (default 2)",
+    )
+    lee.add_argument(
         "--lee-gradient",
-        choices=["membrane", "atan"],
+        choices=LEE_GRADIENTS,
         default=LeeSettings.gradient,
-        help="membrane pass-through (the paper) or the atan surrogate (ablation)",
+        help="membrane pass-through (the paper), membrane-bounded (no pass-through above 2 "
+        "thresholds, our discrete-time adaptation) or the atan surrogate (ablation)",
     )
 
     train = parser.add_argument_group("training")
@@ -257,6 +272,8 @@ def _config_from(args: argparse.Namespace, **fixed) -> RunConfig:
         weight_lambda=args.lee_weight_lambda,
         refractory_tau=args.lee_refractory_tau,
         gradient=args.lee_gradient,
+        gradient_ceiling=args.lee_gradient_ceiling,
+        weight_layers=args.lee_weight_layers,
     )
     if values.get("rule") == "lee" or lee != LeeSettings():
         values["lee"] = lee  # expand_grid drops it again from the grid's other rules
@@ -307,7 +324,10 @@ def _sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
         seeds=args.seeds,
     )
     command = "python -m training.vision " + shlex.join(argv)
-    notes = f"{grid.purpose}\n\n{args.notes}" if args.notes else grid.purpose
+    # The grid's description only fits when its archs, neurons and rules are the ones run.
+    overridden = bool(args.archs or args.neurons or args.rules)
+    purpose = "" if overridden else grid.purpose
+    notes = "\n\n".join(text for text in (purpose, args.notes) if text)
     outputs = run_sweep(
         configs,
         name=args.name or args.grid,

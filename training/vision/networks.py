@@ -102,7 +102,8 @@ def _neuron(config: RunConfig, features: int | None = None) -> nn.Module:
             inhibition=lee.inhibition,
             refractory_tau=lee.refractory_tau,
             rho=lee.rho,
-            surrogate=None if lee.gradient == "membrane" else lee.gradient,
+            surrogate=None if lee.gradient.startswith("membrane") else lee.gradient,
+            gradient_ceiling=lee.gradient_ceiling if lee.gradient == "membrane-bounded" else None,
         )
     if config.neuron_model == "plif":
         # PLIF (Fang et al. 2021): learned time constant, input scaled by 1 - alpha.

@@ -33,8 +33,14 @@ def _rule_name(config: dict) -> str:
         terms = [name for name in names if weights.get(name, 0) > 0]
         return "local (" + "+".join(terms) + ")"
     if config["rule"] == "lee":
-        gradient = (config.get("lee") or {}).get("gradient", "membrane")
-        return "Lee 2016" + ("" if gradient == "membrane" else f" ({gradient} gradient)")
+        lee = config.get("lee") or {}
+        gradient = lee.get("gradient", "membrane")
+        notes = [] if gradient == "membrane" else [f"{gradient} gradient"]
+        if lee.get("weight_layers", "all") != "all":
+            notes.append(f"weight penalty on {lee['weight_layers']} layers")
+        if lee.get("weight_lambda", 1e-3) == 0:
+            notes.append("no weight penalty")
+        return "Lee 2016" + (f" ({', '.join(notes)})" if notes else "")
     if config["rule"] == "plasticity":
         return "plasticity (STDP, no backprop)"
     return "BPTT"

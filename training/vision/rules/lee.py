@@ -28,9 +28,11 @@ class LeeRule:
         self.trainer = BPTTTrainer(network, optimizer)
         self.settings = settings
         self.neurons = [m for m in network.modules() if isinstance(m, LeeLIF)]
-        # Every synaptic weight matrix (rows = postsynaptic neurons); norms and biases excluded.
+        # Every synaptic weight matrix (rows = postsynaptic neurons); norms and biases excluded;
+        # with weight_layers="hidden" the output block's are left out.
+        blocks = network.blocks if settings.weight_layers == "all" else network.blocks[:-1]
         self.weights = [
-            p for name, p in network.named_parameters() if name.endswith("weight") and p.dim() >= 2
+            p for name, p in blocks.named_parameters() if name.endswith("weight") and p.dim() >= 2
         ]
 
     @property
