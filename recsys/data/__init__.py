@@ -1,10 +1,6 @@
-"""Datasets the recommender learns from."""
+"""Datasets the recommender learns from.
 
-from recsys.data.movielens import (
-    GENRES,
-    MovieLens,
-    MovieLensDataError,
-    load_movielens_100k,
-)
-
-__all__ = ["GENRES", "MovieLens", "MovieLensDataError", "load_movielens_100k"]
+Nothing is re-exported: importing a light module of this package (``recsys.data.genres``, which
+serving reads) must not load the MovieLens downloader. Import from the module that defines a
+name (``recsys.data.movielens``, ``recsys.data.genres``, ``recsys.data.split`` …).
+"""

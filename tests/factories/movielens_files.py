@@ -9,7 +9,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from recsys.data import GENRES
+from recsys.data.genres import GENRES
 
 OCCUPATIONS = ("student", "engineer", "writer", "artist", "other")
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 
-from recsys.data import GENRES
+from recsys.data.genres import GENRES
 from webapp.accounts.models import Profile
 from webapp.catalog.models import Genre, Movie, Rating
 from webapp.catalog.stats import refresh_movie_stats

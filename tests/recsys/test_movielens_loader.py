@@ -6,8 +6,8 @@ import zipfile
 
 import pytest
 
-from recsys.data import GENRES, MovieLensDataError, load_movielens_100k
-from recsys.data.movielens import clean_title
+from recsys.data.genres import GENRES
+from recsys.data.movielens import MovieLensDataError, clean_title, load_movielens_100k
 from tests.factories.movielens_files import write_atomic, write_official
 
 

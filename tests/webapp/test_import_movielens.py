@@ -9,7 +9,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
-from recsys.data import GENRES
+from recsys.data.genres import GENRES
 from tests.factories.movielens_files import write_atomic, write_official
 from webapp.accounts.models import Profile
 from webapp.catalog.models import Genre, Movie, Rating

@@ -24,8 +24,8 @@ from recsys.baselines import (
     MultDAE,
     MultDAEConfig,
 )
-from recsys.data import load_movielens_100k
 from recsys.data.interactions import IndexedSplit
+from recsys.data.movielens import load_movielens_100k
 from recsys.data.split import DEFAULT_SEED, DEFAULT_TRAIN_RATIO, stratified_split
 from recsys.evaluation import evaluate_model
 from recsys.models.contract import RecommenderModel, TrainingData

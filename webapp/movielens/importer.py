@@ -18,7 +18,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
-from recsys.data import GENRES, MovieLens, load_movielens_100k
+from recsys.data.genres import GENRES
+from recsys.data.movielens import MovieLens, load_movielens_100k
 from webapp.accounts.models import Profile
 from webapp.catalog.models import Genre, Movie, Rating
 from webapp.catalog.stats import refresh_movie_stats

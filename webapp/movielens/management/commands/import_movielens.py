@@ -8,7 +8,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from recsys.data import MovieLensDataError
+from recsys.data.movielens import MovieLensDataError
 from webapp.movielens.importer import ImportConflictError, import_movielens
 
 EXPECTED_ROWS = {"users": 943, "movies": 1682, "ratings": 100_000}
