@@ -41,3 +41,30 @@ def test_a_fresh_web_worker_answers_its_first_request_with_the_model(served, tmp
     assert status == 200
     assert "Chosen for you by the spiking recommender." in html
     assert "No trained model is serving yet" not in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unreachable_database_at_start_is_one_log_line_without_a_traceback(caplog):
+    """A web worker (re)started during a database outage says so in one line and carries on;
+    the request path tries again later (issue 15's one-line logs for expected outages)."""
+    from django.db import connection
+
+    saved = dict(connection.settings_dict)
+    connection.close()
+    if connection.vendor == "sqlite":
+        connection.settings_dict["NAME"] = "/nonexistent-spikelens-dir/db.sqlite3"
+    else:
+        connection.settings_dict["PORT"] = "1"  # nothing listens there: connection refused
+    model_server.reset()
+    try:
+        with caplog.at_level("WARNING", logger="webapp.recommender.serving"):
+            model_server.load_at_start()
+    finally:
+        connection.close()
+        connection.settings_dict.clear()
+        connection.settings_dict.update(saved)
+    records = [r for r in caplog.records if "at start" in r.getMessage()]
+    assert len(records) == 1, caplog.text
+    assert records[0].levelname == "WARNING" and records[0].exc_info is None
+    assert "requests will retry" in records[0].getMessage()
+    assert "\n" not in records[0].getMessage()

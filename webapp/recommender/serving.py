@@ -103,10 +103,17 @@ class ModelServer:
         model was active. Called once per web process (``webapp/wsgi.py``); a failure (the
         database not up yet) is logged and the request path tries again on its schedule.
         """
-        from django.db import connections
+        from django.db import InterfaceError, OperationalError, connections
 
         try:
             self.refresh()
+        except (OperationalError, InterfaceError) as error:
+            # The database is down or not up yet: expected during an outage, one line is enough.
+            logger.warning(
+                "Could not reach the database to load the active model at start (%s); "
+                "requests will retry",
+                _first_line(error),
+            )
         except Exception:
             logger.exception("Could not load the active model at start; requests will retry")
         else:
@@ -213,10 +220,15 @@ class ModelServer:
         self._loading = True
 
         def run() -> None:
-            from django.db import close_old_connections
+            from django.db import InterfaceError, OperationalError, close_old_connections
 
             try:
                 target()
+            except (OperationalError, InterfaceError) as error:  # an outage: one line
+                logger.warning(
+                    "Model refresh could not reach the database (%s); it will retry",
+                    _first_line(error),
+                )
             except Exception:  # a background failure must never surface in a request
                 logger.exception("Model refresh failed")
             finally:
@@ -227,3 +239,9 @@ class ModelServer:
 
 
 model_server = ModelServer()
+
+
+def _first_line(error: Exception) -> str:
+    """An error's first line for a one-line log (a database outage needs no traceback)."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
