@@ -118,7 +118,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
+        # Seconds a write waits for SQLite's one writer. bin/run gives beat longer: its start-up
+        # writes can meet the first training's snapshot, and a scheduler can afford to wait.
+        "timeout": int(os.environ.get("SPIKELENS_SQLITE_TIMEOUT", "20")),
     }
     # A file, not memory, so a Celery worker started by a test sees the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test_spikelens.sqlite3")}
