@@ -23,6 +23,8 @@ from recsys.models.fitting import FittedRanker
 from recsys.models.scoring import RankerScores
 from recsys.serving.calibration import LIKED_STARS, MatchCalibration
 
+#: People scored per call when calibrating (bounds the (people, movies) score block in memory).
+SCORE_BATCH = 256
 #: Fewer held-out ratings than this give no calibration (the site then shows no match).
 MIN_CALIBRATION_RATINGS = 50
 
@@ -88,10 +90,13 @@ def held_out_scores(
     users, items = users[known], items[known]
     liked = (held_out["rating"].to_numpy()[known] >= LIKED_STARS).astype(np.float64)
     scorer = RankerScores(fitted.model, fitted.inputs)
+    people, person_of = np.unique(users, return_inverse=True)
     out = np.empty(len(users), dtype=np.float64)
-    for unique_user in np.unique(users):
-        rows = np.flatnonzero(users == unique_user)
-        out[rows] = scorer.score(np.array([unique_user]))[0, items[rows]]
+    # People scored in batches (one full-catalogue row each), not one call per person.
+    for start in range(0, len(people), SCORE_BATCH):
+        batch = np.flatnonzero((person_of >= start) & (person_of < start + SCORE_BATCH))
+        rows = scorer.score(people[start : start + SCORE_BATCH])
+        out[batch] = rows[person_of[batch] - start, items[batch]]
     return out, liked, users
 
 
