@@ -26,13 +26,14 @@ from recsys.data.interactions import IndexedSplit
 from recsys.data.split import stratified_split
 from recsys.evaluation import evaluate_model
 from recsys.metrics.names import NDCG_AT_10
+from recsys.models.batches import TowerInputs
 from recsys.models.config import SNN_MODELS, TrainConfig
 from recsys.models.contract import TrainingData
 from recsys.models.diagnostics import energy_summary, spike_rates
 from recsys.models.fitting import SpikingRanker
 from recsys.models.ranker import TwoTowerRanker
 from recsys.models.scoring import RankerScores
-from recsys.models.trainer import EpochReport, TowerInputs
+from recsys.models.trainer import EpochReport
 from recsys.serving.artifact import write_artifact
 from training.calibration import calibrate_on_held_out
 from training.export import artifact_contents

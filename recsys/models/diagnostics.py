@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from recsys.models.batches import TowerInputs, item_batch_inputs, user_batch_inputs
 from recsys.models.energy import recommendation_energy
 from recsys.models.ranker import TwoTowerRanker
-from recsys.models.trainer import TowerInputs, item_batch_inputs, user_batch_inputs
 
 
 def energy_summary(

@@ -21,11 +21,12 @@ from recsys.data.interactions import IdMap, UserItemRows
 from recsys.features.builder import FeatureBuilder
 from recsys.features.items import ItemFeatureSpec
 from recsys.features.schema import UserQuery
+from recsys.models.batches import TowerInputs
 from recsys.models.config import TrainConfig
 from recsys.models.contract import TrainingData
 from recsys.models.ranker import RankerConfig, TwoTowerRanker
 from recsys.models.scoring import RankerScores, all_embeddings
-from recsys.models.trainer import EpochReport, FitConfig, TowerInputs, fit_two_tower
+from recsys.models.trainer import EpochReport, FitConfig, fit_two_tower
 
 
 @dataclass

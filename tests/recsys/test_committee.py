@@ -7,9 +7,10 @@ import pytest
 import torch
 
 from recsys.features.schema import ItemContent, UserQuery
+from recsys.models.batches import item_batch_inputs, user_batch_inputs
 from recsys.models.fitting import fit_ranker
 from recsys.models.ranker import RankerConfig, TwoTowerRanker, upgrade_state_dict
-from recsys.models.trainer import FitConfig, item_batch_inputs, member_seed, user_batch_inputs
+from recsys.models.trainer import FitConfig, member_seed
 from recsys.serving import load_recommender, write_artifact
 from recsys.serving.committee import FusedUserTowers, can_fuse_user_towers
 from tests.recsys.conftest import tiny_ranker_config

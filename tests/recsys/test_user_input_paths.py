@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from recsys.features.users import query_from_row
-from recsys.models.trainer import user_batch_inputs
+from recsys.models.batches import user_batch_inputs
 from recsys.serving import load_recommender, write_artifact
 from training.export import artifact_contents
 
