@@ -103,12 +103,16 @@ class FeatureBuilder:
         if with_ids:
             slots = np.where(np.arange(n) < self.n_id_slots, np.arange(n), -1)
             return item_inputs(self.n_id_slots, slots, self.item_content)
+        return item_inputs(self.n_id_slots, np.full(n, -1), self.cold_item_content())
+
+    def cold_item_content(self) -> np.ndarray:
+        """Every movie's content part as a fresh upload's: popularity reset to "never rated"."""
         cold = self.item_content.copy()
         first = len(GENRES) + N_YEAR_SLOTS
         popularity = slice(first, first + N_POPULARITY_SLOTS)
         cold[:, popularity] = 0.0
         cold[:, popularity.start] = 1.0
-        return item_inputs(self.n_id_slots, np.full(n, -1), cold)
+        return cold
 
     def new_item_row(self, content: ItemContent) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(tower input, content vector, genre vector) of a movie the model has never seen."""
@@ -131,6 +135,18 @@ class FeatureBuilder:
         mix and favourite-genre derivation when their genres were registered via
         :meth:`append_items` (they are then in ``item_index``).
         """
+        in_bag, rated_genres, favourites = self._user_parts(query, item_index)
+        return self.user_spec.row(query, in_bag, rated_genres, favourites)
+
+    def user_static(self, query: UserQuery, item_index: IdMap) -> np.ndarray:
+        """:meth:`user_row` without the rated-movie bag (the columns after ``n_id_slots``)."""
+        _, rated_genres, favourites = self._user_parts(query, item_index)
+        return self.user_spec.static_part(query, rated_genres, favourites)
+
+    def _user_parts(
+        self, query: UserQuery, item_index: IdMap
+    ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+        """(bag item indices, genre rows of every rated movie, favourite genres)."""
         rated = [
             (item_index.get(movie), float(rating))
             for movie, rating in query.ratings.items()
@@ -143,25 +159,28 @@ class FeatureBuilder:
         if not favourites:
             liked = np.array([i for i, r in rated if r >= LIKED_RATING], dtype=np.int64)
             favourites = derive_favourite_genres(self.item_genres[liked], self.global_genre_share)
-        return self.user_spec.row(query, in_bag, rated_genres, favourites)
+        return in_bag, rated_genres, favourites
 
-    def training_user_rows(
+    def training_user_static(
         self, users: pd.DataFrame, user_map: IdMap, train: UserItemRows, item_map: IdMap
     ) -> np.ndarray:
-        """Input rows of every training user from their *train* ratings only (no test leak)."""
+        """:meth:`user_static` of every training user from their *train* ratings only (no test
+        leak); the bag part of their rows is ``train`` itself (see ``TowerInputs``)."""
         by_id = users.set_index("user_id") if len(users) else users
+        known = set(by_id.index) if len(users) else set()
         rows = []
         for index, user_id in enumerate(user_map.ids):
             ratings = {
                 int(item_map.ids[i]): float(r)
                 for i, r in zip(train.items_of(index), train.ratings_of(index), strict=True)
             }
-            if int(user_id) in by_id.index:
+            if int(user_id) in known:
                 query = query_from_row(by_id.loc[int(user_id)], int(user_id), ratings)
             else:
                 query = UserQuery(user_id=int(user_id), ratings=ratings)
-            rows.append(self.user_row(query, item_map))
-        return np.stack(rows).astype(np.float32)
+            rows.append(self.user_static(query, item_map))
+        width = self.n_user_inputs - self.n_id_slots
+        return np.stack(rows).astype(np.float32) if rows else np.zeros((0, width), np.float32)
 
     # ------------------------------------------------------------------ persistence
 

@@ -31,6 +31,11 @@ ITEM_ID_DROPOUT = 0.05
 PROFILE_DROPOUT = 0.2
 LOSS = "squared"
 NEGATIVE_WEIGHT = 1.0
+# A training step scores the whole catalogue up to FULL_CATALOGUE_UP_TO movies; above it, the
+# batch's rated movies plus ITEM_SAMPLE uniformly drawn ones, with weights that keep the
+# squared loss unbiased (recsys.models.batches.CatalogueSample). MovieLens-100K/1M are below.
+FULL_CATALOGUE_UP_TO = 8192
+ITEM_SAMPLE = 4096
 # The co-rating readout beside the towers.
 CORATING_GAIN = 1.5
 CORATING_L2 = 300.0

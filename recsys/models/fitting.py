@@ -49,16 +49,15 @@ def build_tower_inputs(
     train: UserItemRows,
     item_map: IdMap,
 ) -> TowerInputs:
-    rows = builder.training_user_rows(users, user_map, train, item_map)
-    static = rows[:, builder.n_id_slots :]
+    static = builder.training_user_static(users, user_map, train, item_map)
     n_genres = len(GENRES)
     return TowerInputs(
         train=train,
         user_static=np.ascontiguousarray(static),
         mix_columns=slice(static.shape[1] - n_genres, static.shape[1]),
         profile_groups=tuple(builder.user_spec.profile_groups()),
-        item_warm=builder.item_rows(with_ids=True),
-        item_cold=builder.item_rows(with_ids=False),
+        item_content=builder.item_content,
+        item_cold_content=builder.cold_item_content(),
     )
 
 

@@ -23,9 +23,13 @@ from torch import Tensor
 LOSSES = ("squared", "softmax")
 
 
-def catalogue_loss(scores: Tensor, targets: Tensor, negative_weight: float = 1.0) -> Tensor:
-    """Mean over users of Σ_items w·(target − score)², w = 1 for positives else ``negative_weight``."""
-    weights = targets + negative_weight * (1.0 - targets)
+def catalogue_loss(
+    scores: Tensor, targets: Tensor, negative_weight: float = 1.0, weights: Tensor | None = None
+) -> Tensor:
+    """Mean over users of Σ_items w·(target − score)², w = 1 for positives else ``negative_weight``
+    (or the given per-cell ``weights``: a sampled catalogue's, see ``CatalogueSample``)."""
+    if weights is None:
+        weights = targets + negative_weight * (1.0 - targets)
     return (weights * (targets - scores).square()).sum(-1).mean()
 
 
@@ -35,11 +39,20 @@ def softmax_catalogue_loss(scores: Tensor, targets: Tensor) -> Tensor:
 
 
 def ranking_loss(
-    name: str, scores: Tensor, targets: Tensor, negative_weight: float = 1.0
+    name: str,
+    scores: Tensor,
+    targets: Tensor,
+    negative_weight: float = 1.0,
+    weights: Tensor | None = None,
 ) -> Tensor:
-    """The objective called ``name`` (one of ``LOSSES``)."""
+    """The objective called ``name`` (one of ``LOSSES``); ``weights`` (squared error only) are
+    a sampled catalogue's per-cell weights."""
     if name == "squared":
-        return catalogue_loss(scores, targets, negative_weight)
+        return catalogue_loss(scores, targets, negative_weight, weights)
+    if weights is not None:
+        raise ValueError(
+            f"loss {name!r} is over the whole catalogue; a sampled catalogue needs loss='squared'"
+        )
     if name == "softmax":
         return softmax_catalogue_loss(scores, targets)
     raise ValueError(f"loss must be one of {LOSSES}, got {name!r}")

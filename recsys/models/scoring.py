@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from recsys.models import defaults
 from recsys.models.batches import TowerInputs, item_batch_inputs, user_batch_inputs
 from recsys.models.ranker import TwoTowerRanker
 
@@ -13,12 +14,28 @@ from recsys.models.ranker import TwoTowerRanker
 def all_embeddings(
     model: TwoTowerRanker, inputs: TowerInputs, batch_size: int = 512
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(user matrix, item matrix) for every training user and every movie."""
+    """(user matrix, item matrix) for every training user and every movie.
+
+    Up to ``FULL_CATALOGUE_UP_TO`` movies the rows are dense and the movies one batch (what
+    the documented runs computed); above it rows are sparse and movies go in blocks of that
+    many, so no batch is ever users × movies or movies × movies wide."""
     model.eval()
-    items = model.item_embeddings(item_batch_inputs(inputs)).numpy()
+    n_items = inputs.n_items
+    large = n_items > defaults.FULL_CATALOGUE_UP_TO
+    block = defaults.FULL_CATALOGUE_UP_TO
+    items = np.concatenate(
+        [
+            model.item_embeddings(
+                item_batch_inputs(inputs, items=np.arange(s, min(s + block, n_items)), sparse=large)
+            ).numpy()
+            for s in range(0, n_items, block)
+        ]
+    )
     users = np.arange(inputs.train.n_users)
     chunks = [
-        model.user_embeddings(user_batch_inputs(inputs, users[s : s + batch_size])).numpy()
+        model.user_embeddings(
+            user_batch_inputs(inputs, users[s : s + batch_size], sparse=large)
+        ).numpy()
         for s in range(0, len(users), batch_size)
     ]
     return np.concatenate(chunks), items

@@ -219,7 +219,7 @@ def build_tower(in_features: int, config: TowerConfig) -> LocalNetwork:
 class SpikingTower(nn.Module):
     """A tower plus the bookkeeping the ranker needs (block outputs, embedding, spike rates).
 
-    Inputs are ``(B, in_features)`` rows, dense or sparse (COO). The direct encoder presents
+    Inputs are ``(B, in_features)`` rows, dense or sparse (CSR or COO). The direct encoder presents
     a row as the same current at every step, so a synapse integrates it once and repeats the
     result over time (what :class:`~snn_models.DirectEncoder` followed by the synapse computes).
     Calling the synapse's ``integrate`` on the row directly keeps that and also accepts a sparse

@@ -33,7 +33,12 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from recsys.models import defaults
-from recsys.models.batches import TowerInputs, item_batch_inputs, user_batch_inputs
+from recsys.models.batches import (
+    TowerInputs,
+    item_batch_inputs,
+    sample_catalogue,
+    user_batch_inputs,
+)
 from recsys.models.corating import item_item_ridge
 from recsys.models.losses import LOSSES, ranking_loss
 from recsys.models.ranker import TowerPair, TwoTowerRanker
@@ -58,6 +63,10 @@ class FitConfig:
     negative_weight: float = defaults.NEGATIVE_WEIGHT
     cosine_decay: bool = True
     sparse_inputs: bool = True
+    # Above ``full_catalogue_up_to`` movies a step scores the batch's rated movies plus
+    # ``item_sample`` drawn ones (recsys.models.batches.CatalogueSample), not every movie.
+    full_catalogue_up_to: int = defaults.FULL_CATALOGUE_UP_TO
+    item_sample: int = defaults.ITEM_SAMPLE
     seed: int = 42
     eval_every: int = 1
     corating_l2: float = defaults.CORATING_L2  # ridge of the co-rating readout, if any
@@ -170,6 +179,10 @@ class TwoTowerFitter:
             batches += 1
         return total / max(batches, 1)
 
+    def samples_catalogue(self) -> bool:
+        """Whether a step scores a sample of the catalogue instead of every movie."""
+        return self.inputs.n_items > self.config.full_catalogue_up_to
+
     def _step(self, users: np.ndarray) -> float:
         config = self.config
         x_user = user_batch_inputs(
@@ -179,14 +192,23 @@ class TwoTowerFitter:
             config.bag_dropout,
             config.history_dropout,
             config.profile_dropout,
+            sparse=config.sparse_inputs,
         )
-        x_item = item_batch_inputs(self.inputs, self.rng, config.item_id_dropout)
-        if config.sparse_inputs:
-            x_user, x_item = x_user.to_sparse(), x_item.to_sparse()
-        targets = torch.from_numpy(self.inputs.train.dense(users))
+        items, weights = None, None
+        if self.samples_catalogue():
+            sample = sample_catalogue(
+                self.inputs.train, users, config.item_sample, self.rng, config.negative_weight
+            )
+            items, weights = sample.items, torch.from_numpy(sample.weights)
+            targets = torch.from_numpy(sample.targets)
+        else:
+            targets = torch.from_numpy(self.inputs.train.dense(users))
+        x_item = item_batch_inputs(
+            self.inputs, self.rng, config.item_id_dropout, items, sparse=config.sparse_inputs
+        )
         if config.mode == "bptt":
             scores = self.model(x_user, x_item)
-            loss = self._loss(scores, targets)
+            loss = self._loss(scores, targets, weights)
             optimizers = self.optimizers()
             for optimizer in optimizers:
                 optimizer.zero_grad(set_to_none=True)
@@ -194,15 +216,21 @@ class TwoTowerFitter:
             for optimizer in optimizers:
                 optimizer.step()
             return float(loss.detach())
-        return self._local_step(x_user, x_item, targets, self._block_targets(users, targets))
+        block_targets = self._block_targets(users, targets, items)
+        return self._local_step(x_user, x_item, targets, block_targets, weights)
 
-    def _block_targets(self, users: np.ndarray, targets: Tensor) -> list[Tensor] | None:
+    def _block_targets(
+        self, users: np.ndarray, targets: Tensor, items: np.ndarray | None = None
+    ) -> list[Tensor] | None:
         """Per-block targets when distilling (the ratings below ``distill_from``, the mix of
-        ratings and teacher scores from there on); ``None`` when every block learns ratings."""
+        ratings and teacher scores from there on); ``None`` when every block learns ratings.
+        ``items``: the step's sampled movies (``targets``' columns), ``None`` for all."""
         if self.teacher is None:
             return None
         w = self.config.distill_weight
-        teacher = targets @ self.teacher
+        teacher = torch.from_numpy(self.inputs.train.dense(users)) @ self.teacher
+        if items is not None:
+            teacher = teacher[:, torch.from_numpy(items)]
         if self.config.distill_mode == "mix":
             mixed = (1.0 - w) * targets + w * teacher
         else:  # the rated movies stay at 1; the teacher ranks the rest (its "dark knowledge")
@@ -210,8 +238,8 @@ class TwoTowerFitter:
         blocks = len(self.model.user_tower.network.blocks)
         return [mixed if k >= self.config.distill_from else targets for k in range(blocks)]
 
-    def _loss(self, scores: Tensor, targets: Tensor) -> Tensor:
-        return ranking_loss(self.config.loss, scores, targets, self.config.negative_weight)
+    def _loss(self, scores: Tensor, targets: Tensor, weights: Tensor | None = None) -> Tensor:
+        return ranking_loss(self.config.loss, scores, targets, self.config.negative_weight, weights)
 
     def _local_step(
         self,
@@ -219,6 +247,7 @@ class TwoTowerFitter:
         x_item: Tensor,
         targets: Tensor,
         block_targets: list[Tensor] | None = None,
+        weights: Tensor | None = None,
     ) -> float:
         model = self.model
         user_blocks = model.user_tower.run_blocks(x_user, local=True)
@@ -228,17 +257,17 @@ class TwoTowerFitter:
         if block_targets is None:
             block_targets = [targets] * len(user_blocks)
         user_losses = [
-            self._loss(model.augment_user(b.prediction) @ item_final.T, t)
+            self._loss(model.augment_user(b.prediction) @ item_final.T, t, weights)
             for b, t in zip(user_blocks, block_targets, strict=True)
         ]
         item_losses = [
-            self._loss(user_final @ b.prediction.T, t)
+            self._loss(user_final @ b.prediction.T, t, weights)
             for b, t in zip(item_blocks, block_targets, strict=True)
         ]
         self.user_trainer.apply(user_losses)
         self.item_trainer.apply(item_losses)
         # Report the loss of the served embeddings, comparable with the BPTT mode's.
-        return float(self._loss(user_final @ item_final.T, targets))
+        return float(self._loss(user_final @ item_final.T, targets, weights))
 
 
 def member_seed(seed: int, index: int) -> int:

@@ -26,6 +26,17 @@ def self_interaction(interaction: Tensor, rank: int) -> Tensor:
     return interaction.square().unflatten(0, (n_out, rank)).sum(1)
 
 
+def square(x: Tensor) -> Tensor:
+    """``x²`` element-wise, also for a sparse CSR input (wide, mostly-zero rows such as a
+    recommender's rated-item bag, whose product with a weight matrix is far cheaper in CSR
+    than in COO form; ``Tensor.square`` does not take that layout)."""
+    if x.layout == torch.sparse_csr:
+        return torch.sparse_csr_tensor(
+            x.crow_indices(), x.col_indices(), x.values().square(), x.shape, check_invariants=False
+        )
+    return x.square()
+
+
 class BilinearTerm:
     """Mixin for a :class:`~snn_models.synapses.base.Synapse` with parameters ``weight``,
     ``interaction`` (``n_out * rank`` rows) and ``interaction_gain`` and attributes ``rank`` and
@@ -79,5 +90,5 @@ class BilinearTerm:
         if self.spike_input:
             diagonal = projected.narrow(dim, n * (1 + self.rank), n)
         else:
-            diagonal = product(x.square(), self_interaction)
+            diagonal = product(square(x), self_interaction)
         return linear, pairwise - diagonal

@@ -280,6 +280,8 @@ def _cmd_scale(args: argparse.Namespace) -> int:
         tower_batches=args.tower_batches,
         seed=args.seed,
         json_path=args.json,
+        tower_settings=dict(args.set),
+        with_readout=not args.no_readout,
     )
     return 0
 
@@ -406,6 +408,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scale.add_argument("--seed", type=int, default=0)
     scale.add_argument("--json", help="write the figures here")
+    scale.add_argument(
+        "--set",
+        type=_parse_setting,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a TrainConfig setting for the timed towers (batch_size=1024, item_sample=8192)",
+    )
+    scale.add_argument(
+        "--no-readout", action="store_true", help="time the towers only (no readout, no serving)"
+    )
     scale.set_defaults(func=_cmd_scale)
 
     one = sub.add_parser("run-model", help=argparse.SUPPRESS)

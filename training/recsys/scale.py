@@ -7,10 +7,10 @@ activity, then measures what a training run at that size would do:
 * the co-rating readout's neighbourhood fit (:func:`recsys.models.corating.neighbourhood_ridge`):
   seconds, the process's peak resident memory, synapses kept;
 * the towers: seconds per training step of one tower pair, timed over a few batches and
-  extrapolated to an epoch and to the committee (say so when quoting it). The towers' inputs
-  are dense (a one-hot id per movie, a multi-hot bag per user), so below a memory budget they
-  are built with the real feature code, above it the run says how much they would need and
-  skips them;
+  extrapolated to an epoch and to the committee (say so when quoting it), with the real feature
+  code and the real training step: sparse batch rows built from the ratings' CSR form, and
+  above ``FULL_CATALOGUE_UP_TO`` movies a sampled catalogue per step
+  (:mod:`recsys.models.batches`);
 * serving: milliseconds per user for the scoring that depends on the catalogue size (item
   product, co-rating readout gather, top-k). Run it with ``OPENBLAS_NUM_THREADS=1``: NumPy's
   BLAS threads otherwise wait for a free core on a shared machine, and a 0.02 ms product can
@@ -53,8 +53,6 @@ MIN_RATINGS = 20
 #: movie gets ~70k ratings (ML-25M: 81k) and the least rated ~50.
 POPULARITY_EXPONENT = 1.0
 POPULARITY_OFFSET = 50.0
-#: Dense tower inputs larger than this are not built (the machine has 23 GB, shared).
-TOWER_INPUT_BUDGET_BYTES = 6 * 2**30
 
 
 def peak_rss_mb() -> float:
@@ -213,18 +211,14 @@ def _tables(rows: UserItemRows, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, 
     return users, movies, ratings
 
 
-def tower_input_bytes(rows: UserItemRows) -> int:
-    """Dense inputs the current feature code builds: every user's bag row, and every movie's
-    one-hot id row twice (with and without id)."""
-    return 4 * (rows.n_users * rows.n_items + 2 * rows.n_items * rows.n_items)
-
-
-def measure_towers(rows: UserItemRows, batches: int, seed: int) -> tuple[dict[str, Any], Any]:
+def measure_towers(
+    rows: UserItemRows, batches: int, seed: int, settings: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], Any]:
     from recsys.models.config import TrainConfig
     from recsys.models.fitting import prepare
     from recsys.models.trainer import FitConfig, TwoTowerFitter
 
-    config = TrainConfig()
+    config = TrainConfig().with_settings(**(settings or {}))
     users, movies, ratings = _tables(rows, seed)
     started = time.perf_counter()
     builder, inputs, user_map, item_map = prepare(users, movies, ratings)
@@ -248,18 +242,25 @@ def measure_towers(rows: UserItemRows, batches: int, seed: int) -> tuple[dict[st
     per_step = (time.perf_counter() - started) / batches
     per_step_cpu = (time.process_time() - started_cpu) / batches
     steps_per_epoch = int(np.ceil(len(active) / size))
+    sampled = fitter.samples_catalogue()
     return {
         "prepare_seconds": prepare_seconds,
         "timed_batches": batches,
         "batch_size": size,
+        "movies_per_step": (
+            f"batch's rated + {fit_config.item_sample} drawn" if sampled else "all"
+        ),
+        "parameters_one_pair": sum(p.numel() for p in fitter.model.parameters()),
         "seconds_per_step_one_pair": per_step,
         "cpu_seconds_per_step_one_pair": per_step_cpu,
+        "steps_per_epoch": steps_per_epoch,
         "epoch_cpu_seconds_committee_extrapolated": per_step_cpu
         * steps_per_epoch
         * config.ranker.members,
         "epoch_seconds_one_pair_extrapolated": per_step * steps_per_epoch,
         "epoch_seconds_committee_extrapolated": per_step * steps_per_epoch * config.ranker.members,
         "members": config.ranker.members,
+        "settings": dict(settings or {}),
         "peak_rss_mb_after": peak_rss_mb(),
     }, (model, builder, item_map)
 
@@ -273,6 +274,8 @@ def run_scale(
     seed: int = 0,
     json_path: str | None = None,
     serving_repeats: int = 200,
+    tower_settings: dict[str, Any] | None = None,
+    with_readout: bool = True,
 ) -> dict[str, Any]:
     torch.set_num_threads(1)
     shape = Shape.fraction_of_ml25m(n_ratings)
@@ -291,21 +294,18 @@ def run_scale(
         "peak_rss_mb_after": peak_rss_mb(),
     }
     print(f"data {json.dumps(result['data'])}", flush=True)
-    result["readout"], readout = measure_readout(rows, neighbours)
-    print(f"readout {json.dumps(result['readout'])}", flush=True)
-    width = defaults.MEMBERS * defaults.DIM + 1
-    result["scoring"] = measure_scoring(rows, readout, width, serving_repeats)
-    print(f"scoring {json.dumps(result['scoring'])}", flush=True)
-    need = tower_input_bytes(rows)
+    if with_readout:
+        result["readout"], readout = measure_readout(rows, neighbours)
+        print(f"readout {json.dumps(result['readout'])}", flush=True)
+        width = defaults.MEMBERS * defaults.DIM + 1
+        result["scoring"] = measure_scoring(rows, readout, width, serving_repeats)
+        print(f"scoring {json.dumps(result['scoring'])}", flush=True)
+        del readout
+        gc.collect()
     if tower_batches < 1:
         result["towers"] = {"skipped": "not asked for (--tower-batches 0)"}
-    elif need > TOWER_INPUT_BUDGET_BYTES:
-        result["towers"] = {
-            "skipped": f"dense tower inputs need {need / 2**30:.1f} GiB "
-            f"(budget {TOWER_INPUT_BUDGET_BYTES / 2**30:.0f} GiB)"
-        }
     else:
-        result["towers"], _ = measure_towers(rows, tower_batches, seed)
+        result["towers"], _ = measure_towers(rows, tower_batches, seed, tower_settings)
     print(f"towers {json.dumps(result['towers'])}", flush=True)
     result["peak_rss_mb"] = peak_rss_mb()
     if json_path:
