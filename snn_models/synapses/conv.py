@@ -153,6 +153,8 @@ class ShuntingConv2dSynapse(ShuntingGates, _ConvSynapse):
         self._init_gates(gate, kappa, lambda: self._new_kernel(out_channels))
 
     def integrate(self, x: Tensor) -> Tensor:
+        if self.gate_kind == "none":  # bias fused as in Conv2dSynapse: bit for bit the same
+            return self._conv(x, self.weight, self.bias)
         return self._add_bias(self._gated_current(x, self._conv, dim=1))
 
     def extra_repr(self) -> str:

@@ -119,6 +119,8 @@ class ShuntingSynapse(ShuntingGates, _DenseSynapse):
         return matrix
 
     def integrate(self, x: Tensor) -> Tensor:
+        if self.gate_kind == "none":  # bias fused as in LinearSynapse: bit for bit the same
+            return F.linear(x, self.weight, self.bias)
         return self._add_bias(self._gated_current(x, F.linear, dim=-1))
 
     def extra_repr(self) -> str:
