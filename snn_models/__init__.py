@@ -81,6 +81,7 @@ from snn_models.surrogates import (
     register_surrogate,
 )
 from snn_models.synapses import (
+    SHUNTING_GATES,
     SYNAPSE_KINDS,
     BilinearConv2dSynapse,
     BilinearSynapse,
@@ -101,6 +102,7 @@ __all__ = [
     "NEURON_KINDS",
     "READOUT_KINDS",
     "PLIF",
+    "SHUNTING_GATES",
     "SYNAPSE_KINDS",
     "ATan",
     "BPTTTrainer",

@@ -14,6 +14,7 @@ from torch.nn.modules.utils import _pair
 
 from snn_models.synapses.base import Synapse, init_like_linear
 from snn_models.synapses.bilinear import BilinearTerm
+from snn_models.synapses.shunting import ShuntingGates
 
 __all__ = ["BilinearConv2dSynapse", "Conv2dSynapse", "ShuntingConv2dSynapse"]
 
@@ -126,8 +127,12 @@ class BilinearConv2dSynapse(BilinearTerm, _ConvSynapse):
         return super().extra_repr() + f", rank={self.rank}, spike_input={self.spike_input}"
 
 
-class ShuntingConv2dSynapse(_ConvSynapse):
-    """``i = (W+ * x) sigmoid(kappa V+ * x) + (W- * x) sigmoid(kappa V- * x) + b``."""
+class ShuntingConv2dSynapse(ShuntingGates, _ConvSynapse):
+    """``i = (W+ * x) sigmoid(kappa V+ * x) + (W- * x) sigmoid(kappa V- * x) + b``.
+
+    ``gate`` selects the same variants as the dense
+    :class:`~snn_models.synapses.dense.ShuntingSynapse` (:mod:`snn_models.synapses.shunting`).
+    """
 
     def __init__(
         self,
@@ -140,25 +145,17 @@ class ShuntingConv2dSynapse(_ConvSynapse):
         bias: bool = True,
         kappa: float = 1.0,
         spike_input: bool = False,
+        gate: str = "both",
     ) -> None:
         super().__init__(
             in_channels, out_channels, kernel_size, stride, padding, dilation, bias, spike_input
         )
-        self.kappa = float(kappa)
-        self.gate_excitatory = self._new_kernel(out_channels)
-        self.gate_inhibitory = self._new_kernel(out_channels)
+        self._init_gates(gate, kappa, lambda: self._new_kernel(out_channels))
 
     def integrate(self, x: Tensor) -> Tensor:
-        excitatory_w = F.relu(self.weight)
-        inhibitory_w = self.weight - excitatory_w
-        stacked = torch.cat(
-            [excitatory_w, inhibitory_w, self.gate_excitatory, self.gate_inhibitory]
-        )
-        excite, inhibit, gate_e, gate_i = self._conv(x, stacked).chunk(4, dim=1)
-        current = excite * torch.sigmoid(self.kappa * gate_e) + inhibit * torch.sigmoid(
-            self.kappa * gate_i
-        )
-        return self._add_bias(current)
+        if self.gate_kind == "none":  # bias fused as in Conv2dSynapse: bit for bit the same
+            return self._conv(x, self.weight, self.bias)
+        return self._add_bias(self._gated_current(x, self._conv, dim=1))
 
     def extra_repr(self) -> str:
-        return super().extra_repr() + f", kappa={self.kappa}"
+        return super().extra_repr() + self._gate_repr()

@@ -13,6 +13,7 @@ from torch import Tensor, nn
 
 from snn_models.synapses.base import Synapse, init_like_linear
 from snn_models.synapses.bilinear import BilinearTerm
+from snn_models.synapses.shunting import ShuntingGates
 
 __all__ = ["BilinearSynapse", "LinearSynapse", "ShuntingSynapse"]
 
@@ -89,13 +90,15 @@ class BilinearSynapse(BilinearTerm, _DenseSynapse):
         return super().extra_repr() + f", rank={self.rank}, spike_input={self.spike_input}"
 
 
-class ShuntingSynapse(_DenseSynapse):
-    """``i = (W+ x) * sigmoid(kappa V+ x) + (W- x) * sigmoid(kappa V- x) + b``.
+class ShuntingSynapse(ShuntingGates, _DenseSynapse):
+    """``i = (W+ x) * sigmoid(kappa V+ x) + (W- x) * sigmoid(kappa V- x) + b`` (``gate="both"``).
 
     ``W+ = relu(W)`` and ``W- = -relu(-W)`` split one weight into excitation and inhibition;
     each pathway is gated (divisively, "shunted") by its own learned sigmoid of the input, so
     an input can veto what others excite; that non-monotonic response is what lets a single
-    neuron compute XOR. ``kappa`` sets the gate's steepness.
+    neuron compute XOR. ``kappa`` sets the gate's steepness. ``gate`` selects an ablation of
+    the gate (``shared``, ``excitatory``, ``inhibitory``, ``divisive``, ``none``); see
+    :mod:`snn_models.synapses.shunting` for their definitions.
     """
 
     def __init__(
@@ -105,25 +108,20 @@ class ShuntingSynapse(_DenseSynapse):
         kappa: float = 1.0,
         bias: bool = True,
         spike_input: bool = False,
+        gate: str = "both",
     ) -> None:
         super().__init__(in_features, out_features, bias, spike_input)
-        self.kappa = float(kappa)
-        self.gate_excitatory = nn.Parameter(torch.empty(out_features, in_features))
-        self.gate_inhibitory = nn.Parameter(torch.empty(out_features, in_features))
-        init_like_linear(self.gate_excitatory, in_features)
-        init_like_linear(self.gate_inhibitory, in_features)
+        self._init_gates(gate, kappa, self._new_gate)
+
+    def _new_gate(self) -> nn.Parameter:
+        matrix = nn.Parameter(torch.empty(self.out_features, self.in_features))
+        init_like_linear(matrix, self.in_features)
+        return matrix
 
     def integrate(self, x: Tensor) -> Tensor:
-        excitatory_w = F.relu(self.weight)
-        inhibitory_w = self.weight - excitatory_w
-        stacked = torch.cat(
-            [excitatory_w, inhibitory_w, self.gate_excitatory, self.gate_inhibitory]
-        )
-        excite, inhibit, gate_e, gate_i = F.linear(x, stacked).chunk(4, dim=-1)
-        current = excite * torch.sigmoid(self.kappa * gate_e) + inhibit * torch.sigmoid(
-            self.kappa * gate_i
-        )
-        return self._add_bias(current)
+        if self.gate_kind == "none":  # bias fused as in LinearSynapse: bit for bit the same
+            return F.linear(x, self.weight, self.bias)
+        return self._add_bias(self._gated_current(x, F.linear, dim=-1))
 
     def extra_repr(self) -> str:
-        return super().extra_repr() + f", kappa={self.kappa}"
+        return super().extra_repr() + self._gate_repr()

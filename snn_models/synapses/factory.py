@@ -32,7 +32,7 @@ def _lookup(table: dict[str, type[Synapse]], kind: str) -> type[Synapse]:
 
 def make_synapse(kind: str, in_features: int, out_features: int, **options: Any) -> Synapse:
     """Dense synapse by name: ``"linear"``, ``"bilinear"`` (rank, lambda_init) or
-    ``"shunting"`` (kappa); every kind takes ``bias`` and ``spike_input``."""
+    ``"shunting"`` (kappa, gate); every kind takes ``bias`` and ``spike_input``."""
     return _lookup(_DENSE, kind)(in_features, out_features, **options)
 
 

@@ -173,6 +173,53 @@ def test_bilinear_ablations_freeze_what_they_name(variant):
             assert not torch.equal(synapse.weight, weight)
 
 
+def test_shunting_gate_flag_builds_that_gate_and_is_recorded(tmp_path):
+    record = train(tmp_path, "--arch", "fcn", "--hidden", "32", "--neuron", "shunting",
+                   "--shunting-gate", "divisive", "--epochs", "1", "--lr", "3e-3")  # fmt: skip
+    assert record["config"]["shunting_gate"] == "divisive"
+    assert record["label"] == "fcn-32 shunting(gate=divisive) bptt"
+    assert record["final_test_accuracy"] > 3 * 0.1
+    config = RunConfig.from_dict(record["config"])
+    network = build_network(config, (1, 8, 8), 10)
+    gates = {m.gate_kind for m in network.modules() if hasattr(m, "gate_kind")}
+    assert gates == {"divisive"}
+    params = {name.rsplit(".", 1)[-1] for name, _ in network.named_parameters()}
+    assert "conductance" in params and "gate_excitatory" not in params
+
+
+def test_shunting_gate_none_network_is_the_linear_network():
+    """Same seed: the gate-free shunting network starts from the linear network's weights."""
+    torch.manual_seed(0)
+    ablated = build_network(RunConfig(arch="fcn", hidden=16, neuron="shunting",
+                                      shunting_gate="none"), (1, 8, 8), 10)  # fmt: skip
+    torch.manual_seed(0)
+    linear = build_network(RunConfig(arch="fcn", hidden=16, neuron="linear"), (1, 8, 8), 10)
+    assert ablated.state_dict().keys() == linear.state_dict().keys()
+    for name, value in linear.state_dict().items():
+        assert torch.equal(ablated.state_dict()[name], value), name
+    x = torch.rand(5, 1, 8, 8)
+    ablated.eval(), linear.eval()
+    with torch.no_grad():
+        assert torch.equal(ablated(x), linear(x))
+
+
+def test_shunting_gate_setting_is_validated_and_fingerprinted():
+    from snn_models import SHUNTING_GATES
+    from training.vision.config import SHUNTING_GATES as CONFIG_GATES
+
+    assert CONFIG_GATES == SHUNTING_GATES
+    with pytest.raises(ValueError, match="shunting_gate"):
+        RunConfig(neuron="shunting", shunting_gate="sideways")
+    base = RunConfig(neuron="shunting")
+    # the default gate named explicitly is the same model, so the same cached run
+    assert replace(base, shunting_gate="both").fingerprint() == base.fingerprint()
+    assert replace(base, shunting_gate="shared").fingerprint() != base.fingerprint()
+    # a gate on a neuron without gates changes nothing either
+    linear = RunConfig(neuron="linear")
+    assert replace(linear, shunting_gate="shared").fingerprint() == linear.fingerprint()
+    assert replace(linear, shunting_gate="shared").label() == linear.label()
+
+
 def test_validation_split_holds_out_training_images_only():
     data = load_dataset("digits")
     held = validation_split(data, 0.25)

@@ -32,6 +32,7 @@ from training.vision.config import (
     NEURON_MODELS,
     NEURONS,
     RULES,
+    SHUNTING_GATES,
     LeeSettings,
     LocalLossWeights,
     RunConfig,
@@ -136,6 +137,12 @@ def _add_run_options(parser: argparse.ArgumentParser, sweep: bool) -> None:
         "--bilinear-variant",
         choices=BILINEAR_VARIANTS,
         help="bilinear ablation: learned lambda (default), fixed-lambda, quadratic-only",
+    )
+    model.add_argument(
+        "--shunting-gate",
+        choices=SHUNTING_GATES,
+        help="shunting gate ablation: both pathways gated (default), shared, excitatory, "
+        "inhibitory, divisive, none (docs/vision.md § 2)",
     )
     lee = parser.add_argument_group("Lee et al. 2016 (--rule lee)")
     lee.add_argument("--wta-k", type=int, help="winners per step (default: a tenth of the layer)")
@@ -255,6 +262,7 @@ def _config_from(args: argparse.Namespace, **fixed) -> RunConfig:
         lambda_init=args.lambda_init,
         kappa=args.kappa,
         bilinear_variant=args.bilinear_variant,
+        shunting_gate=args.shunting_gate,
         T=args.T,
         epochs=args.epochs,
         batch_size=args.batch_size,

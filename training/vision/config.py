@@ -17,6 +17,8 @@ LEE_WEIGHT_LAYERS = ("all", "hidden")
 KERNELS = ("gaussian", "cosine", "laplace", "sigmoid", "laplace-l1", "arcsine")
 NEURON_MODELS = ("lif", "plif")
 BILINEAR_VARIANTS = ("learned", "fixed-lambda", "quadratic-only")
+# snn_models.SHUNTING_GATES, repeated so the config stays importable without torch
+SHUNTING_GATES = ("both", "shared", "excitatory", "inhibitory", "divisive", "none")
 ENCODINGS = ("direct", "rate")
 LR_SCHEDULES = ("cosine", "constant")
 
@@ -93,6 +95,7 @@ class RunConfig:
     lambda_init: float | None = None  # bilinear lambda at initialisation (None: 0.1)
     kappa: float | None = None  # shunting gate steepness (None: 1)
     bilinear_variant: str | None = None  # learned (None), fixed-lambda, quadratic-only
+    shunting_gate: str | None = None  # both (None) or an ablation of the shunting gate
     lee: LeeSettings | None = None
     T: int = 10
     epochs: int = 1
@@ -113,6 +116,7 @@ class RunConfig:
             ("lr_schedule", self.lr_schedule, LR_SCHEDULES),
             ("neuron_model", self.neuron_model or "lif", NEURON_MODELS),
             ("bilinear_variant", self.bilinear_variant or "learned", BILINEAR_VARIANTS),
+            ("shunting_gate", self.shunting_gate or "both", SHUNTING_GATES),
         ):
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
@@ -147,6 +151,8 @@ class RunConfig:
         neuron = self.neuron
         if self.bilinear_variant not in (None, "learned"):
             neuron = f"{neuron}({self.bilinear_variant})"
+        if self.neuron == "shunting" and self.shunting_gate not in (None, "both"):
+            neuron = f"{neuron}(gate={self.shunting_gate})"
         if self.neuron_model == "plif":
             neuron = f"{neuron}/plif"
         return f"{arch} {neuron} {rule}"
@@ -165,6 +171,7 @@ class RunConfig:
             "lambda_init",
             "kappa",
             "bilinear_variant",
+            "shunting_gate",
             "lee",
         )
         relevant = {
@@ -174,6 +181,9 @@ class RunConfig:
         }
         if not relevant["local"].get("supcon"):
             relevant["local"].pop("supcon", None)
+        # the default gate, or a gate on a neuron without one, builds the same model as None
+        if relevant.get("shunting_gate") == "both" or self.neuron != "shunting":
+            relevant.pop("shunting_gate", None)
         blob = json.dumps(relevant, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
 

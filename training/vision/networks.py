@@ -121,6 +121,8 @@ def _synapse_options(config: RunConfig, spike_input: bool) -> dict:
             options["lambda_init"] = config.lambda_init
     if config.neuron == "shunting" and config.kappa is not None:
         options["kappa"] = config.kappa
+    if config.neuron == "shunting" and config.shunting_gate is not None:
+        options["gate"] = config.shunting_gate
     return options
 
 

@@ -55,6 +55,9 @@ def _neuron_name(config: dict) -> str:
         name += f", λ0={config['lambda_init']:g}"
     if config.get("kappa") is not None:
         name += f", κ={config['kappa']:g}"
+    gate = config.get("shunting_gate")
+    if config["neuron"] == "shunting" and gate not in (None, "both"):
+        name += f", gate {gate}"
     if config.get("neuron_model") == "plif":
         name += ", PLIF"
     return name
