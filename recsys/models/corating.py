@@ -26,12 +26,16 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
 from recsys.data.interactions import UserItemRows
+
+if TYPE_CHECKING:  # scipy is a fitting tool: serving imports this module without it
+    import scipy.sparse as sp
 
 #: Candidate neighbours per readout neuron are drawn from at most this many of the most rated
 #: movies: their co-rating counts with each other are kept as one dense (pool × pool) matrix
@@ -101,25 +105,6 @@ def _csr_tensor(crow: Tensor, col: Tensor, values: Tensor, shape: tuple[int, int
         return torch.sparse_csr_tensor(crow, col, values, shape, check_invariants=False)
 
 
-def _user_major(indptr: np.ndarray, items: np.ndarray, n_users: int, n_items: int):
-    """``X`` (users × items) as a torch CSR tensor of ones."""
-    return _csr_tensor(
-        torch.from_numpy(np.ascontiguousarray(indptr, dtype=np.int64)),
-        torch.from_numpy(np.ascontiguousarray(items, dtype=np.int64)),
-        torch.ones(len(items), dtype=torch.float32),
-        (n_users, n_items),
-    )
-
-
-def _item_major(indptr: np.ndarray, items: np.ndarray, n_items: int) -> tuple[np.ndarray, ...]:
-    """``Xᵀ`` in CSR form: for each movie, the users who rated it (a stable counting sort)."""
-    users = np.repeat(np.arange(len(indptr) - 1, dtype=np.int64), np.diff(indptr))
-    order = np.argsort(items, kind="stable")
-    item_indptr = np.zeros(n_items + 1, dtype=np.int64)
-    np.cumsum(np.bincount(items, minlength=n_items), out=item_indptr[1:])
-    return item_indptr, users[order]
-
-
 def neighbourhood_ridge(
     interactions: UserItemRows | np.ndarray,
     l2: float,
@@ -131,9 +116,10 @@ def neighbourhood_ridge(
     """Each readout neuron's ridge regression on its ``neighbours`` most co-rated movies.
 
     Never forms an n × n matrix. The co-rating counts are computed ``block`` target movies at a
-    time as a sparse product ``X[:, block]ᵀ X`` (work proportional to Σ_users ratings², the
-    same as counting co-ratings pair by pair), restricted to the ``pool`` most rated movies;
-    the pool's own counts are kept as one dense matrix. Neuron ``j``'s synapses then solve
+    time as a sparse product ``X[:, block]ᵀ X[:, pool]`` with the ``pool`` most rated movies
+    (:func:`co_counts`: work at most Σ_users ratings², the same as counting co-ratings pair by
+    pair, in memory bounded by the table plus one block's counts); the pool's own counts are
+    kept as one dense matrix. Neuron ``j``'s synapses then solve
     ``(G[N, N] + l2 I) b = G[N, j]`` over its neighbourhood ``N`` (a batched Cholesky solve in
     float64, like the dense inverse).
     """
@@ -153,17 +139,16 @@ def neighbourhood_ridge(
     pool_position = np.full(n, -1, dtype=np.int64)
     pool_position[pool_items] = np.arange(n_pool)
 
-    x = _user_major(indptr, items, len(indptr) - 1, n)
-    item_indptr, item_users = _item_major(indptr, items, n)
-    pool_gram = torch.zeros(n_pool, n_pool, dtype=torch.float32)
+    item_rows, pool_columns = co_count_operands(indptr, items, by_popularity, n_pool)
+    pool_gram = np.zeros((n_pool, n_pool), dtype=np.float32)
     chosen = np.empty((n, k), dtype=np.int64)  # pool positions of each neuron's neighbours
     rhs = np.empty((n, k), dtype=np.float32)
     for start in range(0, n, block):
         targets = by_popularity[start : start + block]  # pool members come first, in order
-        counts = _cooccurrence_rows(targets, item_indptr, item_users, x)[:, pool_items]
+        counts = co_counts(item_rows, pool_columns, start, start + len(targets))
         in_pool = pool_position[targets] >= 0
         pool_gram[pool_position[targets[in_pool]]] = counts[in_pool]
-        candidates = counts.numpy().copy()
+        candidates = counts.copy()
         rows = np.nonzero(in_pool)[0]
         candidates[rows, pool_position[targets[rows]]] = -1.0  # a movie never predicts itself
         top = np.argpartition(-candidates, k - 1, axis=1)[:, :k] if k < n_pool else None
@@ -171,7 +156,8 @@ def neighbourhood_ridge(
             top = np.argsort(candidates < 0, axis=1, kind="stable")[:, :k]
         top.sort(axis=1)
         chosen[targets] = top
-        rhs[targets] = np.take_along_axis(counts.numpy(), top, axis=1)
+        rhs[targets] = np.take_along_axis(counts, top, axis=1)
+    pool_gram = torch.from_numpy(pool_gram)
 
     values = np.empty((n, k), dtype=np.float32)
     solve_batch = max(1, solve_bytes // (8 * k * k))  # float64 systems held at once
@@ -185,22 +171,46 @@ def neighbourhood_ridge(
     return _by_input(pool_items[chosen], values, n)
 
 
-def _cooccurrence_rows(
-    targets: np.ndarray, item_indptr: np.ndarray, item_users: np.ndarray, x: Tensor
-) -> Tensor:
-    """(len(targets), n) co-rating counts ``X[:, targets]ᵀ X`` as a dense float32 block."""
-    lo, hi = item_indptr[targets], item_indptr[targets + 1]
-    lengths = hi - lo
-    crow = np.zeros(len(targets) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=crow[1:])
-    gather = np.repeat(lo - crow[:-1], lengths) + np.arange(crow[-1])
-    left = _csr_tensor(
-        torch.from_numpy(crow),
-        torch.from_numpy(item_users[gather]),
-        torch.ones(int(crow[-1]), dtype=torch.float32),
-        (len(targets), x.shape[0]),
+def co_count_operands(
+    indptr: np.ndarray, items: np.ndarray, by_popularity: np.ndarray, n_pool: int
+) -> tuple[sp.csr_array, sp.csr_array]:
+    """The two sides of the co-rating count, with movies renumbered by popularity rank.
+
+    ``item_rows`` is ``Xᵀ`` (movies × users, by rank), so a block of consecutive ranks is a
+    slice; ``pool_columns`` is ``X`` restricted to the ``n_pool`` most rated movies (users ×
+    pool, column = rank = pool position). Both hold ones in float32: counts are integers far
+    below 2²⁴, so float32 sums are exact.
+    """
+    import scipy.sparse as sp
+
+    n = len(by_popularity)
+    rank = np.empty(n, dtype=np.int64)
+    rank[by_popularity] = np.arange(n)
+    ranked = rank[items]
+    n_users = len(indptr) - 1
+    ones = np.ones(len(items), dtype=np.float32)
+    x = sp.csr_array((ones, ranked, indptr), shape=(n_users, n))
+    item_rows = x.T.tocsr()  # a counting sort by movie: users stay in order within each row
+    del x
+    keep = ranked < n_pool
+    kept_before = np.zeros(len(items) + 1, dtype=np.int64)
+    np.cumsum(keep, out=kept_before[1:])
+    pool_columns = sp.csr_array(
+        (ones[: kept_before[-1]], ranked[keep], kept_before[indptr]), shape=(n_users, n_pool)
     )
-    return torch.sparse.mm(left, x).to_dense()
+    return item_rows, pool_columns
+
+
+def co_counts(
+    item_rows: sp.csr_array, pool_columns: sp.csr_array, start: int, stop: int
+) -> np.ndarray:
+    """(stop - start, pool) co-rating counts of the movies ranked ``start:stop`` with the pool.
+
+    A sparse × sparse product (scipy's row-by-row SMMP: work Σ over users of block ratings ×
+    pool ratings, memory the inputs plus the block's result), so no step ever holds more than
+    one ``block × pool`` array however many ratings the table has.
+    """
+    return (item_rows[start:stop] @ pool_columns).toarray()
 
 
 def _by_input(neighbour_items: np.ndarray, values: np.ndarray, n: int) -> SparseSynapses:

@@ -11,6 +11,8 @@ from recsys.features.schema import UserQuery
 from recsys.models.corating import (
     CoRatingReadout,
     SparseCoRatingReadout,
+    co_count_operands,
+    co_counts,
     gather_rows_sum,
     item_item_ridge,
     neighbourhood_ridge,
@@ -202,3 +204,23 @@ def test_energy_counts_k_synapses_per_rated_movie_for_the_sparse_readout():
     report = recommendation_energy(model, rows, np.array([2, 3]), n)
     assert report.snn["corating"].ac == pytest.approx(2.5 * 4)
     assert report.ann["corating"].mac == n * 4
+
+
+@pytest.mark.parametrize(("block", "pool"), [(7, 12), (5, 30), (30, 30), (64, 9)])
+def test_block_co_counts_equal_the_dense_gram_matrix(block, pool):
+    x = _ratings(n_users=90, n_items=30, density=0.3, seed=5)
+    x[3] = 0.0  # a user with no ratings, and one who rated everything
+    x[4] = 1.0
+    rows = _rows(x)
+    by_popularity = np.lexsort((np.arange(30), -x.sum(0)))
+    gram = x.T.astype(np.float64) @ x
+    item_rows, pool_columns = co_count_operands(rows.indptr, rows.items, by_popularity, pool)
+    seen = []
+    for start in range(0, 30, block):
+        stop = min(start + block, 30)
+        counts = co_counts(item_rows, pool_columns, start, stop)
+        assert counts.shape == (stop - start, pool)
+        expected = gram[np.ix_(by_popularity[start:stop], by_popularity[:pool])]
+        np.testing.assert_array_equal(counts, expected)
+        seen.append(counts)
+    assert sum(len(c) for c in seen) == 30
