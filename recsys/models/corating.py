@@ -270,7 +270,11 @@ class CoRatingReadout(nn.Module):
 
     def forward(self, spikes: Tensor) -> Tensor:
         """(B, n_items) 0/1 rated-movie spikes → (B, n_items) readout currents."""
-        return self.gain * (spikes @ self.weight)
+        return self.gain * self.synaptic_input(spikes)
+
+    def synaptic_input(self, spikes: Tensor) -> Tensor:
+        """``spikes @ B`` without the gain: what the distillation teacher reads."""
+        return spikes @ self.weight
 
     def scores_for(self, rated: np.ndarray) -> np.ndarray:
         """One user's readout currents from the indices of the movies they rated (event-driven:
@@ -326,13 +330,17 @@ class SparseCoRatingReadout(nn.Module):
 
     def forward(self, spikes: Tensor) -> Tensor:
         """(B, n_items) 0/1 rated-movie spikes → (B, n_items) readout currents."""
+        return self.gain * self.synaptic_input(spikes)
+
+    def synaptic_input(self, spikes: Tensor) -> Tensor:
+        """``spikes @ B`` without the gain, with ``B`` kept in CSR form (never n × n)."""
         weight = _csr_tensor(
             self.indptr,
             self.indices.long(),
             self.values,
             (self.n_items, self.n_items),
         )
-        return self.gain * (spikes @ weight)
+        return spikes @ weight
 
     def scores_for(self, rated: np.ndarray) -> np.ndarray:
         """One user's readout currents: the CSR rows of the rated movies, summed."""
@@ -345,7 +353,15 @@ class SparseCoRatingReadout(nn.Module):
         return f"n_items={self.n_items}, gain={self.gain}, neighbours={self.neighbours}"
 
 
-def corating_readout(n_items: int, gain: float, neighbours: int) -> nn.Module:
+def synapses_per_neuron(n_items: int, neighbours: int, dense_up_to: int) -> int:
+    """0 (dense: every movie pair) for catalogues of at most ``dense_up_to`` movies or when
+    ``neighbours`` is 0, else ``neighbours``: the one switch between the two readouts."""
+    return neighbours if neighbours > 0 and n_items > dense_up_to else 0
+
+
+def corating_readout(
+    n_items: int, gain: float, neighbours: int
+) -> CoRatingReadout | SparseCoRatingReadout:
     """The dense readout for ``neighbours == 0`` (every movie pair), else the sparse one."""
     if neighbours == 0:
         return CoRatingReadout(n_items, gain)

@@ -26,6 +26,7 @@ from recsys.models.config import TrainConfig
 from recsys.models.contract import TrainingData
 from recsys.models.ranker import RankerConfig, TwoTowerRanker
 from recsys.models.scoring import RankerScores, all_embeddings
+from recsys.models.teacher import CoRatingTeacher
 from recsys.models.trainer import EpochReport, FitConfig, fit_two_tower
 
 
@@ -117,10 +118,13 @@ def fit_ranker_on(
     ranker_config = ranker_config.fitted_to(data.n_items)
     torch.manual_seed(fit_config.seed)
     model = TwoTowerRanker(builder.n_user_inputs, builder.n_item_inputs, ranker_config)
+    teacher = None
     if model.corating is not None:
         # Closed form and independent of the towers: fitted first, so the per-epoch monitor
-        # already scores the whole model.
+        # already scores the whole model. It is also the distillation teacher (same ``l2``,
+        # same dense/neighbourhood switch), so the teacher is not fitted a second time.
         model.corating.fit(inputs.train, fit_config.corating_l2)
+        teacher = CoRatingTeacher(model.corating)
     history = fit_two_tower(
         model,
         inputs,
@@ -128,6 +132,7 @@ def fit_ranker_on(
         evaluate=(lambda m: evaluate(m, inputs)) if evaluate is not None else None,
         on_epoch=on_epoch,
         show_progress=show_progress,
+        teacher=teacher,
     )
     return FittedRanker(model, builder, inputs, data.user_map, data.item_map, history)
 

@@ -24,7 +24,7 @@ import torch
 from torch import Tensor, nn
 
 from recsys.models import defaults
-from recsys.models.corating import corating_readout
+from recsys.models.corating import corating_readout, synapses_per_neuron
 from recsys.models.towers import Integrate, SpikingTower, TowerConfig, module_integrate
 
 
@@ -91,9 +91,9 @@ class RankerConfig:
     @property
     def corating_synapses_per_neuron(self) -> int:
         """0 for the dense readout (every movie pair), else the neighbourhood size ``k``."""
-        if self.corating_neighbours > 0 and self.corating_items > self.corating_dense_up_to:
-            return self.corating_neighbours
-        return 0
+        return synapses_per_neuron(
+            self.corating_items, self.corating_neighbours, self.corating_dense_up_to
+        )
 
 
 class TowerPair(nn.Module):

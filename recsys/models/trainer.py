@@ -39,9 +39,9 @@ from recsys.models.batches import (
     sample_catalogue,
     user_batch_inputs,
 )
-from recsys.models.corating import item_item_ridge
 from recsys.models.losses import LOSSES, ranking_loss
 from recsys.models.ranker import TowerPair, TwoTowerRanker
+from recsys.models.teacher import CoRatingTeacher
 from snn_models import LocalTrainer
 
 TRAINING_MODES = ("local", "bptt")
@@ -111,7 +111,13 @@ def _optimizer_factory(
 class TwoTowerFitter:
     """Trains one tower pair; owns its optimizers so training can go on epoch by epoch."""
 
-    def __init__(self, model: TowerPair, inputs: TowerInputs, config: FitConfig) -> None:
+    def __init__(
+        self,
+        model: TowerPair,
+        inputs: TowerInputs,
+        config: FitConfig,
+        teacher: CoRatingTeacher | None = None,
+    ) -> None:
         if config.mode not in TRAINING_MODES:
             raise ValueError(f"mode must be one of {TRAINING_MODES}, got {config.mode!r}")
         if config.loss not in LOSSES:
@@ -144,13 +150,14 @@ class TwoTowerFitter:
             for group in optimizer.param_groups:
                 group["lr_scale"] = config.deep_lr_scale
                 group["lr"] = config.lr * config.deep_lr_scale
-        self.teacher: Tensor | None = None
+        self.teacher: CoRatingTeacher | None = None
         if config.distill_weight > 0:
             if config.mode != "local":
                 raise ValueError("distillation is a per-block target: it needs mode='local'")
             # Training-time only: the served towers never see the teacher, only learn from it.
-            weights = item_item_ridge(inputs.train.dense(), config.corating_l2)
-            self.teacher = torch.from_numpy(weights)
+            # Without one given, the readout the default ranker would fit (dense up to 8,192
+            # movies, neighbourhoods above: never an n × n matrix at scale).
+            self.teacher = teacher or CoRatingTeacher.fit(inputs.train, config.corating_l2)
 
     def optimizers(self) -> list[torch.optim.Optimizer]:
         if self.config.mode == "bptt":
@@ -228,7 +235,7 @@ class TwoTowerFitter:
         if self.teacher is None:
             return None
         w = self.config.distill_weight
-        teacher = torch.from_numpy(self.inputs.train.dense(users)) @ self.teacher
+        teacher = self.teacher.scores(torch.from_numpy(self.inputs.train.dense(users)))
         if items is not None:
             teacher = teacher[:, torch.from_numpy(items)]
         if self.config.distill_mode == "mix":
@@ -286,15 +293,20 @@ def fit_two_tower(
     evaluate: Callable[[TwoTowerRanker], float] | None = None,
     on_epoch: Callable[[EpochReport], None] | None = None,
     show_progress: bool = True,
+    teacher: CoRatingTeacher | None = None,
 ) -> list[EpochReport]:
     """Train every member for ``config.epochs``; ``evaluate`` (if given) is only *reported*
     every ``eval_every`` epochs, never used to stop or select, so it cannot leak into the model.
 
     Member 0 draws its batches and corruptions with ``config.seed``, so a one-member
     committee is trained exactly as a lone pair; the reported loss is the members' mean.
+    When distilling, the members share one ``teacher`` (fitted here with the ranker's
+    dense/neighbourhood switch unless one is given, e.g. the ranker's own fitted readout).
     """
+    if teacher is None and config.distill_weight > 0 and config.mode == "local":
+        teacher = CoRatingTeacher.for_ranker(model.config, inputs.train, config.corating_l2)
     fitters = [
-        TwoTowerFitter(pair, inputs, replace(config, seed=member_seed(config.seed, index)))
+        TwoTowerFitter(pair, inputs, replace(config, seed=member_seed(config.seed, index)), teacher)
         for index, pair in enumerate(model.members)
     ]
     reports: list[EpochReport] = []
