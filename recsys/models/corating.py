@@ -97,7 +97,7 @@ class SparseSynapses:
         return out
 
 
-def _csr_tensor(crow: Tensor, col: Tensor, values: Tensor, shape: tuple[int, int]) -> Tensor:
+def csr_tensor(crow: Tensor, col: Tensor, values: Tensor, shape: tuple[int, int]) -> Tensor:
     """A torch CSR tensor, without torch's once-per-process "beta" warning: the operations used
     here (CSR × CSR, dense × CSR) are the stable core of it."""
     with warnings.catch_warnings():
@@ -334,7 +334,7 @@ class SparseCoRatingReadout(nn.Module):
 
     def synaptic_input(self, spikes: Tensor) -> Tensor:
         """``spikes @ B`` without the gain, with ``B`` kept in CSR form (never n × n)."""
-        weight = _csr_tensor(
+        weight = csr_tensor(
             self.indptr,
             self.indices.long(),
             self.values,

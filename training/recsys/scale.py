@@ -39,6 +39,7 @@ from recsys.data.genres import GENRES
 from recsys.data.interactions import UserItemRows
 from recsys.models import defaults
 from recsys.models.corating import SparseCoRatingReadout
+from recsys.models.teacher import CoRatingTeacher
 from recsys.serving.recommender import top_k_excluding
 
 ML25M_USERS = 162_541
@@ -135,6 +136,15 @@ def measure_readout(rows: UserItemRows, neighbours: int) -> tuple[dict[str, Any]
     seconds = time.perf_counter() - started
     cpu_seconds = time.process_time() - started_cpu
     counts = rows.counts().astype(np.float64)
+    # The distillation teacher's work per training step: one batch's train ratings through the
+    # readout's synapses (CoRatingTeacher.scores), a dense (batch × movies) result.
+    size = min(defaults.BATCH_SIZE, rows.n_users)
+    batch_users = np.random.default_rng(2).choice(rows.n_users, size, replace=False)
+    batch = torch.from_numpy(rows.dense(batch_users))
+    started_cpu = time.process_time()
+    teacher = CoRatingTeacher(readout)
+    teacher_build_cpu_seconds = time.process_time() - started_cpu
+    teacher_batch = _time_ms(lambda: teacher.scores(batch), 5)
     return {
         "neighbours": readout.neighbours,
         "fit_seconds": seconds,
@@ -144,6 +154,11 @@ def measure_readout(rows: UserItemRows, neighbours: int) -> tuple[dict[str, Any]
         "peak_rss_mb_before": rss_before,
         "peak_rss_mb_after": peak_rss_mb(),
         "sum_squared_user_ratings": float((counts**2).sum()),
+        "teacher_batch": {
+            "users": len(batch_users),
+            "build_cpu_seconds": teacher_build_cpu_seconds,
+            **teacher_batch,
+        },
     }, readout
 
 
