@@ -69,7 +69,12 @@ class CoRatingTeacher:
         return isinstance(self.readout, SparseCoRatingReadout)
 
     def scores(self, ratings: Tensor) -> Tensor:
-        """(B, n_items) 0/1 train ratings → (B, n_items) teacher scores ``ratings @ B``."""
+        """(B, n_items) 0/1 train ratings → (B, n_items) teacher scores ``ratings @ B``.
+
+        ``ratings`` may be a torch sparse tensor (sparse tower inputs): it is made dense, a
+        (B, n_items) array like the scores themselves."""
+        if ratings.layout != torch.strided:
+            ratings = ratings.to_dense()
         if self._by_neuron is None:
             return self.readout.synaptic_input(ratings)
         return torch.sparse.mm(self._by_neuron, ratings.T.contiguous()).T.contiguous()

@@ -51,6 +51,8 @@ def test_above_dense_up_to_the_teacher_is_the_neighbourhood_readout(fitted_ranke
     ratings = torch.from_numpy(train.dense(np.arange(12)))
     expected = ratings.numpy() @ neighbourhood_ridge(train, 10.0, 5).dense()
     np.testing.assert_allclose(teacher.scores(ratings).numpy(), expected, rtol=1e-5, atol=1e-5)
+    for layout in (ratings.to_sparse(), ratings.to_sparse_csr()):  # sparse tower inputs
+        torch.testing.assert_close(teacher.scores(layout), teacher.scores(ratings))
     # Up to the limit, the same call gives the exact dense solution.
     dense = CoRatingTeacher.for_ranker(replace(config, corating_dense_up_to=n), train, 10.0)
     assert not dense.is_sparse
