@@ -41,9 +41,11 @@ class CoRatingTeacher:
 
     def __init__(self, readout: CoRatingReadout | SparseCoRatingReadout) -> None:
         self.readout = readout
-        self._by_neuron = (
-            _by_neuron(readout.synapses()) if isinstance(readout, SparseCoRatingReadout) else None
-        )
+        self._by_neuron: SparseSynapses | None = None
+        self._by_neuron_tensor: Tensor | None = None
+        if isinstance(readout, SparseCoRatingReadout):
+            self._by_neuron = _by_neuron(readout.synapses())
+            self._by_neuron_tensor = _tensor(self._by_neuron, np.arange(readout.n_items))
 
     @classmethod
     def fit(
@@ -68,28 +70,47 @@ class CoRatingTeacher:
     def is_sparse(self) -> bool:
         return isinstance(self.readout, SparseCoRatingReadout)
 
-    def scores(self, ratings: Tensor) -> Tensor:
-        """(B, n_items) 0/1 train ratings → (B, n_items) teacher scores ``ratings @ B``.
+    def scores(self, ratings: Tensor, columns: np.ndarray | None = None) -> Tensor:
+        """(B, n_items) 0/1 train ratings → (B, n_items) teacher scores ``ratings @ B``, or
+        only the readout neurons ``columns`` (a step that scores a sample of the catalogue):
+        (B, len(columns)), reading only those neurons' synapses.
 
         ``ratings`` may be a torch sparse tensor (sparse tower inputs): it is made dense, a
         (B, n_items) array like the scores themselves."""
         if ratings.layout != torch.strided:
             ratings = ratings.to_dense()
         if self._by_neuron is None:
-            return self.readout.synaptic_input(ratings)
-        return torch.sparse.mm(self._by_neuron, ratings.T.contiguous()).T.contiguous()
+            if columns is None:
+                return self.readout.synaptic_input(ratings)
+            return ratings @ self.readout.weight[:, torch.from_numpy(np.asarray(columns))]
+        weights = (
+            self._by_neuron_tensor
+            if columns is None
+            else _tensor(self._by_neuron, np.asarray(columns, dtype=np.int64))
+        )
+        return torch.sparse.mm(weights, ratings.T.contiguous()).T.contiguous()
 
 
-def _by_neuron(synapses: SparseSynapses) -> Tensor:
-    """``Bᵀ`` as a torch CSR tensor: one row per readout neuron, its k input synapses."""
+def _by_neuron(synapses: SparseSynapses) -> SparseSynapses:
+    """``Bᵀ`` in CSR form: one row per readout neuron, holding its k input synapses."""
     n = synapses.n
     inputs = np.repeat(np.arange(n, dtype=np.int64), np.diff(synapses.indptr))
     order = np.argsort(synapses.indices, kind="stable")
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(synapses.indices, minlength=n), out=indptr[1:])
+    return SparseSynapses(indptr, inputs[order], synapses.values[order], n)
+
+
+def _tensor(by_neuron: SparseSynapses, neurons: np.ndarray) -> Tensor:
+    """Rows ``neurons`` of ``Bᵀ`` as a (len(neurons), n) torch CSR tensor."""
+    starts = by_neuron.indptr[neurons]
+    lengths = by_neuron.indptr[neurons + 1] - starts
+    indptr = np.zeros(len(neurons) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    positions = np.repeat(starts - indptr[:-1], lengths) + np.arange(indptr[-1])
     return csr_tensor(
         torch.from_numpy(indptr),
-        torch.from_numpy(inputs[order]),
-        torch.from_numpy(synapses.values[order]),
-        (n, n),
+        torch.from_numpy(by_neuron.indices[positions]),
+        torch.from_numpy(by_neuron.values[positions]),
+        (len(neurons), by_neuron.n),
     )

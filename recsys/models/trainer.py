@@ -235,9 +235,7 @@ class TwoTowerFitter:
         if self.teacher is None:
             return None
         w = self.config.distill_weight
-        teacher = self.teacher.scores(torch.from_numpy(self.inputs.train.dense(users)))
-        if items is not None:
-            teacher = teacher[:, torch.from_numpy(items)]
+        teacher = self.teacher.scores(torch.from_numpy(self.inputs.train.dense(users)), items)
         if self.config.distill_mode == "mix":
             mixed = (1.0 - w) * targets + w * teacher
         else:  # the rated movies stay at 1; the teacher ranks the rest (its "dark knowledge")

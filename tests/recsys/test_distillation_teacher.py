@@ -100,3 +100,28 @@ def test_the_served_readout_scores_are_the_teachers_times_the_gain(fitted_ranker
     teacher = CoRatingTeacher(readout).scores(ratings)
     torch.testing.assert_close(readout(ratings), 1.5 * teacher)
     torch.testing.assert_close(teacher, ratings @ readout.weight)
+
+
+@pytest.mark.parametrize("neighbours", [0, 5])
+def test_a_sample_of_columns_scores_like_the_full_catalogue(fitted_ranker, neighbours):
+    train = fitted_ranker.inputs.train
+    teacher = CoRatingTeacher.fit(train, 10.0, neighbours=neighbours, dense_up_to=3)
+    assert teacher.is_sparse == (neighbours > 0)
+    ratings = torch.from_numpy(train.dense(np.arange(7)))
+    columns = np.array([train.n_items - 1, 0, 5, 5, 17])  # any order, repeats allowed
+    full = teacher.scores(ratings)
+    torch.testing.assert_close(teacher.scores(ratings, columns), full[:, columns])
+
+
+def test_a_sampled_step_distils_the_teachers_scores_of_its_sampled_movies(fitted_ranker):
+    inputs = fitted_ranker.inputs
+    config = FitConfig(distill_weight=0.25, corating_l2=10.0)
+    teacher = CoRatingTeacher.fit(inputs.train, 10.0, neighbours=5, dense_up_to=3)
+    fitter = TwoTowerFitter(_pair(fitted_ranker), inputs, config, teacher)
+    assert fitter.teacher is teacher
+    users, items = np.arange(6), np.array([3, 0, 11, 8])
+    ratings = torch.from_numpy(inputs.train.dense(users))
+    targets = ratings[:, items]
+    _, second = fitter._block_targets(users, targets, items)
+    expected = targets + 0.25 * (1.0 - targets) * teacher.scores(ratings)[:, items]
+    torch.testing.assert_close(second, expected)

@@ -48,6 +48,7 @@ def test_a_tiny_scale_run_reports_every_figure(tmp_path):
     assert result["readout"]["fit_seconds"] > 0
     assert result["readout"]["teacher_batch"]["users"] == 64
     assert result["readout"]["teacher_batch"]["median_cpu_ms"] > 0
+    assert 0 < result["readout"]["teacher_batch"]["sampled_columns"] <= 300
     assert result["towers"]["epoch_seconds_committee_extrapolated"] > 0
     assert result["scoring"]["median_ms"] > 0 and result["peak_rss_mb"] > 0
 
