@@ -282,6 +282,7 @@ def _cmd_scale(args: argparse.Namespace) -> int:
         json_path=args.json,
         tower_settings=dict(args.set),
         with_readout=not args.no_readout,
+        full_epoch=args.full_epoch,
     )
     return 0
 
@@ -418,6 +419,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scale.add_argument(
         "--no-readout", action="store_true", help="time the towers only (no readout, no serving)"
+    )
+    scale.add_argument(
+        "--full-epoch", action="store_true", help="also train one pair for a whole epoch, timed"
     )
     scale.set_defaults(func=_cmd_scale)
 

@@ -233,8 +233,14 @@ def _tables(rows: UserItemRows, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, 
 
 
 def measure_towers(
-    rows: UserItemRows, batches: int, seed: int, settings: dict[str, Any] | None = None
+    rows: UserItemRows,
+    batches: int,
+    seed: int,
+    settings: dict[str, Any] | None = None,
+    full_epoch: bool = False,
 ) -> tuple[dict[str, Any], Any]:
+    """Seconds per training step of one pair (timed over ``batches``); with ``full_epoch``,
+    also one whole epoch of that pair, timed, not extrapolated."""
     from recsys.models.config import TrainConfig
     from recsys.models.fitting import prepare
     from recsys.models.trainer import FitConfig, TwoTowerFitter
@@ -264,7 +270,16 @@ def measure_towers(
     per_step_cpu = (time.process_time() - started_cpu) / batches
     steps_per_epoch = int(np.ceil(len(active) / size))
     sampled = fitter.samples_catalogue()
+    epoch: dict[str, float] = {}
+    if full_epoch:
+        started, started_cpu = time.perf_counter(), time.process_time()
+        epoch["loss"] = fitter.run_epoch(progress=True)
+        epoch["seconds"] = time.perf_counter() - started
+        epoch["cpu_seconds"] = time.process_time() - started_cpu
+        epoch["peak_rss_mb_after"] = peak_rss_mb()
+        print(f"one pair, one epoch {json.dumps(epoch)}", flush=True)
     return {
+        "epoch_one_pair_measured": epoch or None,
         "prepare_seconds": prepare_seconds,
         "timed_batches": batches,
         "batch_size": size,
@@ -297,6 +312,7 @@ def run_scale(
     serving_repeats: int = 200,
     tower_settings: dict[str, Any] | None = None,
     with_readout: bool = True,
+    full_epoch: bool = False,
 ) -> dict[str, Any]:
     torch.set_num_threads(1)
     shape = Shape.fraction_of_ml25m(n_ratings)
@@ -326,7 +342,7 @@ def run_scale(
     if tower_batches < 1:
         result["towers"] = {"skipped": "not asked for (--tower-batches 0)"}
     else:
-        result["towers"], _ = measure_towers(rows, tower_batches, seed, tower_settings)
+        result["towers"], _ = measure_towers(rows, tower_batches, seed, tower_settings, full_epoch)
     print(f"towers {json.dumps(result['towers'])}", flush=True)
     result["peak_rss_mb"] = peak_rss_mb()
     if json_path:
