@@ -84,3 +84,22 @@ def test_serving_benchmark_reports_wall_and_cpu_time(movielens_folder, tmp_path)
     for key in ("one_user_ms", "synthetic_ms"):
         assert results[key]["median"] > 0 and results[key]["median_cpu"] >= 0
     assert results["synthetic_ms"]["items"] == 500
+
+
+def test_a_tiny_scale_run_can_time_a_whole_sampled_epoch():
+    result = run_scale(
+        n_ratings=8_000,
+        n_users=120,
+        n_items=200,
+        tower_batches=1,
+        serving_repeats=3,
+        with_readout=False,
+        full_epoch=True,
+        tower_settings={"batch_size": 32, "full_catalogue_up_to": 50, "item_sample": 40},
+    )
+    towers = result["towers"]
+    assert "readout" not in result and "scoring" not in result
+    assert towers["movies_per_step"] == "batch's rated + 40 drawn"
+    assert towers["settings"]["batch_size"] == 32 and towers["steps_per_epoch"] == 4
+    epoch = towers["epoch_one_pair_measured"]
+    assert epoch["seconds"] > 0 and epoch["cpu_seconds"] > 0 and np.isfinite(epoch["loss"])
