@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from recsys.models import defaults
 from recsys.models.batches import TowerInputs, item_batch_inputs, user_batch_inputs
 from recsys.models.energy import recommendation_energy
 from recsys.models.ranker import TwoTowerRanker
@@ -31,7 +32,12 @@ def spike_rates(
 ) -> dict[str, float]:
     """Mean firing probability per block of each tower on real inputs (mean over members)."""
     users = np.arange(min(inputs.train.n_users, max_users))
-    x_user, x_item = user_batch_inputs(inputs, users), item_batch_inputs(inputs)
+    # Above the full-catalogue limit the rows go in CSR form and the first 8,192 movies are
+    # measured: the dense rows of every movie would be movies × movies wide.
+    large = inputs.n_items > defaults.FULL_CATALOGUE_UP_TO
+    items = np.arange(min(inputs.n_items, defaults.FULL_CATALOGUE_UP_TO))
+    x_user = user_batch_inputs(inputs, users, sparse=large)
+    x_item = item_batch_inputs(inputs, items=items if large else None, sparse=large)
     per_member = [
         {
             f"spike_rate/{side}/block{index}": rate

@@ -10,11 +10,13 @@ from recsys.data.interactions import IndexedSplit
 from recsys.data.split import stratified_split
 from recsys.evaluation import evaluate_model
 from recsys.features.users import normalise_bags
+from recsys.models import defaults
 from recsys.models.batches import item_batch_inputs, sample_catalogue, user_batch_inputs
+from recsys.models.diagnostics import spike_rates
 from recsys.models.fitting import fit_ranker
 from recsys.models.losses import catalogue_loss
 from recsys.models.ranker import TwoTowerRanker
-from recsys.models.scoring import RankerScores
+from recsys.models.scoring import RankerScores, all_embeddings
 from recsys.models.trainer import FitConfig, TwoTowerFitter
 from tests.recsys.conftest import tiny_ranker_config
 from tests.recsys.test_user_input_paths import _served_query
@@ -190,3 +192,18 @@ def test_training_on_sampled_catalogues_still_learns_the_planted_preference(plan
     precision = evaluate_model(RankerScores(sampled.model, sampled.inputs), indexed, k=5)
     # A random ranking scores about 0.06; the whole-catalogue model clears 0.3 (same test file).
     assert precision["precision@5"] > 0.3
+
+
+def test_a_large_catalogue_is_embedded_in_blocks_of_sparse_rows(fitted_ranker, monkeypatch):
+    model, inputs = fitted_ranker.model, fitted_ranker.inputs
+    users_dense, items_dense = all_embeddings(model, inputs)
+    rates_dense = spike_rates(model, inputs)
+    monkeypatch.setattr(defaults, "FULL_CATALOGUE_UP_TO", 7)  # 80 movies: 12 blocks, CSR rows
+    users_sparse, items_sparse = all_embeddings(model, inputs)
+    np.testing.assert_allclose(users_sparse, users_dense, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(items_sparse, items_dense, rtol=1e-5, atol=1e-6)
+    rates_sparse = spike_rates(model, inputs)  # over the first 7 movies only
+    assert rates_sparse.keys() == rates_dense.keys()
+    assert rates_sparse["spike_rate/user/block0"] == pytest.approx(
+        rates_dense["spike_rate/user/block0"], abs=1e-6
+    )
