@@ -15,7 +15,6 @@ large to score whole (see :class:`CatalogueSample`).
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +22,7 @@ import torch
 from torch import Tensor
 
 from recsys.data.interactions import UserItemRows
+from recsys.models.corating import csr_tensor
 
 
 @dataclass(frozen=True)
@@ -74,15 +74,12 @@ def _rows(
     order = np.lexsort((cols, rows))
     crow = np.zeros(n_rows + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n_rows), out=crow[1:])
-    with warnings.catch_warnings():  # "CSR support is in beta": every op used here is tested
-        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-        return torch.sparse_csr_tensor(
-            torch.from_numpy(crow),
-            torch.from_numpy(cols[order].astype(np.int64)),
-            torch.from_numpy(values[order].astype(np.float32)),
-            (n_rows, width),
-            check_invariants=False,
-        )
+    return csr_tensor(
+        torch.from_numpy(crow),
+        torch.from_numpy(cols[order].astype(np.int64)),
+        torch.from_numpy(values[order].astype(np.float32)),
+        (n_rows, width),
+    )
 
 
 def _dense_parts(block: np.ndarray, offset: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
