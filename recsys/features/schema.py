@@ -25,6 +25,9 @@ class UserQuery:
     """Who is asking, and what they have rated *now* (may include ratings made after training).
 
     ``ratings`` maps movie id to a 1–5 rating. Every result excludes these movies.
+    ``not_interested`` holds movies the person dismissed ("not interested"): never recommended,
+    and read as evidence against their neighbours, like a low rating
+    (:mod:`recsys.serving.taste`).
     """
 
     user_id: int | None = None
@@ -34,3 +37,4 @@ class UserQuery:
     zip_code: str | None = None
     favourite_genres: Sequence[str] = ()
     ratings: Mapping[int, float] = field(default_factory=dict)
+    not_interested: frozenset[int] = frozenset()

@@ -23,6 +23,7 @@ from torch import nn
 
 from recsys.data.interactions import IdMap
 from recsys.features.builder import FeatureBuilder
+from recsys.features.items import genre_vector
 from recsys.features.schema import ItemContent, UserQuery
 from recsys.models.ranker import RankerConfig, TwoTowerRanker, upgrade_state_dict
 from recsys.serving.artifact import ArtifactContents, ArtifactError, read_artifact
@@ -192,19 +193,38 @@ class Recommender:
             x = torch.from_numpy(row[None, :])
             return self._embed_user(x)[0].numpy()
 
-    def recommend(self, query: UserQuery, k: int = 10, exclude: Iterable[int] = ()) -> list[Scored]:
-        """Top-k movies for anyone: a known user, a new one, or someone who just rated more.
+    def recommend(
+        self,
+        query: UserQuery,
+        k: int = 10,
+        exclude: Iterable[int] = (),
+        offset: int = 0,
+        genres: Sequence[str] = (),
+    ) -> list[Scored]:
+        """Movies ``offset`` to ``offset + k`` of the ranking for anyone: a known user, a new one,
+        or someone who just rated more.
 
-        Stated favourite genres steer the ranking (:mod:`recsys.serving.steering`); the scores
-        returned are the steered ones."""
+        Rated, dismissed (``query.not_interested``) and ``exclude``d movies never appear;
+        ``genres``, when given, keeps only movies of at least one of them (the picks page's
+        filter). Pages of one query are slices of one ranking, so page 2 follows page 1 without
+        overlap. Stated favourite genres steer the ranking (:mod:`recsys.serving.steering`);
+        the scores returned are the steered ones."""
+        if k < 0 or offset < 0:
+            raise ValueError(f"k and offset must be >= 0, got k={k}, offset={offset}")
         index = self._index
         rated = index.id_map.indices_of(query.ratings.keys())
         scores = self._model_scores(index, query, rated)
         scores = steer_to_genres(
             scores, self.builder.item_genres, query.favourite_genres, len(query.ratings)
         )
-        excluded = np.concatenate([rated, index.id_map.indices_of(exclude)])
-        return self._scored(index, scores, top_k_excluding(scores, excluded, k))
+        excluded = [rated, index.id_map.indices_of(exclude)]
+        excluded.append(index.id_map.indices_of(query.not_interested))
+        if genres:
+            wanted = genre_vector(genres)
+            outside = (self.builder.item_genres[: len(scores)] @ wanted) == 0
+            excluded.append(np.flatnonzero(outside))
+        positions = top_k_excluding(scores, np.concatenate(excluded), offset + k)[offset:]
+        return self._scored(index, scores, positions)
 
     def _model_scores(
         self, index: _ItemIndex, query: UserQuery, rated: np.ndarray | None = None
