@@ -19,12 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from recsys.models.fitting import FittedRanker
-from recsys.models.scoring import RankerScores
+from recsys.features.schema import UserQuery
+from recsys.features.users import query_from_row
 from recsys.serving.calibration import LIKED_STARS, MatchCalibration
+from recsys.serving.recommender import Recommender
 
-#: People scored per call when calibrating (bounds the (people, movies) score block in memory).
-SCORE_BATCH = 256
 #: Fewer held-out ratings than this give no calibration (the site then shows no match).
 MIN_CALIBRATION_RATINGS = 50
 
@@ -67,7 +66,8 @@ def isotonic_fit(
 
 
 def fit_calibration(scores: np.ndarray, liked: np.ndarray) -> MatchCalibration | None:
-    """The match calibration of held-out ``scores`` with 0/1 ``liked`` outcomes, if enough."""
+    """The match calibration of held-out taste ``scores`` with 0/1 ``liked`` outcomes, if
+    enough."""
     if len(scores) < MIN_CALIBRATION_RATINGS:
         return None
     min_step = max(MIN_STEP_RATINGS, int(MIN_STEP_SHARE * len(scores)))
@@ -76,28 +76,53 @@ def fit_calibration(scores: np.ndarray, liked: np.ndarray) -> MatchCalibration |
         scores=tuple(float(x) for x in points),
         probabilities=tuple(float(p) for p in probabilities),
         n_ratings=len(scores),
+        on_taste_scores=True,
     )
 
 
 def held_out_scores(
-    fitted: FittedRanker, held_out: pd.DataFrame
+    recommender: Recommender,
+    users: pd.DataFrame,
+    fitting: pd.DataFrame,
+    held_out: pd.DataFrame,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(model score, rated ≥ 4, person index) of every held-out rating whose person and movie
-    the model knows, each person's score computed from their fitting ratings only."""
-    users = np.array([fitted.user_map.get(u) for u in held_out["user_id"]], dtype=np.int64)
-    items = np.array([fitted.item_map.get(m) for m in held_out["movie_id"]], dtype=np.int64)
-    known = (users >= 0) & (items >= 0)
-    users, items = users[known], items[known]
-    liked = (held_out["rating"].to_numpy()[known] >= LIKED_STARS).astype(np.float64)
-    scorer = RankerScores(fitted.model, fitted.inputs)
-    people, person_of = np.unique(users, return_inverse=True)
-    out = np.empty(len(users), dtype=np.float64)
-    # People scored in batches (one full-catalogue row each), not one call per person.
-    for start in range(0, len(people), SCORE_BATCH):
-        batch = np.flatnonzero((person_of >= start) & (person_of < start + SCORE_BATCH))
-        rows = scorer.score(people[start : start + SCORE_BATCH])
-        out[batch] = rows[person_of[batch] - start, items[batch]]
-    return out, liked, users
+    """(taste score, rated ≥ 4, person id) of every held-out rating of a movie the model
+    knows, each person's score computed as the site computes it (the served recommender's
+    :meth:`~recsys.serving.recommender.Recommender.match_scores`) from their profile and
+    their ``fitting`` ratings with their stars, never from the held-out ones."""
+    profiles = users.set_index("user_id") if len(users) else users
+    known_people = set(profiles.index) if len(users) else set()
+    by_person = {int(u): rows for u, rows in fitting.groupby("user_id")}
+    scores, liked, people = [], [], []
+    for person, rows in held_out.groupby("user_id"):
+        person = int(person)
+        train = by_person.get(person)
+        ratings = (
+            dict(zip(train["movie_id"].astype(int), train["rating"].astype(float), strict=True))
+            if train is not None
+            else {}
+        )
+        query = (
+            query_from_row(profiles.loc[person], person, ratings)
+            if person in known_people
+            else UserQuery(user_id=person, ratings=ratings)
+        )
+        movies = rows["movie_id"].to_numpy(dtype=np.int64)
+        known = np.array([recommender.has_item(int(m)) for m in movies], dtype=bool)
+        if not known.any():
+            continue
+        taste = recommender.match_scores(query)
+        positions = recommender.positions_of(movies[known])
+        scores.append(taste[positions])
+        liked.append(rows["rating"].to_numpy()[known] >= LIKED_STARS)
+        people.append(np.full(int(known.sum()), person, dtype=np.int64))
+    if not scores:
+        return np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64)
+    return (
+        np.concatenate(scores).astype(np.float64),
+        np.concatenate(liked).astype(np.float64),
+        np.concatenate(people),
+    )
 
 
 def calibration_error(predicted: np.ndarray, liked: np.ndarray, bins: int = 10) -> float:
@@ -153,11 +178,15 @@ def out_of_fold(
 
 
 def calibrate_on_held_out(
-    fitted: FittedRanker, held_out: pd.DataFrame, seed: int
+    recommender: Recommender,
+    users: pd.DataFrame,
+    fitting: pd.DataFrame,
+    held_out: pd.DataFrame,
+    seed: int,
 ) -> tuple[MatchCalibration | None, dict[str, float]]:
     """The match calibration fitted on every held-out rating, and its out-of-fold quality
     (``match/*`` metrics; empty when there are too few ratings)."""
-    scores, liked, people = held_out_scores(fitted, held_out)
+    scores, liked, people = held_out_scores(recommender, users, fitting, held_out)
     calibration = fit_calibration(scores, liked)
     if calibration is None:
         return None, {}
@@ -166,4 +195,16 @@ def calibrate_on_held_out(
     if folds is not None:
         metrics["match/test_calibration_error"] = calibration_error(folds.predicted, liked)
         metrics["match/test_brier_skill"] = brier_skill(folds.predicted, liked, folds.base_rate)
+        metrics["match/test_auc"] = rank_auc(folds.predicted, liked)
     return calibration, metrics
+
+
+def rank_auc(predicted: np.ndarray, liked: np.ndarray) -> float:
+    """P(a liked rating's match > a not-liked one's), ties counted half: how well the match
+    separates what people liked from what they did not (0.5 = not at all)."""
+    liked = liked.astype(bool)
+    n_liked, n_other = int(liked.sum()), int((~liked).sum())
+    if n_liked == 0 or n_other == 0:
+        return float("nan")
+    ranks = pd.Series(predicted).rank(method="average").to_numpy()
+    return float((ranks[liked].sum() - n_liked * (n_liked + 1) / 2) / (n_liked * n_other))

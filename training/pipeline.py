@@ -35,6 +35,8 @@ from recsys.models.ranker import TwoTowerRanker
 from recsys.models.scoring import RankerScores
 from recsys.models.trainer import EpochReport
 from recsys.serving.artifact import write_artifact
+from recsys.serving.recommender import build_recommender
+from recsys.serving.taste import DEFAULT_TASTE, taste_to_dict
 from training.calibration import calibrate_on_held_out
 from training.export import artifact_contents
 
@@ -190,20 +192,26 @@ def train_and_evaluate(
     metrics.update(spike_rates(fitted.model, fitted.inputs))
     metrics.update(energy_summary(fitted.model, fitted.inputs))
 
-    calibration, match_metrics = calibrate_on_held_out(fitted, split.test, config.split_seed)
-    metrics.update(match_metrics)
-
-    report(ProgressEvent("artifact", config.fit.epochs, config.fit.epochs, fraction=0.96))
     extra_config: dict[str, Any] = {
         "model": config.model,
         "train": config.to_dict(),
         "served_model": "trained on the protocol's train split; metrics are its test scores",
+        # How serving combines a visitor's signals; the match below is calibrated under them.
+        "taste": taste_to_dict(DEFAULT_TASTE),
     }
-    if calibration is not None:
-        extra_config["calibration"] = calibration.to_dict()
     contents = artifact_contents(
         fitted, metrics, data_fingerprint(movies, ratings), extra_config=extra_config
     )
+    # The match is calibrated on what the site computes: the served recommender's taste scores.
+    calibration, match_metrics = calibrate_on_held_out(
+        build_recommender(contents), users, split.train, split.test, config.split_seed
+    )
+    contents.metrics.update(match_metrics)
+    metrics.update(match_metrics)
+    if calibration is not None:
+        contents.config["calibration"] = calibration.to_dict()
+
+    report(ProgressEvent("artifact", config.fit.epochs, config.fit.epochs, fraction=0.96))
     write_artifact(Path(out_dir), contents)
     history_rows = contents.metrics["history"]
     report(ProgressEvent("done", config.fit.epochs, config.fit.epochs, fraction=1.0))

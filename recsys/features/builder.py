@@ -15,6 +15,7 @@ import pandas as pd
 
 from recsys.data.genres import GENRES
 from recsys.data.interactions import IdMap, UserItemRows
+from recsys.features.buckets import POPULARITY_EDGES
 from recsys.features.items import (
     N_POPULARITY_SLOTS,
     N_YEAR_SLOTS,
@@ -113,6 +114,14 @@ class FeatureBuilder:
         cold[:, popularity] = 0.0
         cold[:, popularity.start] = 1.0
         return cold
+
+    def rating_floor(self) -> np.ndarray:
+        """At least how many training ratings each movie had, read from its popularity slot
+        (the slot's lower edge; 0 for a movie nobody rated): what serving knows of a movie's
+        evidence without the ratings themselves."""
+        first = len(GENRES) + N_YEAR_SLOTS
+        slots = self.item_content[:, first : first + N_POPULARITY_SLOTS].argmax(1)
+        return np.asarray((0, *POPULARITY_EDGES), dtype=np.float64)[slots]
 
     def new_item_row(self, content: ItemContent) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(tower input, content vector, genre vector) of a movie the model has never seen."""

@@ -228,22 +228,37 @@ def _by_input(neighbour_items: np.ndarray, values: np.ndarray, n: int) -> Sparse
     )
 
 
-def gather_rows_sum(synapses: SparseSynapses, rated: np.ndarray) -> np.ndarray:
-    """Σ over ``rated`` of their CSR rows, as a dense (n,) float32 vector, with no Python loop
-    over the rated movies: one gather of every row's entries, one weighted bincount."""
+def gather_rows_sum(
+    synapses: SparseSynapses, rated: np.ndarray, spikes: np.ndarray | None = None
+) -> np.ndarray:
+    """Σ over ``rated`` of their CSR rows (each times its ``spikes`` amplitude, 1 by default),
+    as a dense (n,) float32 vector, with no Python loop over the rated movies: one gather of
+    every row's entries, one weighted bincount."""
     starts = synapses.indptr[rated]
     lengths = synapses.indptr[rated + 1] - starts
     offsets = np.cumsum(lengths) - lengths
     positions = np.repeat(starts - offsets, lengths) + np.arange(int(lengths.sum()))
-    summed = np.bincount(
-        synapses.indices[positions], weights=synapses.values[positions], minlength=synapses.n
-    )
+    weights = synapses.values[positions]
+    if spikes is not None:
+        weights = weights * np.repeat(np.asarray(spikes, dtype=np.float32), lengths)
+    summed = np.bincount(synapses.indices[positions], weights=weights, minlength=synapses.n)
     return summed.astype(np.float32)
 
 
-def _valid_rated(rated: np.ndarray, n_items: int) -> np.ndarray:
+def _valid_spikes(
+    rated: np.ndarray, spikes: np.ndarray | None, n_items: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rated movies the readout connects, with their spike amplitudes (1 when not given)."""
     rated = np.asarray(rated, dtype=np.int64)
-    return rated[(rated >= 0) & (rated < n_items)]
+    spikes = (
+        np.ones(len(rated), dtype=np.float32)
+        if spikes is None
+        else np.asarray(spikes, dtype=np.float32)
+    )
+    if spikes.shape != rated.shape:
+        raise ValueError(f"{len(spikes)} spike amplitudes for {len(rated)} rated movies")
+    valid = (rated >= 0) & (rated < n_items)
+    return rated[valid], spikes[valid]
 
 
 class CoRatingReadout(nn.Module):
@@ -276,13 +291,20 @@ class CoRatingReadout(nn.Module):
         """``spikes @ B`` without the gain: what the distillation teacher reads."""
         return spikes @ self.weight
 
-    def scores_for(self, rated: np.ndarray) -> np.ndarray:
+    def scores_for(self, rated: np.ndarray, spikes: np.ndarray | None = None) -> np.ndarray:
         """One user's readout currents from the indices of the movies they rated (event-driven:
-        only the rows of the movies that spiked are read)."""
-        rated = _valid_rated(rated, self.n_items)
+        only the rows of the movies that spiked are read). ``spikes`` gives each rated movie's
+        spike amplitude (signed: a disliked movie inhibits its neighbours); 1 each by default,
+        as in training."""
+        rated, spikes = _valid_spikes(rated, spikes, self.n_items)
         if len(rated) == 0:
             return np.zeros(self.n_items, dtype=np.float32)
-        return self.gain * self.weight.numpy()[rated].sum(0)
+        return self.gain * (spikes[:, None] * self.weight.numpy()[rated]).sum(0)
+
+    def synapses_between(self, inputs: np.ndarray, readouts: np.ndarray) -> np.ndarray:
+        """(len(inputs), len(readouts)) synaptic weights from rated movies to readout neurons,
+        without the gain: what each rated movie's spike adds to each readout's current."""
+        return self.weight.numpy()[np.ix_(inputs, readouts)].copy()
 
     def extra_repr(self) -> str:
         return f"n_items={self.n_items}, gain={self.gain}"
@@ -342,12 +364,28 @@ class SparseCoRatingReadout(nn.Module):
         )
         return spikes @ weight
 
-    def scores_for(self, rated: np.ndarray) -> np.ndarray:
-        """One user's readout currents: the CSR rows of the rated movies, summed."""
-        rated = _valid_rated(rated, self.n_items)
+    def scores_for(self, rated: np.ndarray, spikes: np.ndarray | None = None) -> np.ndarray:
+        """One user's readout currents: the CSR rows of the rated movies, each scaled by its
+        spike amplitude (1 by default, as in training), summed."""
+        rated, spikes = _valid_spikes(rated, spikes, self.n_items)
         if len(rated) == 0:
             return np.zeros(self.n_items, dtype=np.float32)
-        return self.gain * gather_rows_sum(self.synapses(), rated)
+        return self.gain * gather_rows_sum(self.synapses(), rated, spikes)
+
+    def synapses_between(self, inputs: np.ndarray, readouts: np.ndarray) -> np.ndarray:
+        """(len(inputs), len(readouts)) synaptic weights, 0 where a readout neuron does not
+        listen to that movie; without the gain."""
+        synapses = self.synapses()
+        out = np.zeros((len(inputs), len(readouts)), dtype=np.float32)
+        readouts = np.asarray(readouts, dtype=np.int64)
+        for row, source in enumerate(np.asarray(inputs, dtype=np.int64)):
+            start, stop = synapses.indptr[source], synapses.indptr[source + 1]
+            targets = synapses.indices[start:stop]  # sorted within the row
+            where = np.searchsorted(targets, readouts)
+            hit = where < len(targets)
+            hit[hit] = targets[where[hit]] == readouts[hit]
+            out[row, hit] = synapses.values[start + where[hit]]
+        return out
 
     def extra_repr(self) -> str:
         return f"n_items={self.n_items}, gain={self.gain}, neighbours={self.neighbours}"

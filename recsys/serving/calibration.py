@@ -27,6 +27,10 @@ class MatchCalibration:
     probabilities: tuple[float, ...]
     n_ratings: int  # held-out ratings it was fitted on
     liked_stars: int = LIKED_STARS
+    #: True when the map reads the standardised match score
+    #: (:meth:`recsys.serving.recommender.Recommender.match_scores`); artifacts from before
+    #: it read the raw model score.
+    on_taste_scores: bool = False
 
     def __post_init__(self) -> None:
         scores = np.asarray(self.scores, dtype=np.float64)
@@ -50,6 +54,7 @@ class MatchCalibration:
             "probabilities": list(self.probabilities),
             "n_ratings": self.n_ratings,
             "liked_stars": self.liked_stars,
+            "on_taste_scores": self.on_taste_scores,
         }
 
     @classmethod
@@ -60,6 +65,7 @@ class MatchCalibration:
                 probabilities=tuple(float(p) for p in data["probabilities"]),
                 n_ratings=int(data["n_ratings"]),
                 liked_stars=int(data.get("liked_stars", LIKED_STARS)),
+                on_taste_scores=bool(data.get("on_taste_scores", False)),
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"malformed calibration: {exc}") from exc

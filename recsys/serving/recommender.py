@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -25,17 +25,30 @@ from recsys.data.interactions import IdMap
 from recsys.features.builder import FeatureBuilder
 from recsys.features.items import genre_vector
 from recsys.features.schema import ItemContent, UserQuery
+from recsys.features.users import LIKED_RATING
 from recsys.models.ranker import RankerConfig, TwoTowerRanker, upgrade_state_dict
 from recsys.serving.artifact import ArtifactContents, ArtifactError, read_artifact
 from recsys.serving.calibration import MatchCalibration
 from recsys.serving.committee import FusedUserTowers, can_fuse_user_towers
 from recsys.serving.frozen import FrozenIntegrator
-from recsys.serving.steering import steer_to_genres
+from recsys.serving.taste import (
+    DEFAULT_TASTE,
+    TasteSettings,
+    genre_led_ranking,
+    genre_share,
+    rating_spikes,
+    standardise,
+    taste_from_dict,
+    with_fresh_places,
+)
 
 
 class Scored(NamedTuple):
     movie_id: int
     score: float
+    #: Why the movie holds its place: ``"score"`` (the person's taste score), ``"genre"`` (a
+    #: place led by their favourite genres) or ``"fresh"`` (a place kept for new movies).
+    placed_by: str = "score"
 
 
 def _unit_rows(matrix: np.ndarray) -> np.ndarray:
@@ -51,9 +64,12 @@ class _ItemIndex:
     """One consistent view of the catalogue: the training movies first, then those added since.
 
     ``cold`` holds every movie's vector from its content alone (no id, no ratings): the only
-    vector a movie added after training has, and what finds its content neighbours among the
-    training movies (``neighbours``/``weights``, one row per added movie), whose scores it
-    borrows (:meth:`Recommender._place_new_items`).
+    vector a movie added after training has, and what finds its content neighbours. Movies with
+    little evidence (``borrowers``: every movie added since training, and training movies with
+    few ratings) borrow from their nearest well-rated training movies by content
+    (``neighbours``/``weights``, one row per borrower), in the proportion ``borrow_share``
+    (1 for a movie nobody rated): their scores (:meth:`Recommender._borrow`) and, for
+    similarity, their embeddings (``unit``).
     """
 
     id_map: IdMap
@@ -62,8 +78,12 @@ class _ItemIndex:
     cold: np.ndarray  # (n, width) content-only vectors
     cold_unit: np.ndarray  # (n, width - 1) their normalised copies
     n_trained: int  # rows before this one are the training catalogue
-    neighbours: np.ndarray  # (n - n_trained, ≤ CONTENT_NEIGHBOURS) training-movie positions
+    borrowers: np.ndarray  # positions of the movies that borrow, ascending
+    borrow_share: np.ndarray  # (len(borrowers),) share of their score that is borrowed
+    neighbours: np.ndarray  # (len(borrowers), ≤ CONTENT_NEIGHBOURS) lender positions
     weights: np.ndarray  # the same shape, each row summing to 1
+    mean_cosine: float  # mean and spread of the cosine between two movies' embeddings
+    cosine_sd: float
 
     @classmethod
     def build(
@@ -73,30 +93,75 @@ class _ItemIndex:
         cold: np.ndarray,
         n_trained: int,
         genres: np.ndarray,
+        rating_floor: np.ndarray,
+        borrow_below: int,
     ) -> _ItemIndex:
-        """``genres``: the (n, n_genres) multi-hot of the same movies, row for row."""
-        cold_unit = _unit_rows(cold)
-        neighbours, weights = content_neighbours(
-            cold_unit[n_trained:],
-            cold_unit[:n_trained],
-            genres[n_trained : len(ids)] @ genres[:n_trained].T > 0,
+        """``genres``: the (n, n_genres) multi-hot of the same movies, row for row;
+        ``rating_floor``: at least how many training ratings each training movie had."""
+        n = len(ids)
+        ratings = np.zeros(n, dtype=np.float64)
+        ratings[:n_trained] = rating_floor[:n_trained]
+        share = np.ones(n, dtype=np.float64)
+        share[:n_trained] = (
+            borrow_below / (borrow_below + ratings[:n_trained]) if borrow_below else 0
         )
+        is_lender = np.arange(n) < n_trained
+        is_lender &= ratings >= borrow_below
+        borrowers = np.flatnonzero(~is_lender & (share > 0))
+        if not is_lender.any():  # a tiny catalogue: every training movie lends
+            is_lender = np.arange(n) < n_trained
+            borrowers = np.arange(n_trained, n)
+        lenders = np.flatnonzero(is_lender)
+        cold_unit = _unit_rows(cold)
+        genres = genres[:n]
+        nearest, weights = content_neighbours(
+            cold_unit[borrowers],
+            cold_unit[lenders],
+            genres[borrowers] @ genres[lenders].T > 0,
+        )
+        neighbours = lenders[nearest]
+        unit = _unit_rows(matrix)
+        if len(borrowers) and neighbours.shape[1]:
+            borrowed = (unit[neighbours] * weights[..., None]).sum(1)
+            part = share[borrowers, None]
+            unit[borrowers] = _normalised((1 - part) * unit[borrowers] + part * borrowed)
+        sample = np.random.default_rng(0).permutation(n)[:COSINE_SAMPLE]
+        cosines = unit[sample] @ unit.T
         return cls(
             IdMap(ids),
             np.ascontiguousarray(matrix),
-            _unit_rows(matrix),
+            unit,
             np.ascontiguousarray(cold),
             cold_unit,
             n_trained,
+            borrowers,
+            share[borrowers],
             neighbours,
             weights,
+            float(cosines.mean()) if cosines.size else 0.0,
+            float(cosines.std()) if cosines.size and cosines.std() > 0 else 1.0,
         )
 
+    def borrows(self, position: int) -> bool:
+        """Whether a movie's similarities are better read from its content than its embedding:
+        it was added after training or most of its score is borrowed."""
+        where = np.searchsorted(self.borrowers, position)
+        found = where < len(self.borrowers) and self.borrowers[where] == position
+        return bool(found and self.borrow_share[where] >= 0.5)
 
+
+def _normalised(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+
+
+#: A liked movie is named as a pick's reason only when its term is at least this share of all
+#: the positive terms of the pick's readout (:meth:`Recommender.because_of`).
+REASON_MIN_SHARE = 0.1
+#: Movies whose cosines with the catalogue estimate the mean and spread of a cosine.
+COSINE_SAMPLE = 512
 #: How many training movies a movie added after training borrows its score from.
 CONTENT_NEIGHBOURS = 10
-#: Standard deviations of its neighbours' scores a new movie is placed above their mean.
-NEW_ITEM_OPTIMISM = 1.0
 
 
 def genre_sharing_first(cosines: np.ndarray, shares_genre: np.ndarray) -> np.ndarray:
@@ -154,9 +219,12 @@ class Recommender:
         item_embeddings: np.ndarray,
         version_info: dict[str, Any],
         calibration: MatchCalibration | None = None,
+        taste: TasteSettings = DEFAULT_TASTE,
     ) -> None:
         self.model = model.eval()
         self.calibration = calibration
+        self.taste = taste
+        self._fresh_ids: frozenset[int] = frozenset()
         # The weights never change while serving: build their derived matrices once, and
         # only for the towers that use them (fused user towers hold their own).
         if can_fuse_user_towers(model):
@@ -170,14 +238,29 @@ class Recommender:
         self._model_lock = threading.Lock()
         self._write_lock = threading.Lock()
         cold = self._embed_rows(builder.item_rows(with_ids=False))
-        self._index = _ItemIndex.build(
-            item_ids, item_embeddings, cold, len(item_ids), builder.item_genres
+        self._index = self._build_index(item_ids, item_embeddings, cold, len(item_ids))
+
+    def _build_index(
+        self, ids: np.ndarray, matrix: np.ndarray, cold: np.ndarray, n_trained: int
+    ) -> _ItemIndex:
+        return _ItemIndex.build(
+            ids,
+            matrix,
+            cold,
+            n_trained,
+            self.builder.item_genres,
+            self.builder.rating_floor(),
+            self.taste.borrow_below,
         )
 
     # ------------------------------------------------------------------ queries
 
     def has_item(self, movie_id: int) -> bool:
         return movie_id in self._index.id_map
+
+    def positions_of(self, movie_ids: Iterable[int]) -> np.ndarray:
+        """Rows of known movies in :meth:`taste_scores` (unknown ids dropped)."""
+        return self._index.id_map.indices_of(movie_ids)
 
     @property
     def n_items(self) -> int:
@@ -207,24 +290,87 @@ class Recommender:
         Rated, dismissed (``query.not_interested``) and ``exclude``d movies never appear;
         ``genres``, when given, keeps only movies of at least one of them (the picks page's
         filter). Pages of one query are slices of one ranking, so page 2 follows page 1 without
-        overlap. Stated favourite genres steer the ranking (:mod:`recsys.serving.steering`);
-        the scores returned are the steered ones."""
+        overlap. The ranking is :meth:`taste_scores` plus the favourite genres' bonus, balanced
+        across the chosen genres (:mod:`recsys.serving.taste`); the scores returned are the
+        taste scores (standard deviations above the person's mean)."""
         if k < 0 or offset < 0:
             raise ValueError(f"k and offset must be >= 0, got k={k}, offset={offset}")
         index = self._index
-        rated = index.id_map.indices_of(query.ratings.keys())
-        scores = self._model_scores(index, query, rated)
-        scores = steer_to_genres(
-            scores, self.builder.item_genres, query.favourite_genres, len(query.ratings)
-        )
-        excluded = [rated, index.id_map.indices_of(exclude)]
+        scores, evidence = self._taste(index, query)
+        excluded = [index.id_map.indices_of(query.ratings.keys()), index.id_map.indices_of(exclude)]
         excluded.append(index.id_map.indices_of(query.not_interested))
+        item_genres = self.builder.item_genres[: len(scores)]
         if genres:
-            wanted = genre_vector(genres)
-            outside = (self.builder.item_genres[: len(scores)] @ wanted) == 0
-            excluded.append(np.flatnonzero(outside))
-        positions = top_k_excluding(scores, np.concatenate(excluded), offset + k)[offset:]
-        return self._scored(index, scores, positions)
+            excluded.append(np.flatnonzero((item_genres @ genre_vector(genres)) == 0))
+        excluded = np.concatenate(excluded)
+        fresh = self._fresh_for(index, scores, excluded)
+        favourites = genre_vector(query.favourite_genres) > 0
+        ranked, led = genre_led_ranking(
+            scores,
+            item_genres[:, favourites] > 0,
+            genre_share(evidence, self.taste),
+            np.concatenate([excluded, fresh]),
+            offset + k,
+        )
+        positions, is_fresh = with_fresh_places(ranked, fresh, self.taste)
+        led_at = dict(zip(ranked.tolist(), led.tolist(), strict=True))
+        return [
+            Scored(
+                int(index.id_map.ids[p]),
+                float(scores[p]),
+                "fresh" if new else ("genre" if led_at.get(int(p)) else "score"),
+            )
+            for p, new in zip(positions[offset:], is_fresh[offset:], strict=True)
+        ]
+
+    def _fresh_for(self, index: _ItemIndex, scores: np.ndarray, excluded: np.ndarray) -> np.ndarray:
+        """Fresh movies (added since training, or marked by :meth:`mark_fresh`) not excluded
+        whose taste score for this person is in the catalogue's top ``1 - fresh_min_quantile``,
+        best first: what the fresh places show (:func:`~recsys.serving.taste.with_fresh_places`)."""
+        fresh = np.zeros(len(scores), dtype=bool)
+        fresh[index.n_trained :] = True
+        fresh[index.id_map.indices_of(self._fresh_ids)] = True
+        fresh[excluded] = False
+        fresh &= scores >= np.quantile(scores, self.taste.fresh_min_quantile)
+        positions = np.flatnonzero(fresh)
+        return positions[np.argsort(-scores[positions], kind="stable")]
+
+    def mark_fresh(self, movie_ids: Iterable[int]) -> None:
+        """Movies the site knows are new to its visitors (uploads nobody has rated yet), beside
+        those added since training: they compete for the fresh places. Replaces the last set."""
+        self._fresh_ids = frozenset(int(m) for m in movie_ids)
+
+    def taste_scores(self, query: UserQuery) -> np.ndarray:
+        """The person's served score of every indexed movie, before the genre bonus, in standard
+        deviations above their mean (:mod:`recsys.serving.taste`): what the match % calibrates."""
+        return self._taste(self._index, query)[0]
+
+    def _taste(self, index: _ItemIndex, query: UserQuery) -> tuple[np.ndarray, float]:
+        """(standardised taste scores, evidence of the ratings)."""
+        settings = self.taste
+        watched = {m: r for m, r in query.ratings.items() if r >= settings.bag_min_stars}
+        scores = index.matrix @ self.user_vector(replace(query, ratings=watched), index)
+        ids, spikes = rating_spikes(query.ratings, query.not_interested, settings)
+        known = np.array([m in index.id_map for m in ids.tolist()], dtype=bool)
+        self._add_corating(scores, index.id_map.indices_of(ids[known]), spikes[known])
+        self._borrow(index, scores, trained_too=True)
+        return standardise(scores, index.n_trained), float(np.abs(spikes).sum())
+
+    def match_scores(self, query: UserQuery) -> np.ndarray:
+        """What the predicted match calibrates: :meth:`taste_scores` plus the person's
+        resemblance to each movie (``match_similarity_weight``, :mod:`recsys.serving.taste`),
+        standardised again."""
+        index = self._index
+        scores = self._taste(index, query)[0]
+        weight = self.taste.match_similarity_weight
+        ids, spikes = rating_spikes(query.ratings, query.not_interested, self.taste)
+        known = np.array([m in index.id_map for m in ids.tolist()], dtype=bool)
+        rated, spikes = index.id_map.indices_of(ids[known]), spikes[known].astype(np.float64)
+        if weight == 0 or len(rated) == 0 or not np.abs(spikes).sum():
+            return scores
+        cosines = (index.unit[rated] @ index.unit.T - index.mean_cosine) / index.cosine_sd
+        resemblance = (spikes[:, None] * cosines).sum(0) / np.abs(spikes).sum()
+        return standardise(scores + weight * resemblance, index.n_trained)
 
     def _model_scores(
         self, index: _ItemIndex, query: UserQuery, rated: np.ndarray | None = None
@@ -235,7 +381,7 @@ class Recommender:
             rated = index.id_map.indices_of(query.ratings.keys())
         scores = index.matrix @ self.user_vector(query, index)
         self._add_corating(scores, rated)
-        self._place_new_items(index, scores)
+        self._borrow(index, scores, trained_too=False)
         return scores
 
     def score_queries(self, queries: Sequence[UserQuery]) -> np.ndarray:
@@ -254,31 +400,45 @@ class Recommender:
         known = [int(m) for m in movie_ids if int(m) in index.id_map]
         if not known:
             return {}
-        scores = self._model_scores(index, query)[index.id_map.indices_of(known)]
-        return dict(zip(known, self.calibration.probability(scores).tolist(), strict=True))
+        if self.calibration.on_taste_scores:
+            scores = self.match_scores(query)
+        else:  # an artifact calibrated before taste scores: its map reads the raw model score
+            scores = self._model_scores(index, query)
+        probabilities = self.calibration.probability(scores[index.id_map.indices_of(known)])
+        return dict(zip(known, probabilities.tolist(), strict=True))
 
-    def _add_corating(self, scores: np.ndarray, rated: np.ndarray) -> None:
-        """Add the co-rating readout of the rated movies' spikes, in place. It covers the
-        training catalogue, which comes first in the index (new movies are appended)."""
+    def _add_corating(
+        self, scores: np.ndarray, rated: np.ndarray, spikes: np.ndarray | None = None
+    ) -> None:
+        """Add the co-rating readout of the rated movies' spikes (amplitude 1 each unless
+        ``spikes`` says otherwise), in place. It covers the training catalogue, which comes
+        first in the index (new movies are appended)."""
         corating = self.model.corating
         if corating is not None:
-            scores[: corating.n_items] += corating.scores_for(rated)
+            scores[: corating.n_items] += corating.scores_for(rated, spikes)
 
-    def _place_new_items(self, index: _ItemIndex, scores: np.ndarray) -> None:
-        """Score movies added after training by their content neighbours' scores, in place.
+    def _borrow(self, index: _ItemIndex, scores: np.ndarray, trained_too: bool) -> None:
+        """Score movies with little evidence from their content neighbours' scores, in place.
 
         A new movie's own vector (from content alone) lacks what trained movies' scores carry
         (an id, a popularity, co-rating synapses), so its raw score would sit at the bottom of
-        everyone's ranking and an upload would only ever show in the "new" strip. Its score is
-        instead the similarity-weighted mean of the scores, for this user, of the training
-        movies closest to it by content: a new Sci-Fi movie ranks for a Sci-Fi fan about where
-        that fan's Sci-Fi movies rank."""
-        if len(scores) <= index.n_trained or index.neighbours.shape[1] == 0:
+        everyone's ranking and an upload would only ever show in the "new" strip; a training
+        movie with two ratings is in the same place after a retraining. Their score is instead,
+        in proportion ``borrow_share``, the similarity-weighted mean of the scores, for this
+        user, of the well-rated training movies closest to them by content: a new Sci-Fi movie
+        ranks for a Sci-Fi fan about where that fan's Sci-Fi movies rank (placing it a standard
+        deviation above that mean lowered liked-nDCG on validation, docs/recsys.md).
+        ``trained_too=False`` borrows for movies added after training only (the model
+        contract's scores, as trained)."""
+        rows = np.arange(len(index.borrowers))
+        if not trained_too:
+            rows = rows[index.borrowers >= index.n_trained]
+        if len(rows) == 0 or index.neighbours.shape[1] == 0:
             return
-        borrowed = scores[index.neighbours]
-        mean = (borrowed * index.weights).sum(1)
-        spread = np.sqrt((np.square(borrowed - mean[:, None]) * index.weights).sum(1))
-        scores[index.n_trained :] = mean + NEW_ITEM_OPTIMISM * spread
+        estimate = (scores[index.neighbours[rows]] * index.weights[rows]).sum(1)
+        positions = index.borrowers[rows]
+        share = index.borrow_share[rows]
+        scores[positions] = (1 - share) * scores[positions] + share * estimate
 
     def similar_items(self, movie_id: int, k: int = 10) -> list[Scored]:
         """Movies whose embeddings point the same way (cosine), the movie itself excluded.
@@ -290,7 +450,7 @@ class Recommender:
         if movie_id not in index.id_map:
             raise KeyError(f"unknown movie id {movie_id}")
         position = index.id_map.index_of(movie_id)
-        if position >= index.n_trained:
+        if index.borrows(position):
             genres = self.builder.item_genres[: len(index.id_map)]
             scores = genre_sharing_first(
                 index.cold_unit @ index.cold_unit[position], (genres @ genres[position]) > 0
@@ -299,17 +459,84 @@ class Recommender:
             scores = index.unit @ index.unit[position]
         return self._scored(index, scores, top_k_excluding(scores, np.array([position]), k))
 
-    def explain(self, movie_id: int, liked_movie_ids: Sequence[int]) -> int | None:
-        """The liked movie most similar to ``movie_id`` ("because you liked X"), if any."""
+    def because_of(self, query: UserQuery, movie_ids: Iterable[int]) -> dict[int, int]:
+        """For each movie, the rated movie behind it ("because you liked X"), where there is one.
+
+        The reason is a term of the score itself: the co-rating readout neuron of a movie adds,
+        for every rated movie, its synapse from that movie times that movie's spike amplitude
+        (:mod:`recsys.serving.taste`). X is, among the movies rated at least
+        :data:`LIKED_RATING` stars that share a genre with the movie, the one with the largest
+        such term, named only when that term is positive and at least
+        :data:`REASON_MIN_SHARE` of all the positive terms the movie receives (so X is a real
+        part of why it ranks, and like it). A movie that borrows its score (an upload, a movie
+        with few ratings) reads the synapses of the movies it borrows from, in the same
+        proportion. Movies with no such term are left out (the caller gives a genre or
+        popularity reason)."""
+        corating = self.model.corating
         index = self._index
-        if movie_id not in index.id_map:
-            return None
-        liked = [m for m in liked_movie_ids if m in index.id_map and m != movie_id]
-        if not liked:
-            return None
-        target = index.unit[index.id_map.index_of(movie_id)]
-        similarity = index.unit[index.id_map.indices_of(liked)] @ target
-        return int(liked[int(np.argmax(similarity))])
+        liked_ids = [int(m) for m, r in query.ratings.items() if r >= LIKED_RATING]
+        inputs = index.id_map.indices_of(liked_ids)
+        inputs = inputs[inputs < (corating.n_items if corating is not None else 0)]
+        targets = [int(m) for m in movie_ids if int(m) in index.id_map]
+        if corating is None or len(inputs) == 0 or not targets:
+            return {}
+        ids, spikes = rating_spikes(
+            {int(index.id_map.ids[i]): query.ratings[int(index.id_map.ids[i])] for i in inputs},
+            (),
+            self.taste,
+        )
+        positions = index.id_map.indices_of(targets)
+        synapses = self._synapses_to(index, corating, inputs, positions)
+        terms = corating.gain * spikes[:, None] * synapses
+        genres = self.builder.item_genres
+        alike = (genres[inputs] @ genres[positions].T) > 0
+        total = np.clip(terms, 0, None).sum(0)
+        named = np.where(alike, terms, -np.inf)
+        best = named.argmax(0)
+        return {
+            movie: int(ids[best[column]])
+            for column, movie in enumerate(targets)
+            if named[best[column], column] > max(0.0, REASON_MIN_SHARE * total[column])
+        }
+
+    def readout_term(self, query: UserQuery, rated_id: int, movie_id: int) -> float:
+        """What ``rated_id``'s spike adds to ``movie_id``'s readout for this person (its spike
+        amplitude times the synapse, borrowed as the score is): one term of the score; 0 when
+        either movie is unknown to the readout."""
+        corating = self.model.corating
+        index = self._index
+        if corating is None or rated_id not in query.ratings:
+            return 0.0
+        if rated_id not in index.id_map or movie_id not in index.id_map:
+            return 0.0
+        source = index.id_map.index_of(rated_id)
+        if source >= corating.n_items:
+            return 0.0
+        _, spikes = rating_spikes({rated_id: query.ratings[rated_id]}, (), self.taste)
+        synapse = self._synapses_to(
+            index, corating, np.array([source]), np.array([index.id_map.index_of(movie_id)])
+        )
+        return float(corating.gain * spikes[0] * synapse[0, 0])
+
+    @staticmethod
+    def _synapses_to(
+        index: _ItemIndex, corating: nn.Module, inputs: np.ndarray, positions: np.ndarray
+    ) -> np.ndarray:
+        """(inputs, positions) synapses from rated movies to each movie's score: its own readout
+        neuron's, mixed with those of the movies it borrows from (:meth:`_borrow`)."""
+        n = corating.n_items
+        own = np.zeros((len(inputs), len(positions)), dtype=np.float64)
+        trained = positions < n
+        own[:, trained] = corating.synapses_between(inputs, positions[trained])
+        rows = np.searchsorted(index.borrowers, positions)
+        rows = np.minimum(rows, max(len(index.borrowers) - 1, 0))
+        borrows = (len(index.borrowers) > 0) & (index.borrowers[rows] == positions)
+        for column in np.flatnonzero(borrows & (index.neighbours.shape[1] > 0)):
+            row = rows[column]
+            lent = corating.synapses_between(inputs, index.neighbours[row]) @ index.weights[row]
+            share = index.borrow_share[row]
+            own[:, column] = (1 - share) * own[:, column] + share * lent
+        return own
 
     # ------------------------------------------------------------------ new movies
 
@@ -354,9 +581,7 @@ class Recommender:
                 matrix = np.vstack([matrix, np.stack(new_rows)])
                 cold = np.vstack([cold, np.stack(new_rows)])
                 self.builder.append_items(contents, genres)
-            self._index = _ItemIndex.build(
-                ids, matrix, cold, index.n_trained, self.builder.item_genres
-            )
+            self._index = self._build_index(ids, matrix, cold, index.n_trained)
 
     @staticmethod
     def _scored(index: _ItemIndex, scores: np.ndarray, positions: np.ndarray) -> list[Scored]:
@@ -393,6 +618,10 @@ def build_recommender(contents: ArtifactContents) -> Recommender:
         )
     except ValueError as exc:
         raise ArtifactError(f"artifact's match calibration is unusable: {exc}") from exc
+    try:
+        taste = taste_from_dict(config.get("taste", {}))
+    except (TypeError, ValueError) as exc:
+        raise ArtifactError(f"artifact's taste settings are unusable: {exc}") from exc
     version_info = {
         "config": config,
         "metrics": contents.metrics,
@@ -400,7 +629,13 @@ def build_recommender(contents: ArtifactContents) -> Recommender:
         "created": contents.created,
     }
     return Recommender(
-        model, builder, contents.item_ids, contents.item_embeddings, version_info, calibration
+        model,
+        builder,
+        contents.item_ids,
+        contents.item_embeddings,
+        version_info,
+        calibration,
+        taste,
     )
 
 

@@ -93,7 +93,8 @@ def test_served_scores_include_the_readout_and_survive_the_artifact(hybrid, plan
     user_id = int(planted.users.user_id.iloc[0])
     rated = planted.ratings[planted.ratings.user_id == user_id]
     query = UserQuery(ratings=dict(zip(rated.movie_id, rated.rating, strict=True)))
-    served = {s.movie_id: s.score for s in recommender.recommend(query, k=5)}
+    scores = recommender.score_queries([query])[0]
+    served = {int(recommender._index.id_map.ids[p]): scores[p] for p in np.argsort(-scores)[:5]}
 
     index = hybrid.item_map
     tower_scores = recommender._index.matrix @ recommender.user_vector(query)

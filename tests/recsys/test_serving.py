@@ -79,15 +79,19 @@ def recommender_copy(artifact_dir):
     return load_recommender(artifact_dir)
 
 
-def test_similar_items_and_explain(planted, recommender):
+def test_similar_items_exclude_the_movie_and_refuse_unknown_ones(planted, recommender):
     movie = int(planted.movies.movie_id.iloc[0])
     similar = recommender.similar_items(movie, k=5)
-    assert movie not in [s.movie_id for s in similar]
-    liked = [similar[0].movie_id, int(planted.movies.movie_id.iloc[1])]
-    assert recommender.explain(movie, liked) in liked
-    assert recommender.explain(movie, []) is None
+    assert len(similar) == 5 and movie not in [s.movie_id for s in similar]
     with pytest.raises(KeyError):
         recommender.similar_items(-1)
+
+
+def test_a_model_without_a_readout_names_no_liked_movie(planted, recommender):
+    """"Because you liked X" names a readout term; the towers-only model has none."""
+    movie = int(planted.movies.movie_id.iloc[0])
+    assert recommender.model.corating is None
+    assert recommender.because_of(UserQuery(ratings={movie: 5}), [movie + 1]) == {}
 
 
 def test_concurrent_reads_agree_with_sequential_reads(planted, recommender):

@@ -160,7 +160,7 @@ def test_small_config_learns_the_web_apps_two_taste_site(tmp_path):
     for user in (u for u, taste in taste_of.items() if taste == "Horror"):
         mine = ratings[ratings.user_id == user]
         query = UserQuery(user_id=user, ratings=dict(zip(mine.movie_id, mine.rating, strict=True)))
-        picks = [m for m, _ in recommender.recommend(query, k=5)]
+        picks = [r.movie_id for r in recommender.recommend(query, k=5)]
         assert sum(genre_of[m] == "Horror" for m in picks) >= 4, f"user {user}: {picks}"
 
 

@@ -11,6 +11,10 @@
 * ``validate --model NAME [--set key=value ...] [--seeds 42,43,...] [--validation-ratio 0.8]
   --jsonl LOG``: a tuning run on the validation split (carved from the train 75%; the test 25%
   is never read) per training seed, appended to LOG, with the mean ± sd over the seeds.
+* ``taste [--artifact DIR] --jsonl LOG``: the serving-time taste settings (how stars, dismissals
+  and favourite genres combine, recsys.serving.taste) scored on the validation split.
+* ``visitors --artifact DIR``: the visitors' journeys (training/recsys/visitors.py) on a trained
+  artifact, with their targets.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from recsys.data.split import DEFAULT_SEED, VALIDATION_RATIO
+from recsys.data.split import DEFAULT_SEED, VALIDATION_RATIO, stratified_split
 from recsys.metrics.names import NDCG_AT_10
 
 
@@ -233,6 +237,13 @@ def _cmd_seeds(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_floats(text: str) -> list[float]:
+    try:
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected numbers separated by commas: {text}") from exc
+
+
 def _parse_neighbours(text: str) -> list[int]:
     """``0,100,200``: neighbourhood sizes of the co-rating readout (0 = dense)."""
     try:
@@ -284,6 +295,75 @@ def _cmd_scale(args: argparse.Namespace) -> int:
         with_readout=not args.no_readout,
         full_epoch=args.full_epoch,
     )
+    return 0
+
+
+def _cmd_taste(args: argparse.Namespace) -> int:
+    """Serving-time taste settings and the genre prior, scored on the validation split."""
+    import torch
+
+    from recsys.models.config import TrainConfig
+    from recsys.serving import load_recommender
+    from training.pipeline import train_and_evaluate
+    from training.recsys.runs import load_tables
+    from training.recsys.taste_sweep import genre_prior_curve, run, validation_visitors
+
+    torch.set_num_threads(args.threads)
+    users, movies, ratings = load_tables(args.data)
+    artifact = Path(args.artifact) if args.artifact else None
+    if artifact is None or not artifact.exists():
+        artifact = artifact or Path(tempfile.mkdtemp(prefix="spikelens-validation-")) / "model"
+        print(f"training the default model on the validation split into {artifact}")
+        train = stratified_split(ratings, 0.75, args.split_seed).train
+        config = TrainConfig(train_ratio=args.validation_ratio, split_seed=args.split_seed)
+        train_and_evaluate(users, movies, train, config, artifact)
+    recommender = load_recommender(artifact)
+    visitors = validation_visitors(users, ratings, args.split_seed, args.validation_ratio)
+    log = Path(args.jsonl) if args.jsonl else None
+    rows = run(recommender, visitors, log)
+    columns = ("liked_ndcg@10", "ndcg@10", "disliked@10", "match_auc", "match_brier_skill")
+    print("spikes by stars (1..5)          bag>=  " + "  ".join(columns))
+    for row in sorted(rows, key=lambda r: -r["liked_ndcg@10"]):
+        settings = row["settings"]
+        print(
+            f"{str(settings['spikes_by_stars']):32s} {settings['bag_min_stars']:.0f}     "
+            + "  ".join(f"{row[c]:.4f}" for c in columns)
+        )
+    curve = genre_prior_curve(recommender, visitors, args.genre_half_evidence)
+    print("genre prior, liked_ndcg@10 by ratings given (rows) and h (columns; 0 = no genres):")
+    for n, by_h in curve.items():
+        print(f"{n:3d}  " + "  ".join(f"h={h:g}: {v:.4f}" for h, v in by_h.items()))
+    if log:
+        with log.open("a") as handle:
+            handle.write(json.dumps({"genre_prior": {str(n): v for n, v in curve.items()}}) + "\n")
+    return 0
+
+
+def _cmd_visitors(args: argparse.Namespace) -> int:
+    """The visitors' journeys on a trained artifact (training/recsys/visitors.py)."""
+    from recsys.features.schema import UserQuery
+    from recsys.serving import load_recommender
+    from training.recsys.runs import load_tables
+    from training.recsys.visitors import run_journeys
+
+    _, movies, ratings = load_tables(args.data)
+    years = movies["year"].fillna(0).astype(int)
+    by_title = {
+        (t, int(y)): int(m) for m, t, y in zip(movies.movie_id, movies.title, years, strict=True)
+    }
+    genres = dict(zip(movies.movie_id.astype(int), movies.genres, strict=True))
+    train = stratified_split(ratings, 0.75, args.split_seed).train
+    people = [
+        UserQuery(ratings=dict(zip(r.movie_id.astype(int), r.rating.astype(float), strict=True)))
+        for _, r in train.groupby("user_id")
+    ][:: args.every]
+    journeys = run_journeys(
+        load_recommender(Path(args.artifact)),
+        lambda title, year: by_title[(title, year)],
+        lambda movie_id: genres.get(int(movie_id), ()),
+        people,
+    )
+    print("\n".join(journeys.lines()))
     return 0
 
 
@@ -424,6 +504,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--full-epoch", action="store_true", help="also train one pair for a whole epoch, timed"
     )
     scale.set_defaults(func=_cmd_scale)
+
+    taste = sub.add_parser(
+        "taste", help="score serving-time taste settings on the validation split"
+    )
+    taste.add_argument("--artifact", help="a model trained on the validation split (else trained)")
+    taste.add_argument("--jsonl", help="append one line per setting to this log")
+    taste.add_argument(
+        "--genre-half-evidence", type=_parse_floats, default=[0.0, 0.05, 0.1, 0.25, 0.5, 1.0]
+    )
+    taste.add_argument("--validation-ratio", type=_parse_share, default=VALIDATION_RATIO)
+    taste.add_argument("--split-seed", type=int, default=DEFAULT_SEED)
+    taste.add_argument("--threads", type=int, default=2)
+    taste.add_argument("--data")
+    taste.set_defaults(func=_cmd_taste)
+
+    visitors = sub.add_parser("visitors", help="visitors' journeys on a trained artifact")
+    visitors.add_argument("--artifact", required=True)
+    visitors.add_argument("--every", type=int, default=9, help="check reasons of every n-th person")
+    visitors.add_argument("--split-seed", type=int, default=DEFAULT_SEED)
+    visitors.add_argument("--data")
+    visitors.set_defaults(func=_cmd_visitors)
 
     one = sub.add_parser("run-model", help=argparse.SUPPRESS)
     one.add_argument("--model", required=True)
