@@ -97,10 +97,10 @@ def genres_of(picks) -> list[str]:
 
 def assert_is_top_of(shown: list[int], ranking) -> None:
     """``shown`` is the head of ``ranking`` (all (id, score) pairs), ties in any order."""
-    scores = dict(ranking)
+    scores = {r.movie_id: r.score for r in ranking}
     shown_scores = [scores[movie_id] for movie_id in shown]
     assert shown_scores == sorted(shown_scores, reverse=True)
-    rest = [score for movie_id, score in ranking if movie_id not in shown]
+    rest = [r.score for r in ranking if r.movie_id not in shown]
     assert not rest or min(shown_scores) >= max(rest)
 
 

@@ -22,6 +22,7 @@ from webapp.catalog.forms import BrowseForm, MovieUploadForm, RatingForm
 from webapp.catalog.generated_posters import poster_etag, poster_svg
 from webapp.catalog.match import predicted_matches
 from webapp.catalog.models import Movie, Rating
+from webapp.catalog.recommendable import can_be_recommended
 from webapp.catalog.search import search_titles
 from webapp.catalog.services import (
     DuplicateMovieError,
@@ -327,9 +328,14 @@ def upload(request: HttpRequest) -> HttpResponse:
             {"form": form, "duplicate": duplicate.existing},
             status=409,
         )
-    messages.success(
-        request, f"Thank you! {movie} is in the catalogue and can be recommended right away."
-    )
+    if can_be_recommended(movie.pk):
+        message = f"Thank you! {movie} is in the catalogue and can be recommended right away."
+    else:
+        message = (
+            f"Thank you! {movie} is in the catalogue. It will be recommended as soon as a "
+            "trained model is serving."
+        )
+    messages.success(request, message)
     return redirect(movie.get_absolute_url())
 
 

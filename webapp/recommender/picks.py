@@ -235,30 +235,15 @@ def _from_model(user: AbstractBaseUser, taste: Taste, served: ServedModel, k: in
     recommender = served.recommender
     # Ask for a few extra in case some recommended ids were deleted from the catalogue since.
     scored = recommender.recommend(query, k=k + 8, exclude=ratings.keys())
-    wanted = [int(movie_id) for movie_id, _score in scored]
+    wanted = [int(item.movie_id) for item in scored]
+    placed_by = {int(item.movie_id): item.placed_by for item in scored}
     existing = set(Movie.objects.filter(pk__in=wanted).values_list("pk", flat=True))
     chosen = [movie_id for movie_id in wanted if movie_id in existing and movie_id not in ratings][
         :k
     ]
 
-    liked = _liked_first(ratings)
-    because = {
-        movie_id: recommender.explain(movie_id, liked) if liked else None for movie_id in chosen
-    }
-    titles = dict(
-        Movie.objects.filter(pk__in={b for b in because.values() if b}).values_list("pk", "title")
-    )
-    shared = _favourites_of(chosen, taste.favourite_genres)
-    rows = []
-    for movie_id in chosen:
-        liked_id = because[movie_id]
-        if liked_id in titles:
-            reason = f"Because you liked {titles[liked_id]}"
-        elif shared.get(movie_id):
-            reason = f"For fans of {', '.join(shared[movie_id][:2])}"
-        else:
-            reason = "Picked for you"
-        rows.append((movie_id, reason))
+    reasons = pick_reasons(recommender, query, chosen, taste, placed_by)
+    rows = list(zip(chosen, reasons, strict=True))
     matches = match_percents(recommender, query, chosen)
     return PickPlan(
         rows=tuple(rows),
@@ -292,6 +277,67 @@ def _from_popularity(user: AbstractBaseUser, taste: Taste, k: int) -> PickPlan:
     return PickPlan(rows=tuple(rows), personalised=False, model_name=None, notice=notice)
 
 
+def pick_reasons(
+    recommender, query, chosen: list[int], taste: Taste, placed_by: dict[int, str] | None = None
+) -> list[str]:
+    """One true reason per pick, most specific first (docs/recsys.md, *Reasons*):
+
+    0. a place led by the favourite genres (``placed_by`` "genre") says so: "For fans of G";
+       a place kept for new movies ("fresh") starts with "New on SpikeLens";
+    1. "Because you liked X": X a liked movie like the pick whose term in the pick's score is
+       positive and the largest (:meth:`~recsys.serving.Recommender.because_of`);
+    2. "For fans of G": G a favourite genre the movie has;
+    3. "You rate G highly": G the genre the movie shares with most of the person's liked movies;
+    4. "Popular with people like you": the towers' part of the score, which reads the profile.
+    """
+    placed_by = placed_by or {}
+    because = recommender.because_of(query, chosen)
+    titles = dict(Movie.objects.filter(pk__in=set(because.values())).values_list("pk", "title"))
+    shared = _favourites_of(chosen, taste.favourite_genres)
+    liked_genres = _liked_genre_counts(query.ratings)
+    genres_of = _genres_of(chosen) if liked_genres else {}
+    reasons = []
+    for movie_id in chosen:
+        liked_id = because.get(movie_id)
+        liked_here = sorted(
+            (g for g in genres_of.get(movie_id, ()) if liked_genres.get(g)),
+            key=lambda g: (-liked_genres[g], g),
+        )
+        place = placed_by.get(movie_id, "score")
+        if place == "genre" and shared.get(movie_id):
+            reason = f"For fans of {', '.join(shared[movie_id][:2])}"
+        elif liked_id in titles:
+            reason = f"Because you liked {titles[liked_id]}"
+        elif shared.get(movie_id):
+            reason = f"For fans of {', '.join(shared[movie_id][:2])}"
+        elif liked_here:
+            reason = f"You rate {liked_here[0]} highly"
+        else:
+            reason = "Popular with people like you"
+        reasons.append(f"New on SpikeLens · {reason}" if place == "fresh" else reason)
+    return reasons
+
+
+def _liked_genre_counts(ratings: dict[int, float]) -> dict[str, int]:
+    """How many of the person's liked movies have each genre (one query; none unrated)."""
+    liked = [movie_id for movie_id, score in ratings.items() if score >= LIKED_RATING]
+    counts: dict[str, int] = {}
+    for name in Movie.genres.through.objects.filter(movie_id__in=liked).values_list(
+        "genre__name", flat=True
+    ):
+        counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def _genres_of(movie_ids: list[int]) -> dict[int, list[str]]:
+    genres: dict[int, list[str]] = {}
+    for movie_id, name in Movie.genres.through.objects.filter(movie_id__in=movie_ids).values_list(
+        "movie_id", "genre__name"
+    ):
+        genres.setdefault(movie_id, []).append(name)
+    return genres
+
+
 def match_percents(recommender, query, movie_ids) -> dict[int, int]:
     """{movie id: the shown "NN% match"}; empty when the model has no calibration."""
     from recsys.serving.calibration import match_percent
@@ -311,9 +357,3 @@ def _favourites_of(movie_ids: list[int], favourites: tuple[str, ...]) -> dict[in
     ).values_list("movie_id", "genre__name"):
         shared.setdefault(movie_id, set()).add(name)
     return {movie_id: [g for g in favourites if g in names] for movie_id, names in shared.items()}
-
-
-def _liked_first(ratings: dict[int, int]) -> list[int]:
-    """Movies the person liked, best-rated first, for "because you liked …" reasons."""
-    liked = [(score, movie_id) for movie_id, score in ratings.items() if score >= LIKED_RATING]
-    return [movie_id for _score, movie_id in sorted(liked, key=lambda pair: (-pair[0], pair[1]))]

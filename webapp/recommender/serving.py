@@ -93,6 +93,7 @@ class ModelServer:
                     self._served = served = loaded
             if served is not None:
                 self._embed_new_movies(served)
+                self._mark_fresh(served)
             return self._served
 
     def load_at_start(self) -> None:
@@ -207,6 +208,19 @@ class ModelServer:
             )
             logger.info("Embedded %d movie(s) added after training", len(new))
         served.newest_movie_pk = newest
+
+    @staticmethod
+    def _mark_fresh(served: ServedModel) -> None:
+        """Tell the model which uploads nobody has rated yet: after a retraining they are in
+        its training catalogue, but still new to every visitor, and keep their fresh place in
+        the picks of the people whose taste their content matches (recsys.serving.taste)."""
+        from webapp.catalog.models import Movie
+
+        served.recommender.mark_fresh(
+            Movie.objects.filter(source=Movie.Source.UPLOAD, rating_count=0).values_list(
+                "pk", flat=True
+            )
+        )
 
     # ------------------------------------------------------------------ helpers
     def _interval(self) -> float:
