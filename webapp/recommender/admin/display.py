@@ -55,6 +55,11 @@ def run_duration(run: TrainingRun) -> str:
     return compact_duration(run.duration_seconds)
 
 
+def run_headline(run: TrainingRun) -> str:
+    """The banner's words before the stage: "Training run #4 is running"."""
+    return f"Training run #{run.pk} is {run.get_state_display().lower()}"
+
+
 def run_ndcg(run: TrainingRun) -> str:
     """The run's nDCG@10: its version's test score, else the monitored metric while training
     (its name added only when the run monitors something other than nDCG@10)."""
