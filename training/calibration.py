@@ -21,6 +21,12 @@ import pandas as pd
 
 from recsys.features.schema import UserQuery
 from recsys.features.users import query_from_row
+from recsys.metrics.names import (
+    MATCH_CALIBRATION_RATINGS,
+    MATCH_TEST_AUC,
+    MATCH_TEST_BRIER_SKILL,
+    MATCH_TEST_CALIBRATION_ERROR,
+)
 from recsys.serving.calibration import LIKED_STARS, MatchCalibration
 from recsys.serving.recommender import Recommender
 
@@ -190,12 +196,12 @@ def calibrate_on_held_out(
     calibration = fit_calibration(scores, liked)
     if calibration is None:
         return None, {}
-    metrics = {"match/calibration_ratings": float(calibration.n_ratings)}
+    metrics = {MATCH_CALIBRATION_RATINGS: float(calibration.n_ratings)}
     folds = out_of_fold(scores, liked, people, seed)
     if folds is not None:
-        metrics["match/test_calibration_error"] = calibration_error(folds.predicted, liked)
-        metrics["match/test_brier_skill"] = brier_skill(folds.predicted, liked, folds.base_rate)
-        metrics["match/test_auc"] = rank_auc(folds.predicted, liked)
+        metrics[MATCH_TEST_CALIBRATION_ERROR] = calibration_error(folds.predicted, liked)
+        metrics[MATCH_TEST_BRIER_SKILL] = brier_skill(folds.predicted, liked, folds.base_rate)
+        metrics[MATCH_TEST_AUC] = rank_auc(folds.predicted, liked)
     return calibration, metrics
 
 

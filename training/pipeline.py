@@ -25,7 +25,7 @@ import torch
 from recsys.data.interactions import IndexedSplit
 from recsys.data.split import stratified_split
 from recsys.evaluation import evaluate_model
-from recsys.metrics.names import NDCG_AT_10
+from recsys.metrics.names import NDCG_AT_10, PEAK_MB, TRAIN_SECONDS
 from recsys.models.batches import TowerInputs
 from recsys.models.config import SNN_MODELS, TrainConfig
 from recsys.models.contract import TrainingData
@@ -187,8 +187,8 @@ def train_and_evaluate(
             metrics.update(
                 {f"towers_only/{k}": v for k, v in towers.items() if k != "n_eval_users"}
             )
-    metrics["train_seconds"] = train_seconds
-    metrics["peak_mb"] = peak_memory_mb()
+    metrics[TRAIN_SECONDS] = train_seconds
+    metrics[PEAK_MB] = peak_memory_mb()
     metrics.update(spike_rates(fitted.model, fitted.inputs))
     metrics.update(energy_summary(fitted.model, fitted.inputs))
 

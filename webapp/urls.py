@@ -2,12 +2,25 @@
 
 from django.conf import settings
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.templatetags.static import static
 from django.urls import include, path, re_path
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_safe
 from django.views.static import serve
 
 from webapp.recommender.learning import learning_progress
 from webapp.recommender.views import home
+
+
+@require_safe
+@cache_control(public=True, max_age=86400)
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on pages that name no icon (and some ask anyway): send them
+    to the site's SVG icon, under its hashed static name in production. A temporary redirect,
+    cached for a day, so a redesigned icon (a new hashed name) is picked up."""
+    return HttpResponseRedirect(static("img/favicon.svg"))
+
 
 urlpatterns = [
     path("", home, name="home"),
@@ -16,6 +29,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("learning-progress/", learning_progress, name="learning-progress"),
+    path("favicon.ico", favicon, name="favicon"),
 ]
 
 if settings.SERVE_MEDIA:

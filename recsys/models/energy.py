@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
+from recsys.metrics import names
 from recsys.models.ranker import TwoTowerRanker
 
 PJ_PER_AC = 0.9
@@ -71,16 +72,16 @@ class EnergyReport:
         snn, ann = self._total(self.snn), self._total(self.ann)
         sparse = self._total(self.ann_sparse_input)
         return {
-            "energy/snn_ac": snn.ac,
-            "energy/snn_mac": snn.mac,
-            "energy/snn_nj": snn.picojoules / 1000,
-            "energy/ann_mac": ann.mac,
-            "energy/ann_nj": ann.picojoules / 1000,
-            "energy/ann_sparse_input_nj": sparse.picojoules / 1000,
-            "energy/ann_over_snn": ann.picojoules / snn.picojoules,
-            "energy/ann_sparse_input_over_snn": sparse.picojoules / snn.picojoules,
-            "energy/ease_nj": PJ_PER_MAC * self.ease_mac / 1000,
-            "energy/bpr_nj": PJ_PER_MAC * self.bpr_mac / 1000,
+            names.ENERGY_SNN_AC: snn.ac,
+            names.ENERGY_SNN_MAC: snn.mac,
+            names.ENERGY_SNN_NJ: snn.picojoules / 1000,
+            names.ENERGY_ANN_MAC: ann.mac,
+            names.ENERGY_ANN_NJ: ann.picojoules / 1000,
+            names.ENERGY_ANN_SPARSE_INPUT_NJ: sparse.picojoules / 1000,
+            names.ENERGY_ANN_OVER_SNN: ann.picojoules / snn.picojoules,
+            names.ENERGY_ANN_SPARSE_INPUT_OVER_SNN: sparse.picojoules / snn.picojoules,
+            names.ENERGY_EASE_NJ: PJ_PER_MAC * self.ease_mac / 1000,
+            names.ENERGY_BPR_NJ: PJ_PER_MAC * self.bpr_mac / 1000,
         }
 
     def to_dict(self) -> dict:

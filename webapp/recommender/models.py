@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from recsys.metrics.names import NDCG_AT_10
+
 
 class ModelVersion(models.Model):
     """One trained artifact on disk. Artifacts are immutable; only ``is_active`` ever changes."""
@@ -40,7 +42,7 @@ class ModelVersion(models.Model):
 
     @property
     def ndcg(self) -> float | None:
-        value = self.metrics.get("ndcg@10")
+        value = self.metrics.get(NDCG_AT_10)
         return float(value) if value is not None else None
 
 

@@ -7,8 +7,14 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
+from recsys.metrics.names import MAP_AT_10, NDCG_AT_10, PRECISION_AT_10, RECALL_AT_10
 from webapp.recommender import registry
-from webapp.recommender.admin.display import human_bytes, pretty_json
+from webapp.recommender.admin.display import (
+    collapsed_json,
+    human_bytes,
+    metrics_table,
+    pretty_json,
+)
 from webapp.recommender.models import ModelVersion
 
 
@@ -35,7 +41,8 @@ class ModelVersionAdmin(admin.ModelAdmin):
         "name",
         "artifact_path",
         "model_kind",
-        "energy_per_recommendation",
+        # The key metrics as a table (energy included); every stored number below it, folded.
+        "key_metrics",
         "metrics_json",
         "config_json",
         "data_fingerprint",
@@ -52,9 +59,14 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False  # versions come from training runs
 
-    @admin.display(description="Metrics")
+    @admin.display(description="Key metrics")
+    def key_metrics(self, version: ModelVersion) -> str:
+        return metrics_table(version.metrics)
+
+    @admin.display(description="All metrics")
     def metrics_json(self, version: ModelVersion) -> str:
-        return pretty_json(version.metrics)
+        count = len(version.metrics) if isinstance(version.metrics, dict) else 0
+        return collapsed_json(version.metrics, f"All {count} stored numbers, as JSON")
 
     @admin.display(description="Configuration")
     def config_json(self, version: ModelVersion) -> str:
@@ -74,36 +86,19 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     @admin.display(description="nDCG@10")
     def metric_ndcg(self, version: ModelVersion) -> str:
-        return self._metric(version, "ndcg@10")
+        return self._metric(version, NDCG_AT_10)
 
     @admin.display(description="MAP@10")
     def metric_map(self, version: ModelVersion) -> str:
-        return self._metric(version, "map@10")
+        return self._metric(version, MAP_AT_10)
 
     @admin.display(description="P@10")
     def metric_precision(self, version: ModelVersion) -> str:
-        return self._metric(version, "precision@10")
+        return self._metric(version, PRECISION_AT_10)
 
     @admin.display(description="R@10")
     def metric_recall(self, version: ModelVersion) -> str:
-        return self._metric(version, "recall@10")
-
-    @admin.display(description="Energy per recommendation")
-    def energy_per_recommendation(self, version: ModelVersion) -> str:
-        """The 45 nm estimate from the actual spike counts (recsys.models.energy)."""
-        metrics = version.metrics
-        if not isinstance(metrics.get("energy/snn_nj"), int | float):
-            return "— (not measured for this version)"
-        return (
-            f"spiking network {metrics['energy/snn_nj'] / 1000:.2f} µJ "
-            f"({metrics['energy/snn_ac']:,.0f} accumulates, {metrics['energy/snn_mac']:,.0f} "
-            f"multiply-accumulates); the same network as an ANN "
-            f"{metrics['energy/ann_nj'] / 1000:.2f} µJ ({metrics['energy/ann_over_snn']:.1f}× more), "
-            f"{metrics['energy/ann_sparse_input_nj'] / 1000:.2f} µJ if it skipped zero inputs; "
-            f"EASE scoring {metrics['energy/ease_nj'] / 1000:.2f} µJ, BPR scoring "
-            f"{metrics['energy/bpr_nj'] / 1000:.2f} µJ. 0.9 pJ per accumulate, 4.6 pJ per "
-            "multiply-accumulate (Horowitz 2014)."
-        )
+        return self._metric(version, RECALL_AT_10)
 
     @admin.display(description="Size")
     def size(self, version: ModelVersion) -> str:

@@ -6,10 +6,18 @@ from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
 
 from webapp.recommender import registry
-from webapp.recommender.admin.display import human_bytes, pretty_json, progress_bar, stage_text
+from webapp.recommender.admin.display import (
+    compact_datetime,
+    human_bytes,
+    pretty_json,
+    progress_bar,
+    run_duration,
+    run_headline,
+    run_ndcg,
+    stage_text,
+)
 from webapp.recommender.admin.forms import RetrainForm
 from webapp.recommender.admin.permissions import staff_with_permission
 from webapp.recommender.admin.progress import progress_view
@@ -21,8 +29,11 @@ from webapp.recommender.runs import dispatch, lifecycle
 @admin.register(TrainingRun)
 class TrainingRunAdmin(admin.ModelAdmin):
     change_list_template = "admin/recommender/trainingrun/change_list.html"
-    # The key columns first and few of them, so all fit beside the filters at 1280 px; the
-    # artifact's size, trigger and timings are on each run's page.
+    # The key columns first and few of them, in compact formats, so all fit beside the
+    # navigation and the filters at 1280 px (tests/e2e/test_training_run_list.py). The stage
+    # is in the banner above the list (one run is active at a time); the artifact's size,
+    # trigger and exact timestamps are on each run's page. While a run is active the page
+    # polls progress.py and redraws its state, progress, nDCG and duration (admin_progress.js).
     list_display = [
         "id",
         "state",
@@ -30,9 +41,8 @@ class TrainingRunAdmin(admin.ModelAdmin):
         "ndcg",
         "promoted",
         "model_version",
-        "stage_text",
         "duration",
-        "created_at",
+        "created",
     ]
     list_filter = ["state", "trigger", "promoted"]
     search_fields = ["message", "stage", "celery_task_id"]
@@ -71,12 +81,6 @@ class TrainingRunAdmin(admin.ModelAdmin):
     def progress_bar(self, run: TrainingRun) -> str:
         return progress_bar(run)
 
-    @admin.display(description="Stage")
-    def stage_text(self, run: TrainingRun) -> str:
-        return format_html(
-            '<span class="training-stage" data-run="{}">{}</span>', run.pk, stage_text(run)
-        )
-
     @admin.display(description="Options")
     def options_json(self, run: TrainingRun) -> str:
         return pretty_json(run.options)
@@ -93,19 +97,15 @@ class TrainingRunAdmin(admin.ModelAdmin):
 
     @admin.display(description="Duration")
     def duration(self, run: TrainingRun) -> str:
-        seconds = run.duration_seconds
-        if seconds is None:
-            return "—"
-        minutes, seconds = divmod(int(seconds), 60)
-        return f"{minutes}m {seconds:02d}s"
+        return run_duration(run)
+
+    @admin.display(description="Created", ordering="created_at")
+    def created(self, run: TrainingRun) -> str:
+        return compact_datetime(run.created_at)
 
     @admin.display(description="nDCG@10")
     def ndcg(self, run: TrainingRun) -> str:
-        if run.model_version and run.model_version.ndcg is not None:
-            return f"{run.model_version.ndcg:.4f}"
-        if run.metric_value is not None:
-            return f"{run.metric_value:.4f} ({run.metric_name})"
-        return "—"
+        return run_ndcg(run)
 
     @admin.display(description="Artifact")
     def artifact_size(self, run: TrainingRun) -> str:
@@ -138,6 +138,7 @@ class TrainingRunAdmin(admin.ModelAdmin):
         extra = {
             "current_run": current,
             "current_run_text": stage_text(current) if current else "",
+            "current_run_headline": run_headline(current) if current else "",
             **(extra_context or {}),
         }
         return super().changelist_view(request, extra_context=extra)
