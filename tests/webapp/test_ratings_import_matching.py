@@ -123,6 +123,13 @@ def test_a_title_and_its_sequel_in_the_right_year(catalogue):
     assert ids(match("Toy Story 2", 1999)) == [catalogue[("Toy Story 2", 1999)]]
 
 
+def test_a_closer_title_from_another_year_makes_a_choice(catalogue):
+    found = match("Toy Story", 1999)
+    assert found.status == AMBIGUOUS
+    assert ids(found) == [catalogue[("Toy Story 2", 1999)], catalogue[("Toy Story", 1995)]]
+    assert "another year the same title" in found.reason
+
+
 def test_nothing_close_is_unmatched():
     found = match("Spiking Neurons Attack", 2020)
     assert found.status == UNMATCHED and found.candidates == []

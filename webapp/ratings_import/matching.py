@@ -16,7 +16,9 @@ Godfather" (0.58) than to "The Godfather: Part II" (0.35), and "Toy Story" is 1.
   Without a year in the file it must also be at least ``SURE_WITHOUT_YEAR`` close.
 - **ambiguous**: several candidates of those years are about as close (two films of one title
   and year, or no year to tell a remake from the original), or the title is found but only from
-  other years. The person chooses among the closest (``MAX_CHOICES``) or skips the row.
+  other years, or a title of another year is clearly closer than the best of the file's year
+  ("Toy Story" dated 1999, when "Toy Story 2" is the 1999 film). The person chooses among the
+  closest (``MAX_CHOICES``) or skips the row.
 - **unmatched**: nothing in the catalogue is ``MATCH_THRESHOLD`` close.
 """
 
@@ -120,6 +122,16 @@ def classify(title: str, year: int | None, candidates: list[Candidate]) -> Match
             )
     pool = sorted(pool, key=lambda c: (-c.closeness, _distance(c, year), c.movie_id))
     best = pool[0]
+    # "Toy Story" dated 1999 is not "Toy Story 2" (1999) just for its year: a clearly closer
+    # title from another year makes the row a choice.
+    closer = [c for c in good if c.closeness - best.closeness >= CLEAR_LEAD]
+    if closer:
+        closer.sort(key=lambda c: (-c.closeness, _distance(c, year), c.movie_id))
+        return Match(
+            AMBIGUOUS,
+            candidates=[best, *closer][:MAX_CHOICES],
+            reason=f"A movie of {year} has a similar title, and one of another year the same title.",
+        )
     rivals = [c for c in pool[1:] if best.closeness - c.closeness < CLEAR_LEAD]
     if rivals:
         if year is None:
