@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -16,10 +17,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.webapp.catalog_data import make_genres, make_member
+from tests.webapp.test_app_dependencies import app_graph, imported_modules
 from webapp.catalog.models import Movie, Rating
 from webapp.catalog.search import forget_title_index
 from webapp.catalog.services import rate_movie
 from webapp.ratings_import.models import PendingImport
+from webapp.ratings_import.parsers import MAX_ROWS
 from webapp.ratings_import.services import (
     UPLOADS_PER_HOUR,
     ChoiceNotOffered,
@@ -394,3 +397,32 @@ def test_uploads_are_limited_per_hour(client, member):
 def test_the_import_page_is_linked_from_the_menu_preferences_and_onboarding(client, member):
     for url in ("/", reverse("accounts:preferences"), reverse("accounts:onboarding-ratings")):
         assert f'href="{UPLOAD}"' in client.get(url).content.decode(), url
+
+
+def test_a_file_at_the_row_cap_can_be_confirmed_in_one_form(client, member):
+    """Every row matched: the review form sends one field per row, within Django's limit."""
+    Movie.objects.bulk_create(
+        [Movie(title=f"Cap film {i:03d}", year=1950 + i % 60) for i in range(MAX_ROWS)]
+    )
+    lines = ["title,year,rating"] + [f"Cap film {i:03d},{1950 + i % 60},4" for i in range(MAX_ROWS)]
+    pending = uploaded(client, "\n".join(lines))
+    review = client.get(pending.get_absolute_url())
+    ticked = re.findall(r'name="(import_\d+)"[^>]*checked', review.content.decode())
+    assert len(ticked) == MAX_ROWS
+    response = client.post(pending.get_absolute_url(), dict.fromkeys(ticked, "on"))
+    assert response.status_code == 302
+    assert Rating.objects.filter(user=member).count() == MAX_ROWS
+
+
+def test_the_import_app_builds_on_catalog_and_nothing_imports_it():
+    graph = app_graph()
+    assert "catalog" in graph["ratings_import"]
+    assert set(graph["ratings_import"]) <= {"catalog", "accounts"}
+    assert not [app for app, targets in graph.items() if "ratings_import" in targets]
+    views = Path(__file__).resolve().parents[2] / "webapp" / "ratings_import" / "views.py"
+    other_views = [
+        name
+        for name in imported_modules(views.read_text())
+        if name.startswith("webapp.") and name.endswith(".views")
+    ]
+    assert other_views == []

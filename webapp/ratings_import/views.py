@@ -47,15 +47,14 @@ def _upload_page(request: HttpRequest, form: RatingsFileForm, status: int = 200)
 def upload(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _upload_page(request, RatingsFileForm())
-    form = RatingsFileForm(request.POST, request.FILES)
     if uploads_in_the_last_hour(request.user) >= UPLOADS_PER_HOUR:
-        form = RatingsFileForm()
         messages.error(
             request,
             f"You have uploaded {UPLOADS_PER_HOUR} files in the past hour, the most we take; "
             "please try again later.",
         )
-        return _upload_page(request, form, status=429)
+        return _upload_page(request, RatingsFileForm(), status=429)
+    form = RatingsFileForm(request.POST, request.FILES)
     if not form.is_valid():
         return _upload_page(request, form, status=400)
     parsed = form.cleaned_data["file"]
