@@ -189,6 +189,9 @@ def _searched(title: str, year: int | None) -> list[tuple[int, str, int | None]]
     plus its finds within a year of ``year``."""
     search = search_titles(Movie.objects.all(), title)
     ordered = search.movies.order_by(*search.relevance())
+    if search.widened:
+        # Close titles: a bounded list already (at most MAX_CLOSE_MATCHES), read at once.
+        return list(ordered.values_list("pk", "title", "year"))
     rows = list(ordered.values_list("pk", "title", "year")[:CANDIDATES_PER_TITLE])
     if year is not None:
         near = ordered.filter(year__gte=year - 1, year__lte=year + 1)
