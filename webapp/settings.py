@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "webapp.accounts",
     "webapp.recommender",
     "webapp.movielens",
+    "webapp.ratings_import",
 ]
 
 MIDDLEWARE = [

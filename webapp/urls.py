@@ -27,6 +27,7 @@ urlpatterns = [
     path("movies/", include("webapp.catalog.urls")),
     path("accounts/", include("webapp.accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("import/", include("webapp.ratings_import.urls")),
     path("admin/", admin.site.urls),
     path("learning-progress/", learning_progress, name="learning-progress"),
     path("favicon.ico", favicon, name="favicon"),

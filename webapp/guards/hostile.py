@@ -239,6 +239,7 @@ def run_attacks(site: Site, member: Visitor, staff: Visitor, report: Report, see
         ("forgery and redirects", lambda: _forgery(site, member, report)),
         ("login guessing", lambda: _login_guessing(site, report)),
         ("headers and paths", lambda: _headers_and_paths(site, report)),
+        ("ratings import", lambda: _ratings_import(site, member, report)),
     ]
     for name, attack in attacks:
         started = time.monotonic()
@@ -260,7 +261,7 @@ def _run_ids(site: Site, staff: Visitor, report: Report) -> None:
 
 def _too_many_fields(site: Site, report: Report) -> None:
     query = "&".join(["f"] * 1100)
-    for path in ("/", "/movies/", "/movies/upload/", "/accounts/login/", "/nowhere/"):
+    for path in ("/", "/movies/", "/movies/upload/", "/import/", "/accounts/login/", "/nowhere/"):
         report.saw("too many fields", site.request("GET", f"{path}?{query}")[0])
 
 
@@ -475,6 +476,94 @@ def _headers_and_paths(site: Site, report: Report) -> None:
     for path in ("/media/../webapp/settings.py", "/media/%2e%2e/%2e%2e/etc/passwd",
                  "/static/../manage.py", "/movies/%00/", "/movies/99999999999999999999/"):  # fmt: skip
         report.saw("paths", site.request("GET", path)[0])
+
+
+def hostile_exports() -> list[tuple[str, bytes]]:
+    """Files the ratings import must refuse with a 4xx: each (what it is, its bytes)."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (30, 30), (5, 5, 5)).save(buffer, "PNG")
+    header = b"Date,Name,Year,Letterboxd URI,Rating\n"
+    return [
+        ("empty", b""),
+        ("a PNG named .csv", buffer.getvalue()),
+        ("3 MB of rows", header + b"2023-01-01,Alien,1979,u,4\n" * (3 * MB // 26)),
+        ("Latin-1", header + "2023-01-01,Amélie,2001,u,4\n".encode("latin-1")),
+        ("UTF-16", (header.decode() + "2023-01-01,Alien,1979,u,4\n").encode("utf-16")),
+        ("a ZIP", b"PK\x03\x04" + bytes(range(256))),
+        ("NUL bytes", header + b"2023-01-01,Al\x00ien,1979,u,4\n"),
+        ("an unknown header", b"id,name,score\n1,Alien,4\n"),
+        ("no rating column", b"Date,Name,Year,Letterboxd URI\n2023-01-01,Alien,1979,u\n"),
+        ("only bad rows", header + b'2023-01-01,"=HYPERLINK(""http://x"")",1979,u,4\n,,,,9\n'),
+        ("too many rows", header + b"2023-01-01,Alien,1979,u,4\n" * 5000),
+        ("random bytes", random.Random(15).randbytes(4096)),
+    ]
+
+
+def _ratings_import(site: Site, member: Visitor, report: Report) -> None:
+    """Hostile exports, then a real one with hostile titles, tampered and repeated confirms."""
+    for name, data in hostile_exports():
+        body, content_type = multipart({}, {"file": ("ratings.csv", data)})
+        status, _, _ = site.request(
+            "POST", "/import/", body=body, headers=member.headers(**{"Content-Type": content_type})
+        )
+        report.saw("ratings import", status)
+        if not (isinstance(status, int) and 400 <= status < 500):
+            report.server_errors.append(f"ratings import: {name} got {status}, not a refusal")
+    head = (
+        f"POST /import/ HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {member.cookie}\r\n"
+        f"X-CSRFToken: {member.csrf}\r\nContent-Type: multipart/form-data; boundary=x\r\n"
+        f"Content-Length: {30 * MB}\r\n\r\n"
+    )
+    report.saw("ratings import", _status_of(site.raw(head.encode() + b"a" * 65536)))
+    no_token = {"Cookie": member.cookie, "Content-Type": "multipart/form-data; boundary=x"}
+    report.saw("ratings import", site.request("POST", "/import/", b"--x--\r\n", no_token)[0])
+
+    # A real export of three catalogued movies, with hostile titles beside them.
+    known = list(Movie.objects.exclude(year=None).order_by("pk").values_list("title", "year")[:3])
+    lines = ["title,year,rating"] + [f"{_quoted(title)},{year},4" for title, year in known]
+    # The first title again, ten years off: found, but from another year, so a choice is asked.
+    title, year = known[0]
+    lines.append(f"{_quoted(title)},{year + 10 if year < 2000 else year - 10},5")
+    lines += ['"<script>alert(1)</script>",1999,4', '"<img src=x onerror=alert(1)>",2000,3']
+    body, content_type = multipart({}, {"file": ("ratings.csv", "\n".join(lines).encode())})
+    status, headers, _ = site.request(
+        "POST", "/import/", body=body, headers=member.headers(**{"Content-Type": content_type})
+    )
+    report.saw("ratings import", status)
+    review = headers.get("location", "")
+    if status != 302 or not review.startswith("/import/"):
+        report.server_errors.append(f"ratings import: a valid export got {status}")
+        return
+    status, _, page = site.request("GET", review, headers=member.headers())
+    report.saw("ratings import", status)
+    if "<script>alert" in page or "<img src=x" in page:
+        report.server_errors.append("ratings import: a title was shown unescaped")
+    snoop = _member(site, "hostile-snoop")
+    for method in ("GET", "POST"):
+        status = site.request(method, review, b"", snoop.headers())[0]
+        report.saw("ratings import", status)
+        if status != 404:
+            report.server_errors.append(f"ratings import: another person's import got {status}")
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    tampered = ["&".join(["f"] * 1100)]
+    choice = re.search(r'name="(choice_\d+)"', page)
+    if choice:
+        tampered += [f"{choice.group(1)}=999999999", f"{choice.group(1)}=1%20OR%201%3D1"]
+    for body in tampered:
+        status = site.request("POST", review, body.encode(), member.headers(**form))[0]
+        report.saw("ratings import", status)
+        if status != 400:
+            report.server_errors.append(f"ratings import: a tampered confirm got {status}")
+    before = Rating.objects.count()
+    for _ in range(2):  # a double submission imports once
+        status = site.request("POST", review, b"import_2=on", member.headers(**form))[0]
+        report.saw("ratings import", status)
+    if Rating.objects.count() - before > 1:
+        report.server_errors.append("ratings import: a double submission imported twice")
+
+
+def _quoted(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
 
 
 def _status_of(line: str) -> int | str:

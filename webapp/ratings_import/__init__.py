@@ -1,0 +1,1 @@
+"""Bringing ratings made elsewhere (Letterboxd, IMDb, MovieLens) into a SpikeLens account."""
