@@ -7,11 +7,13 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 
 from webapp.recommender.learning import learning_progress
-from webapp.recommender.views import home
+from webapp.recommender.views import home, more_picks
 
 urlpatterns = [
     path("", home, name="home"),
+    path("picks/", more_picks, name="picks"),
     path("movies/", include("webapp.catalog.urls")),
+    path("my/", include("webapp.catalog.mine_urls")),
     path("accounts/", include("webapp.accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
