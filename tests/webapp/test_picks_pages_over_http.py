@@ -114,3 +114,12 @@ def test_hostile_values_on_the_new_pages_get_4xx_never_5xx(server, site):
     status = post(server, "/movies/99999999999999999999/watchlist/", {}, visitor.headers())[0]
     assert status == 404
     assert "Traceback" not in server.log()
+
+
+def test_the_hostile_run_attacks_every_page_around_the_picks():
+    from django.urls import reverse
+
+    from webapp.guards.hostile import HOSTILE_QUERIES, PICK_PAGES
+
+    pages = {reverse("picks"), reverse("mine:ratings"), reverse("mine:watchlist")}
+    assert pages == set(PICK_PAGES) == set(HOSTILE_QUERIES)
