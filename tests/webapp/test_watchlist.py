@@ -170,8 +170,9 @@ def test_cards_offer_add_or_remove_by_the_visitors_watchlist(client, member, mov
     html = client.get(reverse("catalog:browse"), {"sort": "title"}).content.decode()
     assert f'action="/movies/{movies[0].pk}/watchlist/remove/"' in html
     assert f'action="/movies/{movies[1].pk}/watchlist/"' in html
-    assert f'Remove from watchlist<span class="visually-hidden">: {movies[0].title}' in html
-    assert f'Add to watchlist<span class="visually-hidden">: {movies[1].title}' in html
+    hidden = '<span class="visually-hidden"> {}</span>'
+    assert f"Remove{hidden.format(movies[0].title)} from watchlist" in html
+    assert f"Add{hidden.format(movies[1].title)} to watchlist" in html
 
 
 def test_the_movie_page_has_the_watchlist_button(client, member, movies):

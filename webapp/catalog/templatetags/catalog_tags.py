@@ -85,9 +85,10 @@ CARD_FORM = (
     '<form method="post" action="{action}" class="card-action">'
     '<input type="hidden" name="csrfmiddlewaretoken" value="{token}">'
     '<input type="hidden" name="next" value="{next}">'
-    '<button type="submit" class="{css}">{label}<span class="visually-hidden">{hidden}</span>'
-    "</button></form>"
+    '<button type="submit" class="{css}">{label}</button></form>'
 )
+# Visible words around the title that only screen readers hear: "Add Fargo to watchlist".
+HIDDEN_TITLE = '{before}<span class="visually-hidden"> {title}</span>{after}'
 
 
 @register.simple_tag(takes_context=True)
@@ -109,8 +110,12 @@ def card_actions(
             token=token,
             next=next_url,
             css="button button-small button-secondary" if on_list else "button button-small",
-            label="Remove from watchlist" if on_list else "Add to watchlist",
-            hidden=f": {movie.title}",
+            label=format_html(
+                HIDDEN_TITLE,
+                before="Remove" if on_list else "Add",
+                title=movie.title,
+                after=" from watchlist" if on_list else " to watchlist",
+            ),
         )
     ]
     if dismissable:
@@ -121,8 +126,9 @@ def card_actions(
                 token=token,
                 next=next_url,
                 css="link-button not-interested",
-                label="Not interested",
-                hidden=f" in {movie.title}",
+                label=format_html(
+                    HIDDEN_TITLE, before="Not interested", title=f"in {movie.title}", after=""
+                ),
             )
         )
     return format_html('<div class="card-actions">{}</div>', SafeString("".join(forms)))
