@@ -220,3 +220,22 @@ def test_the_header_links_to_my_ratings_and_marks_it_current(client, member):
 
 def test_anonymous_header_has_no_personal_links(client):
     assert MY_RATINGS not in Client().get(reverse("home")).content.decode()
+
+
+def test_the_query_count_does_not_grow_with_the_ratings(client, member, movies):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(MY_RATINGS, {"sort": "title"}).status_code == 200
+        return len(captured)
+
+    rate_on(member, movies[0], 4, "One")
+    mark_not_interested(member, movies[1])
+    few = queries()
+    for i, movie in enumerate(movies[2:22]):
+        rate_on(member, movie, 1 + i % 5, f"Review {i}")
+    for movie in movies[22:28]:
+        mark_not_interested(member, movie)
+    assert queries() == few

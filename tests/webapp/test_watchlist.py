@@ -250,3 +250,32 @@ def test_adding_from_a_pick_card_removes_it_from_the_home_page(client, member, m
     response = add(client, top, next="/")
     assert response.url == "/"
     assert top_title not in card_titles(client.get("/").content.decode())
+
+
+def test_the_query_count_does_not_grow_with_the_watchlist(client, member, movies):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(WATCHLIST).status_code == 200
+        return len(captured)
+
+    add_to_watchlist(member, movies[0])
+    few = queries()
+    for movie in movies[1:20]:
+        add_to_watchlist(member, movie)
+    assert queries() == few
+
+
+def test_staff_see_both_lists_in_the_admin(movies):
+    from django.contrib.auth.models import User
+
+    member = make_member("listed")
+    add_to_watchlist(member, movies[0])
+    mark_not_interested(member, movies[1])
+    staff = Client()
+    staff.force_login(User.objects.create_superuser("boss", "b@example.com", "pw-long-enough"))
+    for name in ("watchlistentry", "notinterested"):
+        page = staff.get(reverse(f"admin:catalog_{name}_changelist"))
+        assert page.status_code == 200 and "listed" in page.content.decode()

@@ -301,10 +301,7 @@ def my_ratings(request: HttpRequest) -> HttpResponse:
     if form.is_bound and not form.is_valid():
         status = 400  # the list still shows, in the default order, under the form's message
     ratings = (
-        Rating.objects.filter(user=request.user)
-        .select_related("movie")
-        .prefetch_related("movie__genres")
-        .order_by(*form.ordering())
+        Rating.objects.filter(user=request.user).select_related("movie").order_by(*form.ordering())
     )
     pages = paginate(request, ratings, MY_RATINGS_PAGE_SIZE, what="your ratings have")
     rows = [(rating, _rating_form_for(rating)) for rating in pages.items]
