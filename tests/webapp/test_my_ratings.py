@@ -239,3 +239,12 @@ def test_the_query_count_does_not_grow_with_the_ratings(client, member, movies):
     for movie in movies[22:28]:
         mark_not_interested(member, movie)
     assert queries() == few
+
+
+def test_a_removal_rated_again_since_is_not_offered_for_undo(client, three_rated):
+    alpha = Movie.objects.get(title="Alpha")
+    client.post(reverse("catalog:unrate", args=[alpha.pk]), {"next": MY_RATINGS})
+    assert "were removed." in client.get(MY_RATINGS).content.decode()
+    client.post(reverse("catalog:rate", args=[alpha.pk]), {"score": "2"})
+    html = client.get(MY_RATINGS).content.decode()
+    assert "were removed." not in html and "/rating/restore/" not in html

@@ -40,6 +40,7 @@ from webapp.catalog.services import (
 from webapp.catalog.similar import similar_movies
 from webapp.catalog.undo import (
     UNDO_WINDOW,
+    RemovedRating,
     offer_dismissal_undo,
     pending_removal,
     pending_removals,
@@ -305,12 +306,6 @@ def my_ratings(request: HttpRequest) -> HttpResponse:
     )
     pages = paginate(request, ratings, MY_RATINGS_PAGE_SIZE, what="your ratings have")
     rows = [(rating, _rating_form_for(rating)) for rating in pages.items]
-    removed = pending_removals(request.session)
-    titles = dict(
-        Movie.objects.filter(pk__in=[entry.movie_id for entry in removed]).values_list(
-            "pk", "title"
-        )
-    )
     dismissed = (
         NotInterested.objects.filter(user=request.user)
         .select_related("movie")
@@ -323,11 +318,7 @@ def my_ratings(request: HttpRequest) -> HttpResponse:
             "form": form,
             **pages.context(),
             "rows": rows,
-            "removed": [
-                (entry, entry.summary(titles[entry.movie_id]), titles[entry.movie_id])
-                for entry in removed
-                if entry.movie_id in titles
-            ],
+            "removed": _undoable_removals(request),
             "dismissed": list(dismissed[:DISMISSED_SHOWN]),
             "dismissed_count": dismissed.count(),
             "here": request.get_full_path(),
@@ -335,6 +326,24 @@ def my_ratings(request: HttpRequest) -> HttpResponse:
         },
         status=max(status, pages.status),
     )
+
+
+def _undoable_removals(request: HttpRequest) -> list[tuple[RemovedRating, str, str]]:
+    """(removal, "Your 4-star rating … was removed.", title) for each removal that Undo can
+    still put back: not expired, and the movie not rated again since (as on the movie page)."""
+    pending = pending_removals(request.session)
+    if not pending:
+        return []
+    titles = dict(
+        Movie.objects.filter(pk__in=[entry.movie_id for entry in pending])
+        .exclude(ratings__user=request.user)
+        .values_list("pk", "title")
+    )
+    return [
+        (entry, entry.summary(titles[entry.movie_id]), titles[entry.movie_id])
+        for entry in pending
+        if entry.movie_id in titles
+    ]
 
 
 def _rating_form_for(rating: Rating) -> RatingForm:
