@@ -10,7 +10,7 @@ from django.views.decorators.http import require_safe
 from django.views.static import serve
 
 from webapp.recommender.learning import learning_progress
-from webapp.recommender.views import home
+from webapp.recommender.views import home, more_picks
 
 
 @require_safe
@@ -24,7 +24,9 @@ def favicon(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("", home, name="home"),
+    path("picks/", more_picks, name="picks"),
     path("movies/", include("webapp.catalog.urls")),
+    path("my/", include("webapp.catalog.mine_urls")),
     path("accounts/", include("webapp.accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("import/", include("webapp.ratings_import.urls")),

@@ -69,6 +69,11 @@ class TcpProxy:
         except OSError:
             pass
         finally:
+            # Shut down before closing: the other direction's thread is blocked in recv() on one
+            # of these sockets, and close() alone would leave that connection open (PostgreSQL
+            # then keeps a session, and dropping the test database fails).
             for sock in (source, target):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
                 with contextlib.suppress(OSError):
                     sock.close()

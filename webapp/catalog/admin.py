@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin
 
 from webapp.catalog.forms import clean_title_text
-from webapp.catalog.models import Genre, Movie, Rating
+from webapp.catalog.models import Genre, Movie, NotInterested, Rating, WatchlistEntry
 from webapp.catalog.posters import MAX_POSTER_MEGABYTES, clean_poster
 from webapp.catalog.text import reject_markup
 
@@ -69,3 +69,21 @@ class RatingAdmin(admin.ModelAdmin):
     raw_id_fields = ["user", "movie"]
     list_select_related = ["user", "movie"]
     date_hierarchy = "rated_at"
+
+
+@admin.register(WatchlistEntry)
+class WatchlistEntryAdmin(admin.ModelAdmin):
+    list_display = ["user", "movie", "added_at"]
+    search_fields = ["user__username", "movie__title"]
+    raw_id_fields = ["user", "movie"]
+    list_select_related = ["user", "movie"]
+    date_hierarchy = "added_at"
+
+
+@admin.register(NotInterested)
+class NotInterestedAdmin(admin.ModelAdmin):
+    list_display = ["user", "movie", "created_at"]
+    search_fields = ["user__username", "movie__title"]
+    raw_id_fields = ["user", "movie"]
+    list_select_related = ["user", "movie"]
+    date_hierarchy = "created_at"

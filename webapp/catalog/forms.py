@@ -191,3 +191,26 @@ class BrowseForm(forms.Form):
         if sort == "rating":
             return best_rated_ordering()
         return self.SORTS[sort][1]
+
+
+class MyRatingsForm(forms.Form):
+    """How "My ratings" is sorted; anything but a listed order is refused with a message."""
+
+    SORTS = {
+        "recent": ("Newest first", ("-rated_at", "-pk")),
+        "oldest": ("Oldest first", ("rated_at", "pk")),
+        "stars": ("Most stars first", ("-score", "-rated_at", "-pk")),
+        "fewest-stars": ("Fewest stars first", ("score", "-rated_at", "-pk")),
+        "title": ("Title A–Z", ("movie__title", "movie__year", "pk")),
+    }
+
+    sort = forms.ChoiceField(
+        label="Sort by",
+        required=False,
+        choices=[(key, label) for key, (label, _) in SORTS.items()],
+        error_messages={"invalid_choice": "Unknown sort order “%(value)s”."},
+    )
+
+    def ordering(self) -> tuple[str, ...]:
+        sort = (self.cleaned_data.get("sort") if self.is_valid() else None) or "recent"
+        return self.SORTS[sort][1]

@@ -122,3 +122,47 @@ class Rating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.movie}: {self.score}"
+
+
+class WatchlistEntry(models.Model):
+    """A movie a person means to watch: kept out of their picks, listed on their watchlist."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watchlist"
+    )
+    movie = models.ForeignKey(Movie, on_delete=models.CASCADE, related_name="watchlisted_by")
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-added_at", "-pk"]
+        verbose_name = "watchlist entry"
+        verbose_name_plural = "watchlist entries"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "movie"], name="one_watchlist_entry_per_movie")
+        ]
+        indexes = [models.Index(fields=["user", "-added_at"], name="watchlist_user_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.user} wants to watch {self.movie}"
+
+
+class NotInterested(models.Model):
+    """A pick a person dismissed: never picked for them again, and evidence against its kind."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="not_interested"
+    )
+    movie = models.ForeignKey(Movie, on_delete=models.CASCADE, related_name="dismissed_by")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "not-interested mark"
+        verbose_name_plural = "not-interested marks"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "movie"], name="one_dismissal_per_movie")
+        ]
+        indexes = [models.Index(fields=["user", "-created_at"], name="dismissed_user_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.user} is not interested in {self.movie}"

@@ -1,4 +1,5 @@
-"""State changes of the catalogue: rating, un-rating (and undoing that) and adding movies.
+"""State changes of the catalogue: rating, un-rating (and undoing that), adding movies, and a
+person's watchlist and "not interested" marks.
 
 Views validate input and call these; each runs in one transaction and keeps the movie's stored
 rating count and mean in step with the ratings table, so a failure half-way changes nothing.
@@ -14,9 +15,23 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from webapp.catalog.models import MAX_SCORE, MIN_SCORE, Genre, Movie, Rating
+from webapp.catalog.models import (
+    MAX_SCORE,
+    MIN_SCORE,
+    Genre,
+    Movie,
+    NotInterested,
+    Rating,
+    WatchlistEntry,
+)
 from webapp.catalog.posters import CleanPoster
-from webapp.catalog.signals import movie_added, rating_saved, send_on_commit
+from webapp.catalog.signals import (
+    interest_changed,
+    movie_added,
+    rating_saved,
+    send_on_commit,
+    watchlist_changed,
+)
 from webapp.catalog.stats import lock_movies, refresh_movie_stats
 
 
@@ -157,3 +172,86 @@ def upload_movie(
             raise
         raise DuplicateMovieError(existing) from None
     return movie
+
+
+# ---------------------------------------------------------------------------- watchlist
+def add_to_watchlist(user: AbstractBaseUser, movie: Movie) -> bool:
+    """Put a movie on the person's watchlist; False when it was there already (nothing changes).
+
+    Wanting to watch a movie contradicts an earlier "not interested", so that mark is cleared in
+    the same transaction: the model would otherwise keep reading the movie as a dislike.
+    """
+    with transaction.atomic():
+        _, created = WatchlistEntry.objects.get_or_create(user=user, movie=movie)
+        if created:
+            send_on_commit(
+                watchlist_changed,
+                WatchlistEntry,
+                user_id=user.pk,
+                movie_id=movie.pk,
+                on_watchlist=True,
+            )
+        cleared, _ = NotInterested.objects.filter(user=user, movie=movie).delete()
+        if cleared:
+            send_on_commit(
+                interest_changed,
+                NotInterested,
+                user_id=user.pk,
+                movie_ids=frozenset({movie.pk}),
+                not_interested=False,
+            )
+    return created
+
+
+def remove_from_watchlist(user: AbstractBaseUser, movie: Movie) -> bool:
+    """Take a movie off the person's watchlist; False when it was not on it."""
+    with transaction.atomic():
+        removed, _ = WatchlistEntry.objects.filter(user=user, movie=movie).delete()
+        if removed:
+            send_on_commit(
+                watchlist_changed,
+                WatchlistEntry,
+                user_id=user.pk,
+                movie_id=movie.pk,
+                on_watchlist=False,
+            )
+    return bool(removed)
+
+
+# ---------------------------------------------------------------------------- not interested
+def mark_not_interested(user: AbstractBaseUser, movie: Movie) -> bool:
+    """Dismiss a pick: it leaves the person's picks at once and counts against its neighbours.
+
+    False when the movie was dismissed already (the first date is kept)."""
+    with transaction.atomic():
+        _, created = NotInterested.objects.get_or_create(user=user, movie=movie)
+        if created:
+            send_on_commit(
+                interest_changed,
+                NotInterested,
+                user_id=user.pk,
+                movie_ids=frozenset({movie.pk}),
+                not_interested=True,
+            )
+    return created
+
+
+def clear_not_interested(user: AbstractBaseUser, movie_ids: Iterable[int] | None = None) -> int:
+    """Take dismissals back (Undo, or "show again"): those movies may be picked again.
+
+    ``movie_ids`` None clears every dismissal of the person. Returns how many were cleared."""
+    with transaction.atomic():
+        marks = NotInterested.objects.filter(user=user)
+        if movie_ids is not None:
+            marks = marks.filter(movie_id__in=list(movie_ids))
+        cleared = frozenset(marks.values_list("movie_id", flat=True))
+        if cleared:
+            NotInterested.objects.filter(user=user, movie_id__in=cleared).delete()
+            send_on_commit(
+                interest_changed,
+                NotInterested,
+                user_id=user.pk,
+                movie_ids=cleared,
+                not_interested=False,
+            )
+    return len(cleared)

@@ -20,6 +20,12 @@ logger = logging.getLogger(__name__)
 movie_added = Signal()
 #: A person's rating was created or changed. Arguments: ``user_id``, ``movie_id``, ``score``.
 rating_saved = Signal()
+#: A movie was put on or taken off a person's watchlist. Arguments: ``user_id``, ``movie_id``,
+#: ``on_watchlist`` (True when added).
+watchlist_changed = Signal()
+#: A person dismissed picks ("not interested") or took dismissals back. Arguments: ``user_id``,
+#: ``movie_ids`` (a frozenset), ``not_interested`` (True when dismissed, False when cleared).
+interest_changed = Signal()
 
 
 def send_on_commit(signal: Signal, sender: type, **kwargs: Any) -> None:

@@ -4,6 +4,9 @@ Removing a rating deletes it at once (the movie's averages and the person's pick
 the removed score, review and date are kept in the session so the movie page can offer "Undo".
 Each removal gets a random token that the Undo button posts back, so a stale page cannot undo a
 different, later removal. Nothing here touches the database; ``services.restore_rating`` does.
+
+A dismissed pick ("not interested") is undone by deleting its row, so for it the session only
+remembers which movie the next page of picks should offer the Undo button for.
 """
 
 from __future__ import annotations
@@ -86,6 +89,11 @@ def pending_removal(session: SessionBase, movie_id: int) -> RemovedRating | None
     return next((entry for entry in _entries(session) if entry.movie_id == movie_id), None)
 
 
+def pending_removals(session: SessionBase) -> list[RemovedRating]:
+    """Every removal that can still be undone, the latest first ("My ratings" lists them)."""
+    return list(reversed(_entries(session)))
+
+
 def take_removal(session: SessionBase, movie_id: int, token: str) -> RemovedRating | None:
     """The pending removal matching ``token``, forgotten as it is handed out (undo works once)."""
     removed = pending_removal(session, movie_id)
@@ -108,3 +116,29 @@ def _entries(session: SessionBase) -> list[RemovedRating]:
         return []
     entries = (RemovedRating.from_session(item) for item in raw if isinstance(item, dict))
     return [entry for entry in entries if entry is not None and not entry.expired]
+
+
+# ---------------------------------------------------------------------------- dismissed picks
+# "Not interested" writes a row; undoing it deletes the row (``services.clear_not_interested``),
+# so nothing needs keeping but which movie to offer the Undo button for, on the next page of
+# picks only. The offer is one-shot: shown once, then forgotten; a stale one is dropped.
+DISMISSAL_KEY = "catalog:dismissed-pick"
+DISMISSAL_OFFER_WINDOW = dt.timedelta(minutes=5)
+
+
+def offer_dismissal_undo(session: SessionBase, movie_id: int) -> None:
+    """Let the next page of picks say "… won't be picked again. [Undo]" for this movie."""
+    session[DISMISSAL_KEY] = {"movie_id": int(movie_id), "at": timezone.now().isoformat()}
+
+
+def take_dismissal_offer(session: SessionBase) -> int | None:
+    """The movie whose dismissal the page should offer to undo (once), if any is fresh."""
+    raw = session.pop(DISMISSAL_KEY, None) if DISMISSAL_KEY in session else None
+    try:
+        at = dt.datetime.fromisoformat(raw["at"])
+        movie_id = int(raw["movie_id"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if at.tzinfo is None or timezone.now() - at > DISMISSAL_OFFER_WINDOW:
+        return None
+    return movie_id

@@ -12,4 +12,9 @@ urlpatterns = [
     path("<int:pk>/rate/", views.rate, name="rate"),
     path("<int:pk>/rating/remove/", views.unrate, name="unrate"),
     path("<int:pk>/rating/restore/", views.restore, name="restore-rating"),
+    path("<int:pk>/watchlist/", views.watchlist_add, name="watchlist-add"),
+    path("<int:pk>/watchlist/remove/", views.watchlist_remove, name="watchlist-remove"),
+    path("<int:pk>/not-interested/", views.not_interested, name="not-interested"),
+    path("<int:pk>/not-interested/undo/", views.not_interested_undo, name="not-interested-undo"),
+    path("not-interested/clear/", views.not_interested_clear, name="not-interested-clear"),
 ]

@@ -1,4 +1,5 @@
-"""Catalogue pages: browse and search, the movie page, rating and uploading.
+"""Catalogue pages: browse and search, the movie page, rating and uploading, and the visitor's
+own lists (my ratings, watchlist, "not interested").
 
 Views stay thin: they read input through forms, call the domain functions in
 ``webapp.catalog.services`` and pick a response. Every refusal is a page (or JSON for scripts)
@@ -8,8 +9,8 @@ that says what was wrong; nothing here lets bad input reach the database.
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,39 +19,45 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
 from webapp.catalog.descriptions import describe
-from webapp.catalog.forms import BrowseForm, MovieUploadForm, RatingForm
+from webapp.catalog.forms import BrowseForm, MovieUploadForm, MyRatingsForm, RatingForm
 from webapp.catalog.generated_posters import poster_etag, poster_svg
 from webapp.catalog.match import predicted_matches
-from webapp.catalog.models import Movie, Rating
+from webapp.catalog.models import Movie, NotInterested, Rating, WatchlistEntry
+from webapp.catalog.paging import paginate
 from webapp.catalog.recommendable import can_be_recommended
 from webapp.catalog.search import search_titles
 from webapp.catalog.services import (
     DuplicateMovieError,
+    add_to_watchlist,
+    clear_not_interested,
     find_duplicate,
+    mark_not_interested,
     rate_movie,
+    remove_from_watchlist,
     remove_rating,
     restore_rating,
     upload_movie,
 )
 from webapp.catalog.similar import similar_movies
-from webapp.catalog.undo import UNDO_WINDOW, pending_removal, remember_removal, take_removal
+from webapp.catalog.undo import (
+    UNDO_WINDOW,
+    RemovedRating,
+    offer_dismissal_undo,
+    pending_removal,
+    pending_removals,
+    remember_removal,
+    take_removal,
+)
+from webapp.catalog.visitor import user_scores, user_watchlist
 
 BROWSE_PAGE_SIZE = 24
+MY_RATINGS_PAGE_SIZE = 24
+WATCHLIST_PAGE_SIZE = 24
+# Dismissed movies listed under "My ratings" (the newest; "Show all again" clears every one).
+DISMISSED_SHOWN = 24
 RECENT_REVIEWS = 10
 # Browsers reuse a generated poster this long, then revalidate it by ETag (a 304 without a body).
 GENERATED_POSTER_MAX_AGE_SECONDS = 24 * 60 * 60
-
-
-def user_scores(request: HttpRequest, movies) -> dict[int, int]:
-    """The visitor's own rating of each listed movie, in one query, for the inline star forms."""
-    if not request.user.is_authenticated:
-        return {}
-    ids = [movie.pk for movie in movies]
-    if not ids:
-        return {}
-    return dict(
-        Rating.objects.filter(user=request.user, movie_id__in=ids).values_list("movie_id", "score")
-    )
 
 
 @require_safe
@@ -74,39 +81,23 @@ def browse(request: HttpRequest) -> HttpResponse:
         ordering = search.relevance()
     movies = movies.order_by(*ordering).with_card_data()
 
-    paginator = Paginator(movies, BROWSE_PAGE_SIZE, allow_empty_first_page=True)
+    pages = paginate(request, movies, BROWSE_PAGE_SIZE)
+    if pages.error:
+        status = 404
     query = request.GET.copy()
     query.pop("page", None)
+    movies_on_page = pages.items
     context = {
         "form": form,
         "search": search,
         "suggestion_query": _with_query(query, search.suggestion) if search else "",
-        "query_string": query.urlencode(),
-        "page_error": None,
         # The header's search box repeats the query; the base template never reads request.GET.
         "nav_query": request.GET.get("q", ""),
+        **pages.context(),
+        "movies": movies_on_page,
+        "my_scores": user_scores(request, movies_on_page),
+        "my_watchlist": user_watchlist(request, movies_on_page),
     }
-    try:
-        page = paginator.page(request.GET.get("page") or 1)
-    except (EmptyPage, PageNotAnInteger):
-        requested = request.GET.get("page", "")
-        context["page_error"] = (
-            f"There is no page “{requested}”: these results have "
-            f"{paginator.num_pages} page{'s' if paginator.num_pages != 1 else ''}."
-        )
-        page = paginator.page(1)
-        page.object_list = []
-        status = 404
-    movies_on_page = list(page.object_list)
-    context.update(
-        {
-            "page_obj": page,
-            "paginator": paginator,
-            "is_paginated": paginator.num_pages > 1,
-            "movies": movies_on_page,
-            "my_scores": user_scores(request, movies_on_page),
-        }
-    )
     return render(request, "catalog/browse.html", context, status=status)
 
 
@@ -169,6 +160,7 @@ def _render_movie(
     )
     similar = similar_movies(movie)
     matches = predicted_matches(request.user, [movie.pk, *(other.pk for other in similar)])
+    watchlisted = user_watchlist(request, [movie, *similar])
     return render(
         request,
         "catalog/movie_detail.html",
@@ -184,6 +176,8 @@ def _render_movie(
             "similar": similar,
             "story": describe(movie),
             "my_scores": user_scores(request, similar),
+            "on_watchlist": movie.pk in watchlisted,
+            "my_watchlist": watchlisted,
         },
         status=status,
     )
@@ -259,10 +253,17 @@ def unrate(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(_safe_next(request, movie.get_absolute_url()))
     pending = remember_removal(request.session, removed)
     target = _safe_next(request, movie.get_absolute_url())
-    if target != movie.get_absolute_url():
-        # The movie page shows the removal with its Undo button; elsewhere a message says it.
+    if not _offers_undo(target, movie):
+        # The movie page and "My ratings" show the removal with its Undo button; elsewhere a
+        # message says where to find it.
         messages.success(request, f"{pending.summary(movie.title)} Undo it on the movie page.")
     return redirect(target)
+
+
+def _offers_undo(target: str, movie: Movie) -> bool:
+    """Whether the page at ``target`` shows a removed rating with its Undo button."""
+    path = target.split("?", 1)[0]
+    return path in (movie.get_absolute_url(), reverse("mine:ratings"))
 
 
 @require_POST
@@ -281,13 +282,165 @@ def restore(request: HttpRequest, pk: int) -> HttpResponse:
             f"within {int(UNDO_WINDOW.total_seconds() // 60)} minutes, once.",
         )
         return _render_movie(request, movie, status=400)
+    # Back where the Undo button was: the movie page, or "My ratings".
+    target = _safe_next(request, movie.get_absolute_url())
     if not restore_rating(request.user, movie, removed.score, removed.review, removed.rated_at):
         messages.info(request, f"You have rated {movie.title} again since, so that rating is kept.")
-        return redirect(movie.get_absolute_url())
+        return redirect(target)
     stars = f"{removed.score} star{'s' if removed.score != 1 else ''}"
     extra = " and your review" if removed.review else ""
     messages.success(request, f"Your rating of {movie.title} is back: {stars}{extra}.")
-    return redirect(movie.get_absolute_url())
+    return redirect(target)
+
+
+# ---------------------------------------------------------------------------- my ratings
+@login_required
+@require_safe
+def my_ratings(request: HttpRequest) -> HttpResponse:
+    """The movies the visitor rated, with stars and review, each editable and removable here."""
+    form = MyRatingsForm(request.GET or None)
+    status = 200
+    if form.is_bound and not form.is_valid():
+        status = 400  # the list still shows, in the default order, under the form's message
+    ratings = (
+        Rating.objects.filter(user=request.user).select_related("movie").order_by(*form.ordering())
+    )
+    pages = paginate(request, ratings, MY_RATINGS_PAGE_SIZE, what="your ratings have")
+    rows = [(rating, _rating_form_for(rating)) for rating in pages.items]
+    dismissed = (
+        NotInterested.objects.filter(user=request.user)
+        .select_related("movie")
+        .order_by("-created_at", "-pk")
+    )
+    return render(
+        request,
+        "catalog/my_ratings.html",
+        {
+            "form": form,
+            **pages.context(),
+            "rows": rows,
+            "removed": _undoable_removals(request),
+            "dismissed": list(dismissed[:DISMISSED_SHOWN]),
+            "dismissed_count": dismissed.count(),
+            "here": request.get_full_path(),
+            "nav_current": "ratings",
+        },
+        status=max(status, pages.status),
+    )
+
+
+def _undoable_removals(request: HttpRequest) -> list[tuple[RemovedRating, str, str]]:
+    """(removal, "Your 4-star rating … was removed.", title) for each removal that Undo can
+    still put back: not expired, and the movie not rated again since (as on the movie page)."""
+    pending = pending_removals(request.session)
+    if not pending:
+        return []
+    titles = dict(
+        Movie.objects.filter(pk__in=[entry.movie_id for entry in pending])
+        .exclude(ratings__user=request.user)
+        .values_list("pk", "title")
+    )
+    return [
+        (entry, entry.summary(titles[entry.movie_id]), titles[entry.movie_id])
+        for entry in pending
+        if entry.movie_id in titles
+    ]
+
+
+def _rating_form_for(rating: Rating) -> RatingForm:
+    """The movie page's rating form, filled in, with ids unique to this row of the list."""
+    return RatingForm(
+        initial={"score": rating.score, "review": rating.review},
+        auto_id=f"id_%s_{rating.movie_id}",
+    )
+
+
+# ---------------------------------------------------------------------------- watchlist
+@login_required
+@require_safe
+def watchlist(request: HttpRequest) -> HttpResponse:
+    """The visitor's watchlist, newest first."""
+    entries = WatchlistEntry.objects.filter(user=request.user).order_by("-added_at", "-pk")
+    pages = paginate(request, entries, WATCHLIST_PAGE_SIZE, what="your watchlist has")
+    movies = Movie.objects.with_card_data().in_bulk([e.movie_id for e in pages.items])
+    on_page = [movies[e.movie_id] for e in pages.items if e.movie_id in movies]
+    return render(
+        request,
+        "catalog/watchlist.html",
+        {
+            **pages.context(),
+            "movies": on_page,
+            "my_scores": user_scores(request, on_page),
+            "my_watchlist": frozenset(movie.pk for movie in on_page),
+            "nav_current": "watchlist",
+        },
+        status=pages.status,
+    )
+
+
+@require_POST
+def watchlist_add(request: HttpRequest, pk: int) -> HttpResponse:
+    movie = get_object_or_404(Movie, pk=pk)
+    if not request.user.is_authenticated:
+        return _login_first(request, "Please log in to keep a watchlist.", movie.get_absolute_url())
+    if add_to_watchlist(request.user, movie):
+        messages.success(request, f"Added {movie.title} to your watchlist.")
+    else:
+        messages.info(request, f"{movie.title} is already on your watchlist.")
+    return redirect(_safe_next(request, movie.get_absolute_url()))
+
+
+@require_POST
+def watchlist_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    movie = get_object_or_404(Movie, pk=pk)
+    if not request.user.is_authenticated:
+        return _login_first(request, "Please log in to keep a watchlist.", movie.get_absolute_url())
+    if remove_from_watchlist(request.user, movie):
+        messages.success(request, f"Removed {movie.title} from your watchlist.")
+    else:
+        messages.info(request, f"{movie.title} was not on your watchlist.")
+    return redirect(_safe_next(request, movie.get_absolute_url()))
+
+
+# ---------------------------------------------------------------------------- not interested
+@require_POST
+def not_interested(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Not interested" on a pick: hidden from the picks at once; the next page offers Undo."""
+    movie = get_object_or_404(Movie, pk=pk)
+    if not request.user.is_authenticated:
+        return _login_first(request, "Please log in to tune your picks.", reverse("home"))
+    mark_not_interested(request.user, movie)
+    offer_dismissal_undo(request.session, movie.pk)
+    return redirect(_safe_next(request, reverse("home")))
+
+
+@require_POST
+def not_interested_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    """Undo a dismissal (or "Show again" from the list): the movie may be picked again."""
+    movie = get_object_or_404(Movie, pk=pk)
+    if not request.user.is_authenticated:
+        return _login_first(request, "Please log in to tune your picks.", reverse("home"))
+    if clear_not_interested(request.user, [movie.pk]):
+        messages.success(request, f"{movie.title} can be picked for you again.")
+    else:
+        messages.info(request, f"{movie.title} was not hidden from your picks.")
+    return redirect(_safe_next(request, reverse("mine:ratings")))
+
+
+@require_POST
+def not_interested_clear(request: HttpRequest) -> HttpResponse:
+    """Take back every dismissal at once."""
+    if not request.user.is_authenticated:
+        return _login_first(request, "Please log in to tune your picks.", reverse("home"))
+    cleared = clear_not_interested(request.user)
+    if cleared:
+        messages.success(
+            request,
+            f"{cleared} movie{'s' if cleared != 1 else ''} can be picked for you again.",
+        )
+    else:
+        messages.info(request, "You had not hidden any movie from your picks.")
+    return redirect(_safe_next(request, reverse("mine:ratings")))
 
 
 def upload(request: HttpRequest) -> HttpResponse:

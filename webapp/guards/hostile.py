@@ -29,7 +29,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from PIL import Image
 
-from webapp.catalog.models import Genre, Movie, Rating
+from webapp.catalog.models import Genre, Movie, NotInterested, Rating, WatchlistEntry
 
 MB = 1024 * 1024
 
@@ -42,6 +42,8 @@ class Inventory:
     movies: dict[int, str]
     ratings: dict[int, str]
     media: dict[str, str]
+    # Watchlist entries and "not interested" marks: (kind, user, movie) → digest of the row.
+    lists: dict[tuple[str, int, int], str] = field(default_factory=dict)
 
     @classmethod
     def take(cls) -> Inventory:
@@ -59,6 +61,17 @@ class Inventory:
                 "pk", "user_id", "movie_id", "score", "review"
             )
         }
+        lists = {
+            ("watchlist", user, movie): _digest(added_at)
+            for user, movie, added_at in WatchlistEntry.objects.values_list(
+                "user_id", "movie_id", "added_at"
+            )
+        } | {
+            ("not interested", user, movie): _digest(created_at)
+            for user, movie, created_at in NotInterested.objects.values_list(
+                "user_id", "movie_id", "created_at"
+            )
+        }
         root = Path(settings.MEDIA_ROOT)
         media = {
             str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
@@ -72,8 +85,10 @@ class Inventory:
             "training runs": TrainingRun.objects.count(),
             "model versions": ModelVersion.objects.count(),
             "media files": len(media),
+            "watchlist entries": sum(1 for kind, _, _ in lists if kind == "watchlist"),
+            "not interested": sum(1 for kind, _, _ in lists if kind == "not interested"),
         }
-        return cls(counts=counts, movies=movies, ratings=ratings, media=media)
+        return cls(counts=counts, movies=movies, ratings=ratings, media=media, lists=lists)
 
 
 def _digest(*values: object) -> str:
@@ -228,7 +243,7 @@ def run_attacks(site: Site, member: Visitor, staff: Visitor, report: Report, see
     """Every attack, one after the other; each answer is recorded."""
     attacks: list[tuple[str, Callable[[], None]]] = [
         ("run ids", lambda: _run_ids(site, staff, report)),
-        ("too many fields", lambda: _too_many_fields(site, report)),
+        ("too many fields", lambda: _too_many_fields(site, member, report)),
         ("posters", lambda: _posters(site, member, report, seed)),
         ("oversize bodies", lambda: _oversize(site, member, report)),
         ("slow clients", lambda: _slow_clients(site, report)),
@@ -237,6 +252,7 @@ def run_attacks(site: Site, member: Visitor, staff: Visitor, report: Report, see
         ("race: uploads", lambda: _upload_race(site, report, seed)),
         ("bad text", lambda: _bad_text(site, member, report)),
         ("forgery and redirects", lambda: _forgery(site, member, report)),
+        ("pick pages", lambda: _pick_pages(site, member, report)),
         ("login guessing", lambda: _login_guessing(site, report)),
         ("headers and paths", lambda: _headers_and_paths(site, report)),
         ("ratings import", lambda: _ratings_import(site, member, report)),
@@ -259,10 +275,15 @@ def _run_ids(site: Site, staff: Visitor, report: Report) -> None:
         report.saw("run ids", status)
 
 
-def _too_many_fields(site: Site, report: Report) -> None:
+def _too_many_fields(site: Site, member: Visitor, report: Report) -> None:
     query = "&".join(["f"] * 1100)
     for path in ("/", "/movies/", "/movies/upload/", "/import/", "/accounts/login/", "/nowhere/"):
         report.saw("too many fields", site.request("GET", f"{path}?{query}")[0])
+    # The member's own pages read the query string only once logged in.
+    for path in PICK_PAGES:
+        report.saw(
+            "too many fields", site.request("GET", f"{path}?{query}", headers=member.headers())[0]
+        )
 
 
 def _posters(site: Site, member: Visitor, report: Report, seed: int) -> None:
@@ -437,6 +458,77 @@ def _forgery(site: Site, member: Visitor, report: Report) -> None:
             report.server_errors.append(f"open redirect to {target}")
 
 
+# The pages around the picks (more picks, my ratings, the watchlist), and hostile values for the
+# query parameters each reads.
+PICK_PAGES = ("/picks/", "/my/ratings/", "/my/watchlist/")
+HOSTILE_QUERIES = {
+    "/picks/": [
+        "page=abc", "page=0", "page=-1", "page=11", "page=1.5", "page=%C2%B2", "page=%D9%A1",
+        f"page={'9' * 50}", f"page={'9' * 5000}", "page=%00", "genre=%27%3B+DROP+TABLE+x%3B--",
+        "genre=%3Cscript%3E", "genre=%00", "genre=Westernish", f"genre={'x' * 3000}",
+        "genre=Drama&page=99", "genre=&page=",
+    ],
+    "/my/ratings/": [
+        "sort=%27%3Bdrop", "sort=-rated_at", f"sort={'s' * 5000}", "sort=%00", "page=abc",
+        f"page={'9' * 50}", "page=%C2%B2", "sort=title&page=-1",
+    ],
+    "/my/watchlist/": ["page=abc", "page=0", f"page={'9' * 5000}", "page=%00"],
+}  # fmt: skip
+
+
+def _pick_pages(site: Site, member: Visitor, report: Report) -> None:
+    """Hostile values on the pages around the picks, and on their POST endpoints: unknown and
+    huge movie ids, missing CSRF tokens, open-redirect targets. The member's real writes are
+    checked to land, and undone only for what this run added."""
+    for path, queries in HOSTILE_QUERIES.items():
+        for query in queries:
+            report.saw(
+                "pick pages", site.request("GET", f"{path}?{query}", headers=member.headers())[0]
+            )
+        report.saw("pick pages", site.request("GET", f"{path}?page=2")[0])  # anonymous: log in
+    form = member.headers(**{"Content-Type": "application/x-www-form-urlencoded"})
+    no_token = {"Cookie": member.cookie, "Content-Type": "application/x-www-form-urlencoded"}
+    for movie_id in ("999999999", "9" * 30):
+        for action in (
+            "watchlist/",
+            "watchlist/remove/",
+            "not-interested/",
+            "not-interested/undo/",
+        ):
+            report.saw(
+                "pick pages", site.request("POST", f"/movies/{movie_id}/{action}", b"", form)[0]
+            )
+    member_id = User.objects.get(username="hostile-member").pk
+    movie = (
+        Movie.objects.exclude(watchlisted_by__user_id=member_id)
+        .exclude(dismissed_by__user_id=member_id)
+        .order_by("pk")
+        .first()
+    )
+    for action in ("watchlist/", "not-interested/"):
+        status = site.request("POST", f"/movies/{movie.pk}/{action}", b"", no_token)[0]
+        report.saw("pick pages", status)
+        if status != 403:
+            report.server_errors.append(f"pick pages: {action} without a CSRF token: {status}")
+    report.saw(
+        "pick pages", site.request("POST", "/movies/not-interested/clear/", b"", no_token)[0]
+    )
+    for target in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
+        body = urllib.parse.urlencode({"next": target}).encode()
+        for action in ("watchlist/", "not-interested/"):
+            status, headers, _ = site.request("POST", f"/movies/{movie.pk}/{action}", body, form)
+            report.saw("pick pages", status)
+            if "evil.example" in headers.get("location", ""):
+                report.server_errors.append(f"pick pages: open redirect to {target}")
+    if not (
+        WatchlistEntry.objects.filter(user_id=member_id, movie=movie).exists()
+        and NotInterested.objects.filter(user_id=member_id, movie=movie).exists()
+    ):
+        report.server_errors.append("pick pages: a watchlist or not-interested write was lost")
+    for action in ("watchlist/remove/", "not-interested/undo/"):
+        report.saw("pick pages", site.request("POST", f"/movies/{movie.pk}/{action}", b"", form)[0])
+
+
 def _login_guessing(site: Site, report: Report) -> None:
     password = secrets.token_urlsafe(16)
     User.objects.filter(username="hostile-victim").delete()
@@ -591,6 +683,9 @@ def ensure_catalogue(min_movies: int = 12) -> None:
         )
         movie.genres.add(genre)
         Rating.objects.get_or_create(user=rater, movie=movie, defaults={"score": 1 + i % 5})
+    # One watchlist entry and one dismissal, so "nothing lost" covers those tables too.
+    WatchlistEntry.objects.get_or_create(user=rater, movie=movie)
+    NotInterested.objects.get_or_create(user=rater, movie=Movie.objects.order_by("pk").first())
     from webapp.catalog.stats import refresh_movie_stats
 
     refresh_movie_stats(Movie.objects.values_list("pk", flat=True))
@@ -611,6 +706,9 @@ def compare(before: Inventory, after: Inventory) -> list[str]:
     for key, digest in before.ratings.items():
         if after.ratings.get(key) != digest:
             problems.append(f"rating {key} was lost or changed")
+    for key, digest in before.lists.items():
+        if after.lists.get(key) != digest:
+            problems.append(f"{key[0]} row of user {key[1]}, movie {key[2]} was lost or changed")
     new_movies = set(after.movies) - set(before.movies)
     posters = set(
         Movie.objects.filter(pk__in=new_movies).exclude(poster="").values_list("poster", flat=True)
