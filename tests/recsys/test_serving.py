@@ -88,7 +88,7 @@ def test_similar_items_exclude_the_movie_and_refuse_unknown_ones(planted, recomm
 
 
 def test_a_model_without_a_readout_names_no_liked_movie(planted, recommender):
-    """"Because you liked X" names a readout term; the towers-only model has none."""
+    """A "because you liked X" reason names a readout term; a towers-only model has none."""
     movie = int(planted.movies.movie_id.iloc[0])
     assert recommender.model.corating is None
     assert recommender.because_of(UserQuery(ratings={movie: 5}), [movie + 1]) == {}
