@@ -305,14 +305,15 @@ class Recommender:
         excluded = np.concatenate(excluded)
         fresh = self._fresh_for(index, scores, excluded)
         favourites = genre_vector(query.favourite_genres) > 0
+        wanted = offset + k
         ranked, led = genre_led_ranking(
             scores,
             item_genres[:, favourites] > 0,
             genre_share(evidence, self.taste),
-            np.concatenate([excluded, fresh]),
-            offset + k,
+            excluded,
+            wanted + wanted // self.taste.fresh_every + 1,
         )
-        positions, is_fresh = with_fresh_places(ranked, fresh, self.taste)
+        positions, is_fresh = with_fresh_places(ranked, fresh, self.taste, wanted)
         led_at = dict(zip(ranked.tolist(), led.tolist(), strict=True))
         return [
             Scored(
@@ -325,13 +326,13 @@ class Recommender:
 
     def _fresh_for(self, index: _ItemIndex, scores: np.ndarray, excluded: np.ndarray) -> np.ndarray:
         """Fresh movies (added since training, or marked by :meth:`mark_fresh`) not excluded
-        whose taste score for this person is in the catalogue's top ``1 - fresh_min_quantile``,
-        best first: what the fresh places show (:func:`~recsys.serving.taste.with_fresh_places`)."""
+        whose taste score for this person is at least ``fresh_min_score``, best first: what the
+        fresh places show (:func:`~recsys.serving.taste.with_fresh_places`)."""
         fresh = np.zeros(len(scores), dtype=bool)
         fresh[index.n_trained :] = True
         fresh[index.id_map.indices_of(self._fresh_ids)] = True
         fresh[excluded] = False
-        fresh &= scores >= np.quantile(scores, self.taste.fresh_min_quantile)
+        fresh &= scores >= self.taste.fresh_min_score
         positions = np.flatnonzero(fresh)
         return positions[np.argsort(-scores[positions], kind="stable")]
 

@@ -21,8 +21,8 @@ combine*; every number chosen on the validation split, ``python -m training.recs
 * **Movies with little evidence** (uploads, and movies with fewer than
   :attr:`TasteSettings.borrow_below` training ratings) borrow their score from their nearest
   well-rated movies by content: the similarity-weighted mean of those movies' scores for this
-  person. A *fresh* movie (added since training, or an upload nobody has rated) that scores in
-  the person's top tenth of the catalogue also gets one place in every twelve
+  person. A *fresh* movie (added since training, or an upload nobody has rated) that scores half
+  a standard deviation above the person's mean or more also gets one place in every twelve
   (:func:`with_fresh_places`): a new movie reaches the people whose taste its content matches,
   and nobody else.
 
@@ -62,11 +62,12 @@ class TasteSettings:
     borrow_below: int = 10
     #: One place in every ``fresh_every`` of the ranking (the ``fresh_place``-th, from 0) goes
     #: to the best *fresh* movie (added since training, or marked fresh by the site: uploads
-    #: nobody has rated yet) whose score for this person beats ``fresh_min_quantile`` of the
-    #: catalogue's: a new movie reaches the people whose taste its content matches.
+    #: nobody has rated yet) whose score for this person is at least ``fresh_min_score``
+    #: standard deviations above their mean: a new movie reaches the people whose taste its
+    #: content matches (a product rule: no offline data has uploads to tune it on).
     fresh_every: int = 12
     fresh_place: int = 3
-    fresh_min_quantile: float = 0.9
+    fresh_min_score: float = 0.5
 
     def __post_init__(self) -> None:
         if len(self.spikes_by_stars) != 5:
@@ -174,17 +175,34 @@ def genre_led_ranking(
 
 
 def with_fresh_places(
-    ranked: np.ndarray, fresh: np.ndarray, settings: TasteSettings
+    ranked: np.ndarray, fresh: np.ndarray, settings: TasteSettings, n: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``ranked`` with the ``fresh`` movies (best first, none of them in ``ranked``) taking the
-    fresh place of each block of ``fresh_every``, as long as there are any, and which places
-    they took; the length stays ``len(ranked)``. Both inputs are prefixes of longer lists, so
-    pages stay slices of one list."""
-    out, is_fresh, fresh_left, ranked_left = [], [], list(fresh), iter(ranked)
-    for place in range(len(ranked)):
-        take_fresh = bool(fresh_left) and place % settings.fresh_every == settings.fresh_place
-        out.append(fresh_left.pop(0) if take_fresh else next(ranked_left))
-        is_fresh.append(take_fresh)
+    """The first ``n`` places: the fresh place of each block of ``fresh_every`` goes to the
+    best ``fresh`` movie not placed yet (while there is one), every other place to the next
+    movie of ``ranked`` not placed yet; and which places were fresh ones. A fresh movie that
+    ranks high on its own keeps its own place. ``ranked`` must hold at least
+    ``n + n // fresh_every + 1`` movies (or all there are); the process is sequential, so a
+    longer list starts with the shorter one and pages stay slices of one list."""
+    placed: set[int] = set()
+    out, is_fresh = [], []
+    fresh_left, ranked_left = list(fresh.tolist()), iter(ranked.tolist())
+    for place in range(n):
+        movie = None
+        if place % settings.fresh_every == settings.fresh_place:
+            while fresh_left and fresh_left[0] in placed:
+                fresh_left.pop(0)
+            movie = fresh_left.pop(0) if fresh_left else None
+        took_fresh = movie is not None
+        while movie is None:
+            candidate = next(ranked_left, None)
+            if candidate is None:
+                break
+            movie = None if candidate in placed else candidate
+        if movie is None:
+            break
+        placed.add(movie)
+        out.append(movie)
+        is_fresh.append(took_fresh)
     return np.asarray(out, dtype=np.int64), np.asarray(is_fresh, dtype=bool)
 
 

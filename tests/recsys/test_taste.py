@@ -74,12 +74,22 @@ def test_a_longer_ranking_starts_with_the_shorter_one():
 
 def test_fresh_movies_take_the_fresh_place_of_each_block():
     settings = TasteSettings(fresh_every=4, fresh_place=1)
-    ranked = np.arange(10)
-    merged, fresh = with_fresh_places(ranked, np.array([100, 101]), settings)
+    ranked = np.arange(12)
+    merged, fresh = with_fresh_places(ranked, np.array([100, 101]), settings, 10)
     assert merged.tolist() == [0, 100, 1, 2, 3, 101, 4, 5, 6, 7]
     assert fresh.tolist() == [False, True, False, False, False, True] + [False] * 4
-    merged, _ = with_fresh_places(ranked, np.array([], dtype=int), settings)
-    assert merged.tolist() == ranked.tolist()
+    merged, _ = with_fresh_places(ranked, np.array([], dtype=int), settings, 10)
+    assert merged.tolist() == list(range(10))
+
+
+def test_a_fresh_movie_that_ranks_high_keeps_its_own_place():
+    settings = TasteSettings(fresh_every=4, fresh_place=2)
+    ranked = np.array([7, 1, 2, 3, 4, 5, 6])  # 7 is fresh and ranks first on its own
+    merged, fresh = with_fresh_places(ranked, np.array([7, 8]), settings, 6)
+    assert merged.tolist() == [7, 1, 8, 2, 3, 4]
+    assert fresh.tolist() == [False, False, True, False, False, False]
+    longer, _ = with_fresh_places(ranked, np.array([7, 8]), settings, 7)
+    assert longer[:6].tolist() == merged.tolist()
 
 
 def test_settings_refuse_what_cannot_mean_anything():

@@ -22,7 +22,7 @@ def similar_from_model(movie: Movie, k: int) -> list[Movie] | None:
     try:
         if not served.recommender.has_item(movie.pk):
             return None
-        ids = [int(movie_id) for movie_id, _ in served.recommender.similar_items(movie.pk, k=k + 1)]
+        ids = [int(item.movie_id) for item in served.recommender.similar_items(movie.pk, k=k + 1)]
     except Exception:  # the page falls back to shared genres if the model misbehaves
         logger.exception("Model %s failed to find similar movies", served.name)
         return None
