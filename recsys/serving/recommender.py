@@ -43,6 +43,16 @@ from recsys.serving.taste import (
 )
 
 
+class _Taste(NamedTuple):
+    """One person's taste scores (standardised), the evidence of their ratings (Σ |spike|),
+    and the readout inputs behind them: rated positions and their spike amplitudes."""
+
+    scores: np.ndarray
+    evidence: float
+    rated: np.ndarray
+    spikes: np.ndarray
+
+
 class Scored(NamedTuple):
     movie_id: int
     score: float
@@ -290,13 +300,14 @@ class Recommender:
         Rated, dismissed (``query.not_interested``) and ``exclude``d movies never appear;
         ``genres``, when given, keeps only movies of at least one of them (the picks page's
         filter). Pages of one query are slices of one ranking, so page 2 follows page 1 without
-        overlap. The ranking is :meth:`taste_scores` plus the favourite genres' bonus, balanced
-        across the chosen genres (:mod:`recsys.serving.taste`); the scores returned are the
-        taste scores (standard deviations above the person's mean)."""
+        overlap. The ranking is :meth:`taste_scores`, with a share of the places led by the
+        favourite genres in turn and a fresh place for new movies (:mod:`recsys.serving.taste`);
+        the scores returned are the taste scores (standard deviations above the person's mean)."""
         if k < 0 or offset < 0:
             raise ValueError(f"k and offset must be >= 0, got k={k}, offset={offset}")
         index = self._index
-        scores, evidence = self._taste(index, query)
+        taste = self._taste(index, query)
+        scores = taste.scores
         excluded = [index.id_map.indices_of(query.ratings.keys()), index.id_map.indices_of(exclude)]
         excluded.append(index.id_map.indices_of(query.not_interested))
         item_genres = self.builder.item_genres[: len(scores)]
@@ -309,7 +320,7 @@ class Recommender:
         ranked, led = genre_led_ranking(
             scores,
             item_genres[:, favourites] > 0,
-            genre_share(evidence, self.taste),
+            genre_share(taste.evidence, self.taste),
             excluded,
             wanted + wanted // self.taste.fresh_every + 1,
         )
@@ -342,36 +353,35 @@ class Recommender:
         self._fresh_ids = frozenset(int(m) for m in movie_ids)
 
     def taste_scores(self, query: UserQuery) -> np.ndarray:
-        """The person's served score of every indexed movie, before the genre bonus, in standard
-        deviations above their mean (:mod:`recsys.serving.taste`): what the match % calibrates."""
-        return self._taste(self._index, query)[0]
+        """The person's served score of every indexed movie, before the genre-led places, in
+        standard deviations above their mean (:mod:`recsys.serving.taste`)."""
+        return self._taste(self._index, query).scores
 
-    def _taste(self, index: _ItemIndex, query: UserQuery) -> tuple[np.ndarray, float]:
-        """(standardised taste scores, evidence of the ratings)."""
+    def _taste(self, index: _ItemIndex, query: UserQuery) -> _Taste:
         settings = self.taste
         watched = {m: r for m, r in query.ratings.items() if r >= settings.bag_min_stars}
         scores = index.matrix @ self.user_vector(replace(query, ratings=watched), index)
         ids, spikes = rating_spikes(query.ratings, query.not_interested, settings)
+        evidence = float(np.abs(spikes).sum())
         known = np.array([m in index.id_map for m in ids.tolist()], dtype=bool)
-        self._add_corating(scores, index.id_map.indices_of(ids[known]), spikes[known])
+        rated, spikes = index.id_map.indices_of(ids[known]), spikes[known]
+        self._add_corating(scores, rated, spikes)
         self._borrow(index, scores, trained_too=True)
-        return standardise(scores, index.n_trained), float(np.abs(spikes).sum())
+        return _Taste(standardise(scores, index.n_trained), evidence, rated, spikes)
 
     def match_scores(self, query: UserQuery) -> np.ndarray:
         """What the predicted match calibrates: :meth:`taste_scores` plus the person's
         resemblance to each movie (``match_similarity_weight``, :mod:`recsys.serving.taste`),
         standardised again."""
         index = self._index
-        scores = self._taste(index, query)[0]
+        taste = self._taste(index, query)
         weight = self.taste.match_similarity_weight
-        ids, spikes = rating_spikes(query.ratings, query.not_interested, self.taste)
-        known = np.array([m in index.id_map for m in ids.tolist()], dtype=bool)
-        rated, spikes = index.id_map.indices_of(ids[known]), spikes[known].astype(np.float64)
-        if weight == 0 or len(rated) == 0 or not np.abs(spikes).sum():
-            return scores
-        cosines = (index.unit[rated] @ index.unit.T - index.mean_cosine) / index.cosine_sd
-        resemblance = (spikes[:, None] * cosines).sum(0) / np.abs(spikes).sum()
-        return standardise(scores + weight * resemblance, index.n_trained)
+        size = float(np.abs(taste.spikes).sum())
+        if weight == 0 or size == 0:
+            return taste.scores
+        cosines = (index.unit[taste.rated] @ index.unit.T - index.mean_cosine) / index.cosine_sd
+        resemblance = (taste.spikes.astype(np.float64)[:, None] * cosines).sum(0) / size
+        return standardise(taste.scores + weight * resemblance, index.n_trained)
 
     def _model_scores(
         self, index: _ItemIndex, query: UserQuery, rated: np.ndarray | None = None
