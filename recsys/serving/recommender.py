@@ -109,13 +109,17 @@ class _ItemIndex:
         """``genres``: the (n, n_genres) multi-hot of the same movies, row for row;
         ``rating_floor``: at least how many training ratings each training movie had."""
         n = len(ids)
-        ratings = np.zeros(n, dtype=np.float64)
-        ratings[:n_trained] = rating_floor[:n_trained]
+        # A training movie without content (a synthetic benchmark catalogue) neither borrows
+        # nor lends: it counts as well-rated and has no content vector to be compared by.
+        ratings = np.full(n, np.inf)
+        ratings[n_trained:] = 0.0
+        known = min(n_trained, len(rating_floor))
+        ratings[:known] = rating_floor[:known]
         share = np.ones(n, dtype=np.float64)
         share[:n_trained] = (
             borrow_below / (borrow_below + ratings[:n_trained]) if borrow_below else 0
         )
-        is_lender = np.arange(n) < n_trained
+        is_lender = (np.arange(n) < n_trained) & (np.arange(n) < len(cold))
         is_lender &= ratings >= borrow_below
         borrowers = np.flatnonzero(~is_lender & (share > 0))
         if not is_lender.any():  # a tiny catalogue: every training movie lends
@@ -135,8 +139,10 @@ class _ItemIndex:
             borrowed = (unit[neighbours] * weights[..., None]).sum(1)
             part = share[borrowers, None]
             unit[borrowers] = _normalised((1 - part) * unit[borrowers] + part * borrowed)
-        sample = np.random.default_rng(0).permutation(n)[:COSINE_SAMPLE]
-        cosines = unit[sample] @ unit.T
+        rng = np.random.default_rng(0)
+        cosines = (
+            unit[rng.permutation(n)[:COSINE_SAMPLE]] @ unit[rng.permutation(n)[:COSINE_SAMPLE]].T
+        )
         return cls(
             IdMap(ids),
             np.ascontiguousarray(matrix),
@@ -168,7 +174,8 @@ def _normalised(vectors: np.ndarray) -> np.ndarray:
 #: A liked movie is named as a pick's reason only when its term is at least this share of all
 #: the positive terms of the pick's readout (:meth:`Recommender.because_of`).
 REASON_MIN_SHARE = 0.1
-#: Movies whose cosines with the catalogue estimate the mean and spread of a cosine.
+#: Two samples of this many movies, whose cosines estimate the mean and spread of a cosine
+#: between two movies' embeddings (all of them for a catalogue this small).
 COSINE_SAMPLE = 512
 #: How many training movies a movie added after training borrows its score from.
 CONTENT_NEIGHBOURS = 10

@@ -46,8 +46,9 @@ def test_import_a_letterboxd_file_and_choose_an_ambiguous_row(page: Page, width,
     if width < 600:
         nav.get_by_role("button", name="Menu").click()
     else:
-        assert header_rows(page) == 1  # the new link keeps the desktop header on one row
-    nav.get_by_role("link", name="Import ratings").click()
+        assert header_rows(page) == 1  # the desktop header stays on one row
+    nav.get_by_role("link", name="My ratings").click()
+    page.get_by_role("main").get_by_role("link", name="Import your ratings").click()
     expect(page.get_by_role("heading", name="Import your ratings")).to_be_visible()
     screenshot(page, f"ratings-import-upload-{width}")
 

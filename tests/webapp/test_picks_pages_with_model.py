@@ -59,7 +59,7 @@ def test_the_pages_are_the_models_own_ranking(fan):
     plan = plan_picks(fan)
     assert plan.personalised and len(plan.rows) == 12
     query = user_query(fan, read_taste(fan))
-    ranking = [m for m, _ in model_server.current().recommender.recommend(query, k=24)]
+    ranking = [s.movie_id for s in model_server.current().recommender.recommend(query, k=24)]
     second = plan_picks(fan, window=PickWindow(page=2))
     assert ids(plan) == ranking[:12] and ids(second) == ranking[12:24]
     assert not set(ids(plan)) & set(ids(second))

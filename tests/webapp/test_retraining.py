@@ -65,7 +65,9 @@ def scored_picks_for(user, k: int = 5) -> list[tuple[int, float]]:
 
     ratings = dict(Rating.objects.filter(user=user).values_list("movie_id", "score"))
     query = UserQuery(user_id=user.pk, ratings=ratings)
-    return [(m, round(float(s), 5)) for m, s in served.recommender.recommend(query, k=k)]
+    return [
+        (s.movie_id, round(float(s.score), 5)) for s in served.recommender.recommend(query, k=k)
+    ]
 
 
 def picks_for(user, k: int = 5) -> list[int]:

@@ -5,6 +5,7 @@ page and after an upload — the issue's targets, measured the way a visitor mee
 from __future__ import annotations
 
 import re
+from html import unescape
 from statistics import mean
 
 import pandas as pd
@@ -93,8 +94,8 @@ def home_cards(client) -> list[dict]:
         cards.append(
             {
                 "id": int(re.search(r'href="/movies/(\d+)/"', card).group(1)),
-                "genres": set(re.findall(r'class="tag">([^<]+)<', card)),
-                "reason": reason.group(1).replace("&#x27;", "'") if reason else "",
+                "genres": {unescape(g) for g in re.findall(r'class="tag">([^<]+)<', card)},
+                "reason": unescape(reason.group(1)) if reason else "",
                 "match": int(match.group(1)) if match else None,
             }
         )

@@ -149,8 +149,9 @@ def genre_prior_curve(
 
 
 def candidate_settings() -> list[TasteSettings]:
-    """The grid: the dislike amplitude, the 3-star amplitude and which ratings feed the bag."""
-    grid = []
+    """The grid: the model as trained (every rating a spike of 1, all in the bag), then the
+    dislike amplitude × the 3-star amplitude × which ratings feed the bag."""
+    grid = [TasteSettings(spikes_by_stars=(1.0, 1.0, 1.0, 1.0, 1.0), bag_min_stars=1.0)]
     for one_star in (0.0, -0.5, -1.0, -1.5, -2.0):
         for three in (-0.25, 0.0, 0.25, 0.5):
             for bag in (1.0, 3.0):
