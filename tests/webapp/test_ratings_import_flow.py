@@ -394,8 +394,13 @@ def test_uploads_are_limited_per_hour(client, member):
     assert upload(client).status_code == 302
 
 
-def test_the_import_page_is_linked_from_the_menu_preferences_and_onboarding(client, member):
-    for url in ("/", reverse("accounts:preferences"), reverse("accounts:onboarding-ratings")):
+def test_the_import_page_is_linked_from_my_ratings_preferences_and_onboarding(client, member):
+    pages = (
+        reverse("mine:ratings"),
+        reverse("accounts:preferences"),
+        reverse("accounts:onboarding-ratings"),
+    )
+    for url in pages:
         assert f'href="{UPLOAD}"' in client.get(url).content.decode(), url
 
 
