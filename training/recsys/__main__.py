@@ -306,7 +306,14 @@ def _cmd_taste(args: argparse.Namespace) -> int:
     from recsys.serving import load_recommender
     from training.pipeline import train_and_evaluate
     from training.recsys.runs import load_tables
-    from training.recsys.taste_sweep import genre_prior_curve, run, validation_visitors
+    from recsys.serving.taste import DEFAULT_TASTE
+    from training.recsys.taste_sweep import (
+        candidate_settings,
+        genre_prior_curve,
+        paired_difference,
+        run,
+        validation_visitors,
+    )
 
     torch.set_num_threads(args.threads)
     users, movies, ratings = load_tables(args.data)
@@ -329,12 +336,20 @@ def _cmd_taste(args: argparse.Namespace) -> int:
             f"{str(settings['spikes_by_stars']):32s} {settings['bag_min_stars']:.0f}     "
             + "  ".join(f"{row[c]:.4f}" for c in columns)
         )
+    served, implicit = DEFAULT_TASTE, candidate_settings()[0]
+    paired = paired_difference(recommender, visitors, served, implicit)
+    print(
+        f"served − implicit liked_ndcg@10: {paired['mean']:+.4f} "
+        f"[{paired['low']:+.4f}, {paired['high']:+.4f}] (95% bootstrap over "
+        f"{paired['people']} people)"
+    )
     curve = genre_prior_curve(recommender, visitors, args.genre_half_evidence)
     print("genre prior, liked_ndcg@10 by ratings given (rows) and h (columns; 0 = no genres):")
     for n, by_h in curve.items():
         print(f"{n:3d}  " + "  ".join(f"h={h:g}: {v:.4f}" for h, v in by_h.items()))
     if log:
         with log.open("a") as handle:
+            handle.write(json.dumps({"served_minus_implicit": paired}) + "\n")
             handle.write(json.dumps({"genre_prior": {str(n): v for n, v in curve.items()}}) + "\n")
     return 0
 

@@ -74,6 +74,45 @@ class Visitors:
         return replace(base, **changes) if changes else base
 
 
+def liked_ndcg_per_person(recommender: Recommender, visitors: Visitors) -> np.ndarray:
+    """Each validation person's ``liked_ndcg@10`` under the recommender's current settings
+    (NaN for a person with no liked held-out movie)."""
+    out = []
+    for person in visitors.people:
+        held = visitors.held_out[person]
+        liked = set(held.loc[held["rating"] >= LIKED_STARS, "movie_id"].astype(int))
+        ranked = np.array([s.movie_id for s in recommender.recommend(visitors.query(person), k=K)])
+        out.append(ndcg(ranked, liked))
+    return np.array(out)
+
+
+def paired_difference(
+    recommender: Recommender,
+    visitors: Visitors,
+    first: TasteSettings,
+    second: TasteSettings,
+    seed: int = 0,
+    draws: int = 2000,
+) -> dict[str, float]:
+    """``first`` − ``second`` in ``liked_ndcg@10``, paired by person, with a 95% bootstrap
+    interval over people."""
+    base = recommender.taste
+    recommender.taste = first
+    one = liked_ndcg_per_person(recommender, visitors)
+    recommender.taste = second
+    two = liked_ndcg_per_person(recommender, visitors)
+    recommender.taste = base
+    diff = (one - two)[~np.isnan(one - two)]
+    rng = np.random.default_rng(seed)
+    means = [rng.choice(diff, len(diff)).mean() for _ in range(draws)]
+    return {
+        "mean": float(diff.mean()),
+        "low": float(np.percentile(means, 2.5)),
+        "high": float(np.percentile(means, 97.5)),
+        "people": int(len(diff)),
+    }
+
+
 def evaluate_setting(
     recommender: Recommender, visitors: Visitors, seed: int = 0
 ) -> dict[str, float]:
