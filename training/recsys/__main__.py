@@ -304,9 +304,9 @@ def _cmd_taste(args: argparse.Namespace) -> int:
 
     from recsys.models.config import TrainConfig
     from recsys.serving import load_recommender
+    from recsys.serving.taste import DEFAULT_TASTE
     from training.pipeline import train_and_evaluate
     from training.recsys.runs import load_tables
-    from recsys.serving.taste import DEFAULT_TASTE
     from training.recsys.taste_sweep import (
         candidate_settings,
         genre_prior_curve,
