@@ -152,9 +152,13 @@ def genre_led_ranking(
     available = np.ones(len(scores), dtype=bool)
     available[np.asarray(excluded, dtype=np.int64)] = False
     n = min(n, int(available.sum()))
-    order = np.argsort(-scores, kind="stable")
-    order = order[available[order]]
-    streams = [order] + [order[in_genres[order, g]] for g in range(in_genres.shape[1])]
+    # Each stream gives at most n places and skips at most n taken by the others, so its best
+    # 2n movies are all it can need (no full sort of a large catalogue).
+    candidates = np.flatnonzero(available)
+    streams = [_best(candidates, scores, 2 * n)] + [
+        _best(candidates[in_genres[candidates, g]], scores, 2 * n)
+        for g in range(in_genres.shape[1])
+    ]
     cursors = [0] * len(streams)
     picks: list[int] = []
     led_by_genre: list[bool] = []
@@ -204,6 +208,17 @@ def with_fresh_places(
         out.append(movie)
         is_fresh.append(took_fresh)
     return np.asarray(out, dtype=np.int64), np.asarray(is_fresh, dtype=bool)
+
+
+def _best(positions: np.ndarray, scores: np.ndarray, m: int) -> np.ndarray:
+    """The ``m`` best-scored of ``positions``, best first, ties to the lower position (so a
+    larger ``m`` gives a list that starts with the smaller one's)."""
+    if len(positions) > m > 0:
+        values = scores[positions]
+        kth = np.partition(-values, m - 1)[m - 1]
+        positions = positions[-values <= kth]  # every movie tied with the m-th stays in
+    order = np.lexsort((positions, -scores[positions]))
+    return positions[order][:m] if m > 0 else positions[:0]
 
 
 def _next_available(
