@@ -40,18 +40,25 @@ def _active(row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 class _FrozenLinear:
-    def __init__(self, weight: Tensor, bias: Tensor | None) -> None:
-        self.weight_t = weight.detach().T.contiguous()
-        self.bias = None if bias is None else bias.detach().clone()
+    """``W x + b`` with ``Wᵀ`` laid out for gathering the rows of a request's non-zero inputs."""
+
+    def __init__(self, weight_t: Tensor, bias: Tensor | None) -> None:
+        self.weight_t = weight_t
+        self.bias = bias
         self._weight_t_np = self.weight_t.numpy()  # views of the same memory
         self._bias_np = None if self.bias is None else self.bias.numpy()
+
+    @classmethod
+    def of(cls, weight: Tensor, bias: Tensor | None) -> _FrozenLinear:
+        """Frozen copies of a synapse's weight and bias."""
+        return cls(weight.detach().T.contiguous(), None if bias is None else bias.detach().clone())
 
     @classmethod
     def merged(cls, synapses: list[LinearSynapse]) -> _FrozenLinear:
         """Synapses reading the same input, their outputs side by side."""
         biases = [s.bias for s in synapses]
         bias = None if any(b is None for b in biases) else torch.cat(biases)
-        return cls(torch.cat([s.weight for s in synapses]), bias)
+        return cls.of(torch.cat([s.weight for s in synapses]), bias)
 
     def __call__(self, x: Tensor) -> Tensor:
         current = _project(x, self.weight_t)
@@ -69,20 +76,18 @@ class _FrozenBilinear:
 
     def __init__(
         self,
-        weight: Tensor,
-        interaction: Tensor,
+        stacked_t: Tensor,
+        diagonal_t: Tensor,
         gain: Tensor,
         bias: Tensor | None,
         rank: int,
         spike_input: bool,
     ) -> None:
-        n = weight.shape[0]
-        interaction = interaction.detach()
-        self.n, self.rank = n, rank
-        self.stacked_t = torch.cat([weight.detach(), interaction]).T.contiguous()
-        self.diagonal_t = self_interaction(interaction, rank).T.contiguous()
-        self.gain = gain.detach().clone()
-        self.bias = None if bias is None else bias.detach().clone()
+        self.n, self.rank = diagonal_t.shape[1], rank
+        self.stacked_t = stacked_t
+        self.diagonal_t = diagonal_t
+        self.gain = gain
+        self.bias = bias
         self.spike_input = spike_input
         self._stacked_t_np = self.stacked_t.numpy()  # views of the same memory
         self._diagonal_t_np = self.diagonal_t.numpy()
@@ -90,12 +95,33 @@ class _FrozenBilinear:
         self._bias_np = None if self.bias is None else self.bias.numpy()
 
     @classmethod
+    def of(
+        cls,
+        weight: Tensor,
+        interaction: Tensor,
+        gain: Tensor,
+        bias: Tensor | None,
+        rank: int,
+        spike_input: bool,
+    ) -> _FrozenBilinear:
+        """``[W; V]ᵀ`` and ``(V²)ᵀ`` computed from a synapse's weights, frozen copies of the rest."""
+        interaction = interaction.detach()
+        return cls(
+            torch.cat([weight.detach(), interaction]).T.contiguous(),
+            self_interaction(interaction, rank).T.contiguous(),
+            gain.detach().clone(),
+            None if bias is None else bias.detach().clone(),
+            rank,
+            spike_input,
+        )
+
+    @classmethod
     def merged(cls, synapses: list[BilinearSynapse]) -> _FrozenBilinear:
         """Synapses reading the same input, their outputs side by side. ``V`` keeps its rows
         grouped by output neuron, so stacking the synapses' ``V`` keeps the grouping."""
         first = synapses[0]
         biases = [s.bias for s in synapses]
-        return cls(
+        return cls.of(
             torch.cat([s.weight for s in synapses]),
             torch.cat([s.interaction for s in synapses]),
             torch.cat([s.interaction_gain for s in synapses]),

@@ -220,6 +220,21 @@ def top_k_excluding(scores: np.ndarray, excluded: np.ndarray, k: int) -> np.ndar
     return candidates[order][:k]
 
 
+def frozen_parts(
+    model: TwoTowerRanker,
+) -> tuple[FrozenIntegrator, FusedUserTowers | partial]:
+    """What a request runs instead of the modules: the item towers' frozen integration, and
+    the user vector function (fused user towers, or the model's own over frozen integration).
+
+    The weights never change while serving: their derived matrices are built once, and only
+    for the towers that use them (fused user towers hold their own)."""
+    if can_fuse_user_towers(model):
+        integrate = FrozenIntegrator(nn.ModuleList(p.item_tower for p in model.members))
+        return integrate, FusedUserTowers(model)
+    integrate = FrozenIntegrator(model)
+    return integrate, partial(model.user_embeddings, integrate=integrate)
+
+
 class Recommender:
     def __init__(
         self,
@@ -235,14 +250,7 @@ class Recommender:
         self.calibration = calibration
         self.taste = taste
         self._fresh_ids: frozenset[int] = frozenset()
-        # The weights never change while serving: build their derived matrices once, and
-        # only for the towers that use them (fused user towers hold their own).
-        if can_fuse_user_towers(model):
-            self._integrate = FrozenIntegrator(nn.ModuleList(p.item_tower for p in model.members))
-            self._embed_user = FusedUserTowers(model)
-        else:
-            self._integrate = FrozenIntegrator(model)
-            self._embed_user = partial(model.user_embeddings, integrate=self._integrate)
+        self._integrate, self._embed_user = frozen_parts(model)
         self.builder = builder
         self.version_info = version_info
         self._model_lock = threading.Lock()
