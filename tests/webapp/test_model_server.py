@@ -82,5 +82,5 @@ def test_movie_uploaded_after_training_becomes_recommendable(settings):
     assert served.recommender.has_item(fresh.pk)
     horror_fan = next(u for u in site.users if site.taste_of[u.pk] == "Horror")
     everything = served.recommender.recommend(UserQuery(user_id=horror_fan.pk), k=1000)
-    assert fresh.pk in {movie for movie, _ in everything}
+    assert fresh.pk in {scored.movie_id for scored in everything}
     assert served.recommender.similar_items(fresh.pk, k=3)
