@@ -254,6 +254,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The queue of every task but training (Celery's default name). Two deployments sharing one
+# broker (a benchmark beside a test run) give theirs different names, with
+# SPIKELENS_TRAINING_QUEUE, so neither worker takes the other's messages.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 
 # ----------------------------------------------------------------------------- SpikeLens
 # Model artifacts; point every host at the same shared volume when running on several machines.

@@ -9,11 +9,20 @@ Layout (all written by :func:`write_artifact`, each file fsynced, the manifest l
     features.npz         arrays the feature builder needs (genres, content rows, statistics)
     metrics.json         evaluation results of exactly this model
     fingerprint.json     what data it was trained on (hash and counts)
+    serving/<name>.npy   the frozen matrices a request reads, derived from the weights once
+                         (:func:`recsys.serving.recommender.frozen_arrays`); optional
     manifest.json        sha256 and size of every file above
 
 The manifest is what makes a half-written or tampered directory detectable: a loader checks
 every hash before trusting a byte. Writing the manifest last means a crash mid-write leaves a
 directory without one, which the loader rejects.
+
+Web processes read the large arrays as read-only memory maps (:func:`read_artifact`,
+``mapped=True``): the weights (``torch.load(mmap=True)``), the item embeddings and the
+``serving/`` matrices (``np.load(mmap_mode="r")``). Every process on a host then shares one
+copy in the page cache instead of holding a private one each, and a swap to another version
+maps its files and unmaps the old ones once nothing refers to them. Artifacts written before
+``serving/`` existed still load: their frozen matrices are derived at load, privately.
 """
 
 from __future__ import annotations
@@ -22,7 +31,7 @@ import hashlib
 import io
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -58,6 +67,15 @@ class ArtifactContents:
     metrics: dict[str, Any]
     fingerprint: dict[str, Any]
     created: str = ""
+    #: Frozen serving matrices by name (``serving/<name>.npy``); written from the weights when
+    #: empty, read back when the artifact has them.
+    serving_arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    #: Whether the weights and large arrays are read-only maps of the artifact's files.
+    mapped: bool = False
+
+
+#: Where the frozen serving matrices live inside an artifact, one ``.npy`` file each.
+SERVING_DIR = "serving"
 
 
 # --------------------------------------------------------------------------- writing
@@ -101,6 +119,14 @@ def write_artifact(directory: Path, contents: ArtifactContents) -> Path:
     np.save(embeddings, np.ascontiguousarray(contents.item_embeddings, dtype=np.float32))
     features = io.BytesIO()
     np.savez(features, **contents.feature_arrays)
+    serving = contents.serving_arrays
+    if not serving:
+        from recsys.serving.recommender import serving_arrays  # it builds on this module
+
+        try:
+            serving = serving_arrays(contents)
+        except ArtifactError:  # weights that fit no model: the loader says so, not the writer
+            serving = {}
     payloads = {
         "config.json": _json_bytes({**contents.config, "format": ARTIFACT_FORMAT}),
         "weights.pt": weights.getvalue(),
@@ -112,20 +138,32 @@ def write_artifact(directory: Path, contents: ArtifactContents) -> Path:
         "metrics.json": _json_bytes(contents.metrics),
         "fingerprint.json": _json_bytes(contents.fingerprint),
     }
+    for name, array in sorted(serving.items()):
+        buffer = io.BytesIO()
+        np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+        payloads[f"{SERVING_DIR}/{name}.npy"] = buffer.getvalue()
+    if serving:
+        (directory / SERVING_DIR).mkdir(exist_ok=True)
     manifest = {"format": ARTIFACT_FORMAT, "created": created, "files": {}}
-    for name in FILES:
+    for name in payloads:
         _fsync_write(directory / name, payloads[name])
         manifest["files"][name] = {
             "sha256": hashlib.sha256(payloads[name]).hexdigest(),
             "bytes": len(payloads[name]),
         }
     _fsync_write(directory / MANIFEST, _json_bytes(manifest))
+    if serving:
+        _fsync_directory(directory / SERVING_DIR)
+    _fsync_directory(directory)
+    return directory
+
+
+def _fsync_directory(directory: Path) -> None:
     dir_fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
-    return directory
 
 
 # --------------------------------------------------------------------------- reading
@@ -138,8 +176,32 @@ def _read_json(directory: Path, name: str) -> Any:
         raise ArtifactError(f"{directory / name} is unreadable: {exc}") from exc
 
 
-def verify_manifest(directory: Path) -> dict[str, Any]:
-    """Check presence, size and hash of every file; returns the manifest."""
+@dataclass(frozen=True)
+class FileCheck:
+    """One file of an artifact against its manifest entry: what was expected, what was found
+    (``found_bytes`` is None when the file is missing)."""
+
+    name: str
+    expected_sha256: str
+    expected_bytes: int
+    found_sha256: str | None = None
+    found_bytes: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.found_bytes == self.expected_bytes and self.found_sha256 == self.expected_sha256
+
+    def describe(self) -> str:
+        """One line for a person: which file, expected vs found."""
+        expected = f"{self.expected_bytes:,} bytes, sha256 {self.expected_sha256[:16]}…"
+        if self.found_bytes is None:
+            return f"{self.name} is missing (expected {expected})"
+        found = f"{self.found_bytes:,} bytes, sha256 {(self.found_sha256 or '')[:16]}…"
+        return f"{self.name}: expected {expected}; found {found}"
+
+
+def read_manifest(directory: Path) -> dict[str, Any]:
+    """The manifest of an artifact of this code's format (the files are not checked)."""
     directory = Path(directory)
     if not directory.is_dir():
         raise ArtifactError(f"artifact directory not found: {directory}")
@@ -153,34 +215,93 @@ def verify_manifest(directory: Path) -> dict[str, Any]:
         raise ArtifactError(
             f"{directory} has artifact format {found!r}; this code reads format {ARTIFACT_FORMAT}"
         )
-    listed = manifest.get("files", {})
+    listed = manifest.get("files")
+    if not isinstance(listed, dict):
+        raise ArtifactError(f"{directory}: manifest lists no files")
     for name in FILES:
-        path = directory / name
         if name not in listed:
             raise ArtifactError(f"{directory}: manifest does not list {name}")
+    for name in listed:
+        if not _inside(directory, name):
+            raise ArtifactError(f"{directory}: manifest lists a file outside it: {name!r}")
+    return manifest
+
+
+def _inside(directory: Path, name: str) -> bool:
+    path = Path(name)
+    return not path.is_absolute() and ".." not in path.parts and name not in ("", MANIFEST)
+
+
+def _file_digest(path: Path) -> tuple[str, int]:
+    """sha256 and size, read a megabyte at a time (a whole weights file is never in memory)."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def check_files(directory: Path, manifest: dict[str, Any] | None = None) -> list[FileCheck]:
+    """Every file the manifest lists, hashed and compared with its entry (all of them: a
+    person restoring a damaged artifact wants every mismatch, not the first)."""
+    directory = Path(directory)
+    manifest = read_manifest(directory) if manifest is None else manifest
+    checks = []
+    for name, entry in manifest["files"].items():
+        expected = {
+            "name": name,
+            "expected_sha256": entry["sha256"],
+            "expected_bytes": entry["bytes"],
+        }
+        path = directory / name
         if not path.is_file():
-            raise ArtifactError(f"{directory}: {name} is missing")
-        payload = path.read_bytes()
-        if len(payload) != listed[name]["bytes"] or (
-            hashlib.sha256(payload).hexdigest() != listed[name]["sha256"]
-        ):
+            checks.append(FileCheck(**expected))
+            continue
+        sha256, size = _file_digest(path)
+        checks.append(FileCheck(**expected, found_sha256=sha256, found_bytes=size))
+    return checks
+
+
+def verify_manifest(directory: Path) -> dict[str, Any]:
+    """Check presence, size and hash of every file; returns the manifest."""
+    directory = Path(directory)
+    manifest = read_manifest(directory)
+    for check in check_files(directory, manifest):
+        if check.found_bytes is None:
+            raise ArtifactError(f"{directory}: {check.name} is missing")
+        if not check.ok:
             raise ArtifactError(
-                f"{directory}: {name} does not match its checksum (corrupt or edited)"
+                f"{directory}: {check.name} does not match its checksum (corrupt or edited): "
+                f"{check.describe()}"
             )
     return manifest
 
 
-def read_artifact(directory: Path) -> ArtifactContents:
-    """Verify then load; every inconsistency raises :class:`ArtifactError`."""
+def read_artifact(directory: Path, mapped: bool = False) -> ArtifactContents:
+    """Verify then load; every inconsistency raises :class:`ArtifactError`.
+
+    ``mapped`` reads the weights, the item embeddings and the frozen serving matrices as
+    read-only memory maps of the files (see the module's docstring); otherwise everything is
+    read into private memory and the serving matrices are left to be derived."""
     directory = Path(directory)
     manifest = verify_manifest(directory)
     config = _read_json(directory, "config.json")
     id_maps = _read_json(directory, "id_maps.json")
+    mode = "r" if mapped else None
     try:
-        state_dict = torch.load(directory / "weights.pt", map_location="cpu", weights_only=True)
-        embeddings = np.load(directory / "item_embeddings.npy", allow_pickle=False)
+        state_dict = torch.load(
+            directory / "weights.pt", map_location="cpu", weights_only=True, mmap=mapped
+        )
+        embeddings = _array(directory / "item_embeddings.npy", mode)
         with np.load(directory / "features.npz", allow_pickle=False) as archive:
             feature_arrays = {name: archive[name] for name in archive.files}
+        serving = {
+            name[len(SERVING_DIR) + 1 : -len(".npy")]: _array(directory / name, mode)
+            for name in manifest["files"]
+            if mapped and name.startswith(f"{SERVING_DIR}/") and name.endswith(".npy")
+        }
     except Exception as exc:  # torch/numpy raise many types for a bad file
         raise ArtifactError(f"{directory}: cannot decode model files: {exc}") from exc
     item_ids = np.asarray(id_maps.get("item_ids", []), dtype=np.int64)
@@ -192,11 +313,19 @@ def read_artifact(directory: Path) -> ArtifactContents:
     return ArtifactContents(
         config=config,
         state_dict=state_dict,
-        item_embeddings=embeddings.astype(np.float32),
+        item_embeddings=np.asarray(embeddings, dtype=np.float32),
         item_ids=item_ids,
         user_ids=np.asarray(id_maps.get("user_ids", []), dtype=np.int64),
         feature_arrays=feature_arrays,
         metrics=_read_json(directory, "metrics.json"),
         fingerprint=_read_json(directory, "fingerprint.json"),
         created=str(manifest.get("created", "")),
+        serving_arrays=serving,
+        mapped=mapped,
     )
+
+
+def _array(path: Path, mmap_mode: str | None) -> np.ndarray:
+    """A ``.npy`` file's array: a read-only map of the file (as a plain ndarray view, which
+    keeps the map alive) for ``mmap_mode="r"``, else a private copy."""
+    return np.asarray(np.load(path, allow_pickle=False, mmap_mode=mmap_mode))

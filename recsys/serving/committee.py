@@ -21,7 +21,15 @@ from torch import Tensor
 
 from recsys.models.ranker import TowerPair, TwoTowerRanker
 from recsys.models.towers import SpikingTower
-from recsys.serving.frozen import can_merge_synapses, frozen_synapse
+from recsys.serving.frozen import (
+    FrozenArrays,
+    FrozenArraysMismatch,
+    can_merge_synapses,
+    frozen_synapse,
+    part,
+    prefixed,
+    tensor_over,
+)
 from snn_models import ClassifierHead, repeat_over_time
 from snn_models.functional import lif_rates_constant_input
 from snn_models.neurons import plain_lif_parameters
@@ -66,24 +74,47 @@ def can_fuse_user_towers(model: TwoTowerRanker) -> bool:
 class FusedUserTowers:
     """``model.user_embeddings`` for frozen weights, all members in one pass.
 
-    Build it after the weights are final (it copies what it needs).
+    Build it after the weights are final (it copies what it needs, or reads ``stored``
+    arrays as :meth:`arrays` gives them: read-only maps of an artifact's files, no copy).
     """
 
-    def __init__(self, model: TwoTowerRanker) -> None:
+    def __init__(self, model: TwoTowerRanker, stored: FrozenArrays | None = None) -> None:
         if not can_fuse_user_towers(model):
             raise ValueError("these user towers cannot run as one (see can_fuse_user_towers)")
         blocks = [pair.user_tower.network.blocks[0] for pair in model.members]
         self.num_steps = model.members[0].user_tower.num_steps
         self.neuron = blocks[0].neuron
+        heads = [block.head.linear for block in blocks]
         with torch.no_grad():
-            self.synapse = frozen_synapse([block.synapse for block in blocks])
-            heads = [block.head.linear for block in blocks]
-            self.head_weight_t = torch.block_diag(*[h.weight for h in heads]).T.contiguous()
-            self.head_bias = torch.cat([h.bias for h in heads])
+            self.synapse = frozen_synapse(
+                [block.synapse for block in blocks], part(stored, "synapse.")
+            )
+            if stored is None:
+                self.head_weight_t = torch.block_diag(*[h.weight for h in heads]).T.contiguous()
+                self.head_bias = torch.cat([h.bias for h in heads])
+            else:
+                width = sum(h.weight.shape[0] for h in heads)
+                shapes = {"head_weight_t": (sum(h.weight.shape[1] for h in heads), width)}
+                shapes["head_bias"] = (width,)
+                for name, shape in shapes.items():
+                    if name not in stored or tuple(stored[name].shape) != shape:
+                        raise FrozenArraysMismatch(
+                            f"stored {name} does not fit the user towers' heads"
+                        )
+                self.head_weight_t = tensor_over(stored["head_weight_t"])
+                self.head_bias = tensor_over(stored["head_bias"])
         self._head_weight_t_np = self.head_weight_t.numpy()
         self._head_bias_np = self.head_bias.numpy()
         params = plain_lif_parameters(self.neuron)
         self._params = params.with_decay(float(params.alpha))  # frozen: a float, no graph
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Every frozen matrix by name, what ``stored`` takes back."""
+        return {
+            **prefixed(self.synapse.arrays(), "synapse."),
+            "head_weight_t": self._head_weight_t_np,
+            "head_bias": self._head_bias_np,
+        }
 
     def __call__(self, x: Tensor) -> Tensor:
         """(B, n_user_inputs) dense rows → (B, members · dim + 1) serving-ready user vectors."""

@@ -30,7 +30,13 @@ from recsys.models.ranker import RankerConfig, TwoTowerRanker, upgrade_state_dic
 from recsys.serving.artifact import ArtifactContents, ArtifactError, read_artifact
 from recsys.serving.calibration import MatchCalibration
 from recsys.serving.committee import FusedUserTowers, can_fuse_user_towers
-from recsys.serving.frozen import FrozenIntegrator
+from recsys.serving.frozen import (
+    FrozenArrays,
+    FrozenArraysMismatch,
+    FrozenIntegrator,
+    part,
+    prefixed,
+)
 from recsys.serving.taste import (
     DEFAULT_TASTE,
     TasteSettings,
@@ -227,6 +233,35 @@ def top_k_excluding(scores: np.ndarray, excluded: np.ndarray, k: int) -> np.ndar
     return candidates[order][:k]
 
 
+def frozen_parts(
+    model: TwoTowerRanker, stored: FrozenArrays | None = None
+) -> tuple[FrozenIntegrator, FusedUserTowers | partial]:
+    """What a request runs instead of the modules: the item towers' frozen integration, and
+    the user vector function (fused user towers, or the model's own over frozen integration).
+
+    The weights never change while serving: their derived matrices are built once, and only
+    for the towers that use them (fused user towers hold their own). ``stored`` holds them
+    already built (:func:`frozen_arrays`; an artifact's mapped ``serving/`` files)."""
+    if can_fuse_user_towers(model):
+        items = nn.ModuleList(p.item_tower for p in model.members)
+        integrate = FrozenIntegrator(items, part(stored, "item."))
+        return integrate, FusedUserTowers(model, part(stored, "user."))
+    integrate = FrozenIntegrator(model, part(stored, "model."))
+    return integrate, partial(model.user_embeddings, integrate=integrate)
+
+
+def frozen_arrays(model: TwoTowerRanker) -> dict[str, np.ndarray]:
+    """Every matrix :func:`frozen_parts` derives from the weights, by name: what an artifact
+    stores so that web processes map them instead of each computing a private copy."""
+    integrate, embed_user = frozen_parts(model)
+    if isinstance(embed_user, FusedUserTowers):
+        return {
+            **prefixed(integrate.arrays(), "item."),
+            **prefixed(embed_user.arrays(), "user."),
+        }
+    return prefixed(integrate.arrays(), "model.")
+
+
 class Recommender:
     def __init__(
         self,
@@ -237,19 +272,13 @@ class Recommender:
         version_info: dict[str, Any],
         calibration: MatchCalibration | None = None,
         taste: TasteSettings = DEFAULT_TASTE,
+        frozen: FrozenArrays | None = None,
     ) -> None:
         self.model = model.eval()
         self.calibration = calibration
         self.taste = taste
         self._fresh_ids: frozenset[int] = frozenset()
-        # The weights never change while serving: build their derived matrices once, and
-        # only for the towers that use them (fused user towers hold their own).
-        if can_fuse_user_towers(model):
-            self._integrate = FrozenIntegrator(nn.ModuleList(p.item_tower for p in model.members))
-            self._embed_user = FusedUserTowers(model)
-        else:
-            self._integrate = FrozenIntegrator(model)
-            self._embed_user = partial(model.user_embeddings, integrate=self._integrate)
+        self._integrate, self._embed_user = frozen_parts(model, frozen)
         self.builder = builder
         self.version_info = version_info
         self._model_lock = threading.Lock()
@@ -606,16 +635,37 @@ class Recommender:
         return [Scored(int(index.id_map.ids[p]), float(scores[p])) for p in positions]
 
 
+def _ranker(contents: ArtifactContents) -> tuple[RankerConfig, TwoTowerRanker]:
+    """The ranker of artifact contents. Mapped weights become the parameters themselves
+    (``assign``) of a model built without storage (``meta``): it reads the shared page cache
+    and never holds a private copy, not even of the random initial weights for a moment."""
+    config = contents.config
+    ranker_config = RankerConfig.from_dict(config["ranker"])
+    shape = (int(config["n_user_inputs"]), int(config["n_item_inputs"]), ranker_config)
+    if contents.mapped:
+        with torch.device("meta"):
+            model = TwoTowerRanker(*shape)
+    else:
+        model = TwoTowerRanker(*shape)
+    state = upgrade_state_dict(contents.state_dict)
+    model.load_state_dict(state, strict=True, assign=contents.mapped)
+    return ranker_config, model
+
+
+def serving_arrays(contents: ArtifactContents) -> dict[str, np.ndarray]:
+    """The frozen matrices of the contents' model (:func:`frozen_arrays`), for writing."""
+    try:
+        return frozen_arrays(_ranker(contents)[1])
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise ArtifactError(f"artifact does not match this model code: {exc}") from exc
+
+
 def build_recommender(contents: ArtifactContents) -> Recommender:
     """A recommender from artifact contents; raises :class:`ArtifactError` on any mismatch."""
     config = contents.config
     try:
-        ranker_config = RankerConfig.from_dict(config["ranker"])
         builder = FeatureBuilder.from_state(config["features"], contents.feature_arrays)
-        model = TwoTowerRanker(
-            int(config["n_user_inputs"]), int(config["n_item_inputs"]), ranker_config
-        )
-        model.load_state_dict(upgrade_state_dict(contents.state_dict), strict=True)
+        ranker_config, model = _ranker(contents)
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise ArtifactError(f"artifact does not match this model code: {exc}") from exc
     if builder.n_user_inputs != model.n_user_inputs or builder.n_item_inputs != model.n_item_inputs:
@@ -646,17 +696,23 @@ def build_recommender(contents: ArtifactContents) -> Recommender:
         "data_fingerprint": contents.fingerprint,
         "created": contents.created,
     }
-    return Recommender(
-        model,
-        builder,
-        contents.item_ids,
-        contents.item_embeddings,
-        version_info,
-        calibration,
-        taste,
-    )
+    try:
+        return Recommender(
+            model,
+            builder,
+            contents.item_ids,
+            contents.item_embeddings,
+            version_info,
+            calibration,
+            taste,
+            contents.serving_arrays or None,
+        )
+    except FrozenArraysMismatch as exc:
+        raise ArtifactError(f"artifact's serving arrays do not match its weights: {exc}") from exc
 
 
-def load_recommender(artifact_dir: Path) -> Recommender:
-    """Load and validate; never needs the training data."""
-    return build_recommender(read_artifact(Path(artifact_dir)))
+def load_recommender(artifact_dir: Path, mapped: bool = True) -> Recommender:
+    """Load and validate; never needs the training data. ``mapped`` (the default) reads the
+    large arrays as read-only maps of the files (shared by every process on the host);
+    ``mapped=False`` reads private copies and derives the frozen matrices, as before."""
+    return build_recommender(read_artifact(Path(artifact_dir), mapped=mapped))

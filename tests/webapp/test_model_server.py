@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import time
+import weakref
+from pathlib import Path
 
 import pytest
 
@@ -84,3 +87,39 @@ def test_movie_uploaded_after_training_becomes_recommendable(settings):
     everything = served.recommender.recommend(UserQuery(user_id=horror_fan.pk), k=1000)
     assert fresh.pk in {item.movie_id for item in everything}
     assert served.recommender.similar_items(fresh.pk, k=3)
+
+
+def _maps_of(folder: Path) -> list[str]:
+    """Lines of /proc/self/maps that map one of ``folder``'s files."""
+    with open("/proc/self/maps") as maps:
+        return [line for line in maps if f"{folder}/" in line]
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs Linux /proc")
+@pytest.mark.django_db
+def test_a_swap_maps_the_new_version_and_frees_every_object_of_the_old_one():
+    """Reference counting alone frees the old version (no cycle waits for the collector),
+    and its files are unmapped: nothing of it stays in the process after the swap."""
+    populate_site()
+    first = train()
+    second = train(promotion="never")
+    server = ModelServer(check_seconds=0)
+    old = server.refresh()
+    assert old.version_id == first.pk and _maps_of(Path(first.artifact_path))
+    recommender = old.recommender
+    recommender.recommend(UserQuery(ratings={Movie.objects.first().pk: 5}), k=5)
+    alive = [weakref.ref(o) for o in (old, recommender, recommender.model, recommender._index)]
+    alive += [weakref.ref(recommender.builder), weakref.ref(recommender._integrate)]
+    alive += [weakref.ref(p) for p in recommender.model.parameters()]
+    del old, recommender
+    gc.collect()
+    gc.disable()
+    try:
+        registry.promote(second)
+        served = server.refresh()
+        assert served.version_id == second.pk
+        assert _maps_of(Path(second.artifact_path))
+        assert [ref() for ref in alive] == [None] * len(alive)
+        assert not _maps_of(Path(first.artifact_path))
+    finally:
+        gc.enable()

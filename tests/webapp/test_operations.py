@@ -222,10 +222,10 @@ def test_a_restart_with_a_broken_active_artifact_serves_the_newest_good_version(
     with pytest.raises(registry.PromotionError, match="never promoted again"):
         registry.promote(active)
     assert registry.active_version() == older
-    # Checking it again in the admin does not clear the flag while the artifact is damaged.
+    # Re-verifying it in the admin does not clear the flag while the artifact is damaged.
     response = client.post(
-        reverse("admin:recommender_modelversion_changelist"),
-        {"action": "recheck_broken", "_selected_action": [active.pk]},
+        reverse("admin:recommender_modelversion_reverify"),
+        {"ids": str(active.pk), "post": "yes"},
         follow=True,
     )
     assert "is still broken" in response.content.decode()

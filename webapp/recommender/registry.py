@@ -44,15 +44,22 @@ def validate_artifact(path: Path | str) -> None:
 
 
 def promote(version: ModelVersion, *, validate: bool = True) -> ModelVersion:
-    """Make ``version`` the serving model (also used for rollback to an older version)."""
+    """Make ``version`` the serving model (also used for rollback to an older version).
+
+    An artifact that does not load is flagged broken, as a web process flags one."""
     if version.broken_at is not None:
         raise PromotionError(
             f"{version.name} was flagged broken on {version.broken_at:%Y-%m-%d %H:%M} UTC "
             f"({version.broken_reason or 'its artifact could not be loaded'}); "
-            "a broken artifact is never promoted again — train a new version."
+            "a broken artifact is never promoted again — train a new version, or restore its "
+            "files and re-verify it."
         )
     if validate:
-        validate_artifact(version.artifact_path)
+        try:
+            validate_artifact(version.artifact_path)
+        except PromotionError as exc:
+            flag_broken(version.pk, str(exc))
+            raise
     with transaction.atomic():
         # Deactivate first: the partial unique index admits one active row at any instant.
         ModelVersion.objects.select_for_update().filter(is_active=True).exclude(
@@ -63,6 +70,52 @@ def promote(version: ModelVersion, *, validate: bool = True) -> ModelVersion:
         )
     version.refresh_from_db()
     return version
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What re-verifying an artifact found: how many files were checked, and one line per
+    problem (a file that does not match its manifest, expected vs found; or why the artifact
+    cannot be read or loaded). No problem: the flag is cleared."""
+
+    files: int
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def reverify(version: ModelVersion) -> Verification:
+    """Check every file of the version's artifact against its manifest checksums, then load it
+    as a web process would. Only when every file matches and it loads is the broken flag
+    cleared (a restored artifact is the version that was evaluated); otherwise the version is
+    flagged, or stays flagged, with the problems as its reason."""
+    from recsys.serving import ArtifactError
+    from recsys.serving.artifact import check_files
+
+    path = Path(version.artifact_path)
+    try:
+        checks = check_files(path)
+    except ArtifactError as exc:  # no folder, no manifest, another format
+        checks, problems = [], [str(exc)]
+    else:
+        problems = [check.describe() for check in checks if not check.ok]
+    if not problems:
+        try:
+            validate_artifact(path)
+        except PromotionError as exc:
+            problems = [str(exc)]
+    if problems:
+        reason = "Re-verified: " + "; ".join(problems)
+        ModelVersion.objects.filter(pk=version.pk, broken_at__isnull=True).update(
+            broken_at=timezone.now()
+        )
+        ModelVersion.objects.filter(pk=version.pk).update(broken_reason=reason[:2000])
+    else:
+        ModelVersion.objects.filter(pk=version.pk).update(broken_at=None, broken_reason="")
+    version.refresh_from_db()
+    return Verification(files=len(checks), problems=tuple(problems))
 
 
 def flag_broken(version_id: int, reason: str) -> bool:

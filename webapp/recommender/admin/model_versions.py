@@ -1,10 +1,14 @@
-"""The model-version admin: metrics, promote, roll back, recheck a broken artifact."""
+"""The model-version admin: metrics, promote, roll back, re-verify a restored artifact."""
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from recsys.metrics.names import MAP_AT_10, NDCG_AT_10, PRECISION_AT_10, RECALL_AT_10
@@ -15,7 +19,10 @@ from webapp.recommender.admin.display import (
     metrics_table,
     pretty_json,
 )
+from webapp.recommender.admin.permissions import staff_with_permission
 from webapp.recommender.models import ModelVersion
+
+logger = logging.getLogger(__name__)
 
 
 @admin.register(ModelVersion)
@@ -36,7 +43,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
     ]
     list_filter = ["is_active", "model_kind", ("broken_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "artifact_path", "data_fingerprint"]
-    actions = ["promote_selected", "rollback_to_selected", "recheck_broken"]
+    actions = ["promote_selected", "rollback_to_selected", "reverify_artifacts"]
     readonly_fields = [
         "name",
         "artifact_path",
@@ -121,21 +128,79 @@ class ModelVersionAdmin(admin.ModelAdmin):
         return self._confirm_and_promote(request, queryset, verb="rollback")
 
     @admin.action(
-        description="Check a broken version's artifact again (clears the flag if it loads)",
+        description="Re-verify the artifact's files against their checksums (clears the flag "
+        "only when every file matches)",
         permissions=["change"],
     )
-    def recheck_broken(self, request, queryset):
-        """For a flag raised by a passing cause (a volume not mounted yet): load it again."""
-        for version in queryset.exclude(broken_at=None):
-            try:
-                registry.validate_artifact(version.artifact_path)
-            except registry.PromotionError as exc:
-                self.message_user(request, f"{version.name} is still broken: {exc}", messages.ERROR)
-            else:
-                ModelVersion.objects.filter(pk=version.pk).update(broken_at=None, broken_reason="")
-                self.message_user(
-                    request, f"{version.name} loads again; the flag is cleared.", messages.SUCCESS
-                )
+    def reverify_artifacts(self, request, queryset):
+        """For an artifact restored from a backup, or a flag raised by a passing cause (a volume
+        mounted late): the confirmation page, which posts to :meth:`reverify_view`."""
+        return self._reverify_confirmation(request, list(queryset.order_by("-created_at")))
+
+    def get_urls(self):
+        # Its own URL, so people without the permission get 403, not the admin's login page.
+        guard = staff_with_permission("recommender.change_modelversion")
+        custom = [
+            path(
+                "reverify/",
+                guard(self.admin_site.admin_view(self.reverify_view)),
+                name="recommender_modelversion_reverify",
+            )
+        ]
+        return custom + super().get_urls()
+
+    def reverify_view(self, request: HttpRequest):
+        """GET ``?ids=1,2``: the confirmation; POST ``ids`` and ``post=yes``: re-verify each,
+        say what was found, log it, and go back to the list."""
+        raw = (
+            request.POST.getlist("ids") if request.method == "POST" else request.GET.getlist("ids")
+        )
+        ids = [int(part) for value in raw for part in value.split(",") if part.strip().isdigit()]
+        versions = list(ModelVersion.objects.filter(pk__in=ids).order_by("-created_at"))
+        if not versions:
+            self.message_user(request, "Select at least one version.", messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:recommender_modelversion_changelist"))
+        if request.method != "POST" or request.POST.get("post") != "yes":
+            return self._reverify_confirmation(request, versions)
+        for version in versions:
+            self._reverify_one(request, version)
+        return HttpResponseRedirect(reverse("admin:recommender_modelversion_changelist"))
+
+    def _reverify_one(self, request: HttpRequest, version: ModelVersion) -> None:
+        was_broken = version.broken_at is not None
+        found = registry.reverify(version)
+        if found.ok:
+            cleared = "; the broken flag is cleared" if was_broken else ""
+            text = (
+                f"{version.name} re-verified: all {found.files} files match their checksums "
+                f"and it loads{cleared}. It can be promoted."
+            )
+            level = messages.SUCCESS
+        else:
+            state = "is still broken" if was_broken else "is broken and is now flagged"
+            text = f"{version.name} {state}: " + "; ".join(found.problems)
+            level = messages.ERROR
+        self.message_user(request, text, level)
+        self.log_change(request, version, text)
+        logger.log(
+            logging.INFO if found.ok else logging.WARNING,
+            "Model version %s re-verified by %s: %s",
+            version.name,
+            request.user.get_username(),
+            text,
+        )
+
+    def _reverify_confirmation(self, request: HttpRequest, versions: list[ModelVersion]):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Re-verify the artifact?" if len(versions) == 1 else "Re-verify artifacts?",
+            "versions": versions,
+            "ids": ",".join(str(v.pk) for v in versions),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(
+            request, "admin/recommender/modelversion/confirm_reverify.html", context
+        )
 
     def _confirm_and_promote(self, request, queryset, verb: str):
         if queryset.count() != 1:
