@@ -135,9 +135,10 @@ def card_actions(
 
 
 MATCH_EXPLANATION = (
-    "Our estimate of the chance you would rate {title} 4 or 5 stars. It comes from how often "
-    "people gave 4 or 5 stars to movies the recommender scored like this one for them, on "
-    "ratings it had not seen while learning."
+    "Our estimate of the chance you would rate {title} 4 or 5 stars, read from your own "
+    "ratings: movies like the ones you rated highly raise it, movies like the ones you rated 1 "
+    "or 2 stars lower it. It is how often people gave 4 or 5 stars to movies scored like this "
+    "one for them, on ratings the recommender had not seen while learning."
 )
 
 
