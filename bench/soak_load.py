@@ -69,6 +69,7 @@ class Hit:
     page: str
     status: int  # 0: no answer (connection refused, reset, timed out)
     ms: float
+    path: str = ""  # kept for answers other than 2xx/3xx, so every error can be traced
 
 
 @dataclass
@@ -154,7 +155,8 @@ class _Visitors:
             status, _, _ = request(self.url, method, path, body=body, headers=headers, timeout=60)
         except OSError:
             status = 0
-        hit = Hit(begun - self.started, page, status, 1000 * (time.monotonic() - begun))
+        traced = path if status == 0 or status >= 400 else ""
+        hit = Hit(begun - self.started, page, status, 1000 * (time.monotonic() - begun), traced)
         with self.lock:
             self.hits.append(hit)
         return status
@@ -553,6 +555,16 @@ def verdicts(result: SoakResult, options: dict) -> list[str]:
     )
     check(not result.workers_restarted, f"no web worker restarted ({result.workers_restarted})")
     return lines
+
+
+def _error_paths(result: SoakResult, most: int = 10) -> list[str]:
+    """The requests that got an error or no answer, most frequent first, so none goes
+    untraced."""
+    failed = Counter((h.status, h.page, h.path) for h in result.hits if h.path)
+    return [
+        f"  {status or 'no answer'} × {n}: {page} {path}"
+        for (status, page, path), n in failed.most_common(most)
+    ]
 
 
 def render(result: SoakResult, options: dict) -> str:
