@@ -44,8 +44,13 @@ def visitor_for(user) -> Visitor:
     )
 
 
-def multipart(fields: dict[str, object], files: dict[str, tuple[str, bytes]]) -> tuple[bytes, str]:
-    """A multipart/form-data body; list values become repeated fields."""
+def multipart(
+    fields: dict[str, object],
+    files: dict[str, tuple[str, bytes]],
+    file_type: str = "application/octet-stream",
+) -> tuple[bytes, str]:
+    """A multipart/form-data body; list values become repeated fields, and every file part
+    claims ``file_type`` (what a client says is never what the site trusts)."""
     boundary = f"----spikelens{uuid.uuid4().hex}"
     parts: list[bytes] = []
     for name, value in fields.items():
@@ -57,7 +62,7 @@ def multipart(fields: dict[str, object], files: dict[str, tuple[str, bytes]]) ->
     for name, (filename, data) in files.items():
         parts.append(
             f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
-            f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+            f'filename="{filename}"\r\nContent-Type: {file_type}\r\n\r\n'.encode()
             + data
             + b"\r\n"
         )

@@ -23,8 +23,7 @@ from pathlib import Path
 from django.conf import settings
 
 from bench.procmem import children, command_line, descendants, mapped_versions
-from webapp.catalog.management.commands.hostile_run import database_url
-from webapp.local_server import PROJECT_ROOT, free_port
+from webapp.local_server import PROJECT_ROOT, database_url, free_port
 
 READY_PATH = "/static/css/spikelens.css"
 

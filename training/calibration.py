@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from recsys.constants import LIKED_STARS
 from recsys.features.schema import UserQuery
 from recsys.features.users import query_from_row
 from recsys.metrics.names import (
@@ -27,7 +28,7 @@ from recsys.metrics.names import (
     MATCH_TEST_BRIER_SKILL,
     MATCH_TEST_CALIBRATION_ERROR,
 )
-from recsys.serving.calibration import LIKED_STARS, MatchCalibration
+from recsys.serving.calibration import MatchCalibration
 from recsys.serving.recommender import Recommender
 
 #: Fewer held-out ratings than this give no calibration (the site then shows no match).

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from recsys.constants import LIKED_STARS
 from recsys.data.genres import GENRES
 from recsys.data.interactions import IdMap, UserItemRows
 from recsys.features.buckets import POPULARITY_EDGES
@@ -26,7 +27,6 @@ from recsys.features.items import (
 )
 from recsys.features.schema import ItemContent, UserQuery
 from recsys.features.users import (
-    LIKED_RATING,
     UserFeatureSpec,
     derive_favourite_genres,
     query_from_row,
@@ -166,7 +166,7 @@ class FeatureBuilder:
         rated_genres = self.item_genres[all_rated] if len(all_rated) else self.item_genres[:0]
         favourites = tuple(query.favourite_genres)
         if not favourites:
-            liked = np.array([i for i, r in rated if r >= LIKED_RATING], dtype=np.int64)
+            liked = np.array([i for i, r in rated if r >= LIKED_STARS], dtype=np.int64)
             favourites = derive_favourite_genres(self.item_genres[liked], self.global_genre_share)
         return in_bag, rated_genres, favourites
 

@@ -27,9 +27,6 @@ from recsys.features.schema import UserQuery
 N_AGE_SLOTS = len(AGE_EDGES) + 2
 GENDERS = ("M", "F")
 N_FAVOURITES = 3  # genres derived per user when the profile names none
-# The lowest rating (of 1-5 stars) that counts as liking a movie: the features' liked-movie list,
-# and in the web app "because you liked" reasons and a movie's fans.
-LIKED_RATING = 4
 
 
 @dataclass(frozen=True)

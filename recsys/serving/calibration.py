@@ -15,8 +15,7 @@ from typing import Any
 
 import numpy as np
 
-#: A rating of this many stars or more is what "a match" predicts.
-LIKED_STARS = 4
+from recsys.constants import LIKED_STARS
 
 
 @dataclass(frozen=True)

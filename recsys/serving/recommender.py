@@ -21,11 +21,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from recsys.constants import LIKED_STARS
 from recsys.data.interactions import IdMap
 from recsys.features.builder import FeatureBuilder
 from recsys.features.items import genre_vector
 from recsys.features.schema import ItemContent, UserQuery
-from recsys.features.users import LIKED_RATING
 from recsys.models.ranker import RankerConfig, TwoTowerRanker, upgrade_state_dict
 from recsys.serving.artifact import ArtifactContents, ArtifactError, read_artifact
 from recsys.serving.calibration import MatchCalibration
@@ -512,7 +512,7 @@ class Recommender:
         The reason is a term of the score itself: the co-rating readout neuron of a movie adds,
         for every rated movie, its synapse from that movie times that movie's spike amplitude
         (:mod:`recsys.serving.taste`). X is, among the movies rated at least
-        :data:`LIKED_RATING` stars that share a genre with the movie, the one with the largest
+        :data:`LIKED_STARS` stars that share a genre with the movie, the one with the largest
         such term, named only when that term is positive and at least
         :data:`REASON_MIN_SHARE` of all the positive terms the movie receives (so X is a real
         part of why it ranks, and like it). A movie that borrows its score (an upload, a movie
@@ -521,7 +521,7 @@ class Recommender:
         popularity reason)."""
         corating = self.model.corating
         index = self._index
-        liked_ids = [int(m) for m, r in query.ratings.items() if r >= LIKED_RATING]
+        liked_ids = [int(m) for m, r in query.ratings.items() if r >= LIKED_STARS]
         inputs = index.id_map.indices_of(liked_ids)
         inputs = inputs[inputs < (corating.n_items if corating is not None else 0)]
         targets = [int(m) for m in movie_ids if int(m) in index.id_map]

@@ -128,11 +128,13 @@ def test_clients_stalled_in_their_headers_do_not_block_other_visitors(server):
 
 
 def test_the_hostile_run_finds_no_server_error_and_loses_nothing(settings, tmp_path):
-    """``manage.py hostile_run`` end to end, against the test database and its own gunicorn."""
+    """``python -m bench.hostile`` end to end, against the test database and its own gunicorn."""
     from django.core.management import call_command
+
+    from bench.hostile.run import Command
 
     settings.MEDIA_ROOT = tmp_path / "hostile-media"
     out = io.StringIO()
-    call_command("hostile_run", stdout=out)
+    call_command(Command(), stdout=out)
     text = out.getvalue()
     assert "No 5xx, nothing lost." in text and "5xx: 0; lost or changed: 0" in text

@@ -119,7 +119,7 @@ def test_hostile_values_on_the_new_pages_get_4xx_never_5xx(server, site):
 def test_the_hostile_run_attacks_every_page_around_the_picks():
     from django.urls import reverse
 
-    from webapp.guards.hostile import HOSTILE_QUERIES, PICK_PAGES
+    from bench.hostile.attacks import HOSTILE_QUERIES, PICK_PAGES
 
     pages = {reverse("picks"), reverse("mine:ratings"), reverse("mine:watchlist")}
     assert pages == set(PICK_PAGES) == set(HOSTILE_QUERIES)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from webapp.catalog.management.commands.hostile_run import database_url
+from webapp.local_server import database_url
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

@@ -29,10 +29,11 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from recsys.constants import LIKED_STARS
 from recsys.data.split import stratified_split
 from recsys.features.schema import UserQuery
 from recsys.features.users import derive_favourite_genres, query_from_row
-from recsys.serving.calibration import LIKED_STARS
+from recsys.metrics.names import NDCG_AT_10
 from recsys.serving.recommender import Recommender
 from recsys.serving.taste import TasteSettings
 from training.calibration import brier_skill, out_of_fold, rank_auc
@@ -136,7 +137,7 @@ def evaluate_setting(
     folds = out_of_fold(scores_all, liked_all, np.concatenate(people), seed)
     return {
         "liked_ndcg@10": float(np.nanmean(liked_ndcg)),
-        "ndcg@10": float(np.nanmean(all_ndcg)),
+        NDCG_AT_10: float(np.nanmean(all_ndcg)),
         "disliked@10": float(np.mean(disliked)),
         "match_auc": rank_auc(folds.predicted, liked_all) if folds else float("nan"),
         "match_brier_skill": brier_skill(folds.predicted, liked_all, folds.base_rate)

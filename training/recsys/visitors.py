@@ -144,9 +144,9 @@ def reason_is_true(
 ) -> bool:
     """The reason's definition, checked from outside: X rated ≥ 4, X's term in the pick's
     readout positive, and X sharing a genre with the pick."""
-    from recsys.features.users import LIKED_RATING
+    from recsys.constants import LIKED_STARS
 
-    rated_high = person.ratings.get(liked, 0) >= LIKED_RATING
+    rated_high = person.ratings.get(liked, 0) >= LIKED_STARS
     shares_genre = bool(set(genres_of(pick)) & set(genres_of(liked)))
     term = recommender.readout_term(person, liked, pick)
     return rated_high and shares_genre and term > 0

@@ -20,7 +20,7 @@ from django.core.cache import cache
 from django.db.models import Count
 from django.urls import reverse
 
-from recsys.features.users import LIKED_RATING
+from recsys.constants import LIKED_STARS
 from webapp.catalog.generated_posters import display_title
 from webapp.catalog.models import Movie, Rating
 
@@ -99,21 +99,21 @@ def ratings_sentence(count: int, mean: float, liked: int) -> str:
     members = f"{count} member{'s' if count != 1 else ''}"
     share = round(100 * liked / count)
     return (
-        f"Rated by {members}, {mean:.1f} ★ on average; {share}% gave it {LIKED_RATING} or 5 stars."
+        f"Rated by {members}, {mean:.1f} ★ on average; {share}% gave it {LIKED_STARS} or 5 stars."
     )
 
 
 def liked_count(movie: Movie) -> int:
-    return Rating.objects.filter(movie_id=movie.pk, score__gte=LIKED_RATING).count()
+    return Rating.objects.filter(movie_id=movie.pk, score__gte=LIKED_STARS).count()
 
 
 def also_liked(movie: Movie, limit: int = ALSO_LIKED) -> list[LikedToo]:
     """Movies most often rated 4–5 by the people who rated this one 4–5, in one query."""
-    fans = Rating.objects.filter(movie_id=movie.pk, score__gte=LIKED_RATING).order_by(
+    fans = Rating.objects.filter(movie_id=movie.pk, score__gte=LIKED_STARS).order_by(
         "-rated_at", "-pk"
     )[:MAX_FANS_READ]
     rows = (
-        Rating.objects.filter(user_id__in=fans.values("user_id"), score__gte=LIKED_RATING)
+        Rating.objects.filter(user_id__in=fans.values("user_id"), score__gte=LIKED_STARS)
         .exclude(movie_id=movie.pk)
         .values("movie_id", "movie__title", "movie__year")
         .annotate(shared=Count("pk"))

@@ -23,7 +23,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import Exists, OuterRef
 
-from recsys.features.users import LIKED_RATING
+from recsys.constants import LIKED_STARS
 from webapp.accounts.models import Profile
 from webapp.catalog.models import Genre, Movie, NotInterested, Rating, WatchlistEntry
 from webapp.recommender.serving import ServedModel, model_server
@@ -407,7 +407,7 @@ def pick_reasons(
 
 def _liked_genre_counts(ratings: dict[int, float]) -> dict[str, int]:
     """How many of the person's liked movies have each genre (one query; none unrated)."""
-    liked = [movie_id for movie_id, score in ratings.items() if score >= LIKED_RATING]
+    liked = [movie_id for movie_id, score in ratings.items() if score >= LIKED_STARS]
     counts: dict[str, int] = {}
     for name in Movie.genres.through.objects.filter(movie_id__in=liked).values_list(
         "genre__name", flat=True

@@ -14,9 +14,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from recsys.metrics.names import NDCG_AT_10
 from webapp.recommender.models import ModelVersion
 
-GATE_METRIC = "ndcg@10"
+GATE_METRIC = NDCG_AT_10
 
 
 class PromotionError(Exception):

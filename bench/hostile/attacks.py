@@ -1,15 +1,8 @@
-"""A bounded hostile run against a live SpikeLens on 127.0.0.1: every attack of issue 15 and then
-some, over real sockets, with the database and media folder counted before and after.
-
-Used by ``manage.py hostile_run``. Each attack is small (a few dozen requests at most); the run
-passes when no answer is a 5xx other than the documented 503, nothing stored before is lost or
-changed, and every new poster file belongs to a new movie.
-"""
+"""Every attack of the hostile run: each small (a few dozen requests at most), each answer
+recorded; a 5xx other than the documented 503 is a failure."""
 
 from __future__ import annotations
 
-import hashlib
-import http.client
 import io
 import random
 import re
@@ -19,80 +12,19 @@ import struct
 import threading
 import time
 import urllib.parse
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from PIL import Image
 
-from webapp.catalog.models import Genre, Movie, NotInterested, Rating, WatchlistEntry
+from bench.hostile.site import Site, cookie
+from bench.http import Visitor
+from bench.http import multipart as _multipart
+from webapp.catalog.models import Movie, NotInterested, Rating, WatchlistEntry
 
 MB = 1024 * 1024
-
-
-@dataclass
-class Inventory:
-    """What is stored: row counts, a digest of every rating and movie, and the media files."""
-
-    counts: dict[str, int]
-    movies: dict[int, str]
-    ratings: dict[int, str]
-    media: dict[str, str]
-    # Watchlist entries and "not interested" marks: (kind, user, movie) → digest of the row.
-    lists: dict[tuple[str, int, int], str] = field(default_factory=dict)
-
-    @classmethod
-    def take(cls) -> Inventory:
-        from webapp.recommender.models import ModelVersion, TrainingRun
-
-        movies = {
-            pk: _digest(title, year, description, poster)
-            for pk, title, year, description, poster in Movie.objects.values_list(
-                "pk", "title", "year", "description", "poster"
-            )
-        }
-        ratings = {
-            pk: _digest(user, movie, score, review)
-            for pk, user, movie, score, review in Rating.objects.values_list(
-                "pk", "user_id", "movie_id", "score", "review"
-            )
-        }
-        lists = {
-            ("watchlist", user, movie): _digest(added_at)
-            for user, movie, added_at in WatchlistEntry.objects.values_list(
-                "user_id", "movie_id", "added_at"
-            )
-        } | {
-            ("not interested", user, movie): _digest(created_at)
-            for user, movie, created_at in NotInterested.objects.values_list(
-                "user_id", "movie_id", "created_at"
-            )
-        }
-        root = Path(settings.MEDIA_ROOT)
-        media = {
-            str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in (root.rglob("*") if root.exists() else [])
-            if path.is_file()
-        }
-        counts = {
-            "movies": len(movies),
-            "ratings": len(ratings),
-            "users": User.objects.count(),
-            "training runs": TrainingRun.objects.count(),
-            "model versions": ModelVersion.objects.count(),
-            "media files": len(media),
-            "watchlist entries": sum(1 for kind, _, _ in lists if kind == "watchlist"),
-            "not interested": sum(1 for kind, _, _ in lists if kind == "not interested"),
-        }
-        return cls(counts=counts, movies=movies, ratings=ratings, media=media, lists=lists)
-
-
-def _digest(*values: object) -> str:
-    return hashlib.sha256(repr(values).encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -110,96 +42,9 @@ class Report:
         self.lines.append(line)
 
 
-class Site:
-    """Raw HTTP to the server under test."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        body: bytes | None = None,
-        headers: dict[str, str] | None = None,
-        timeout: float = 30,
-    ) -> tuple[int, dict[str, str], str]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            connection.request(method, path, body=body, headers=headers or {})
-            response = connection.getresponse()
-            return (
-                response.status,
-                {k.lower(): v for k, v in response.getheaders()},
-                response.read().decode(errors="replace"),
-            )
-        finally:
-            connection.close()
-
-    def raw(self, data: bytes, timeout: float = 10) -> str:
-        """Send raw bytes, return the status line (or the error's name)."""
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as sock:
-                sock.sendall(data)
-                answer = sock.recv(4096)
-            return answer.split(b"\r\n", 1)[0].decode(errors="replace")
-        except OSError as exc:
-            return type(exc).__name__
-
-    def log_in(self, username: str, password: str) -> Visitor:
-        status, headers, page = self.request("GET", "/accounts/login/")
-        csrf = _cookie(headers, "csrftoken")
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-        body = urllib.parse.urlencode(
-            {"username": username, "password": password, "csrfmiddlewaretoken": token}
-        ).encode()
-        status, headers, _ = self.request(
-            "POST",
-            "/accounts/login/",
-            body=body,
-            headers={
-                "Content-Type": "application/x-www-form-urlencoded",
-                "Cookie": f"csrftoken={csrf}",
-            },
-        )
-        if status != 302:
-            raise RuntimeError(f"logging in as {username} failed: HTTP {status}")
-        session = _cookie(headers, "sessionid")
-        return Visitor(cookie=f"sessionid={session}; csrftoken={csrf}", csrf=csrf)
-
-
-@dataclass(frozen=True)
-class Visitor:
-    cookie: str
-    csrf: str
-
-    def headers(self, **extra: str) -> dict[str, str]:
-        return {"Cookie": self.cookie, "X-CSRFToken": self.csrf, **extra}
-
-
-def _cookie(headers: dict[str, str], name: str) -> str:
-    match = re.search(rf"{name}=([^;]+)", headers.get("set-cookie", ""))
-    return match.group(1) if match else ""
-
-
 def multipart(fields: dict[str, object], files: dict[str, tuple[str, bytes]]) -> tuple[bytes, str]:
-    boundary = f"----hostile{uuid.uuid4().hex}"
-    out = b""
-    for name, value in fields.items():
-        for item in value if isinstance(value, list | tuple) else [value]:
-            out += (
-                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{item}\r\n'
-            ).encode()
-    for name, (filename, data) in files.items():
-        out += (
-            (
-                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
-                f'filename="{filename}"\r\nContent-Type: image/jpeg\r\n\r\n'
-            ).encode()
-            + data
-            + b"\r\n"
-        )
-    return out + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+    """A multipart body whose files claim to be JPEG images, whatever their bytes are."""
+    return _multipart(fields, files, file_type="image/jpeg")
 
 
 # ----------------------------------------------------------------------------- hostile images
@@ -536,7 +381,7 @@ def _login_guessing(site: Site, report: Report) -> None:
     statuses = []
     for i in range(10):
         page = site.request("GET", "/accounts/login/")
-        csrf = _cookie(page[1], "csrftoken")
+        csrf = cookie(page[1], "csrftoken")
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page[2]).group(1)
         body = urllib.parse.urlencode(
             {"username": "hostile-victim", "password": f"guess{i}", "csrfmiddlewaretoken": token}
@@ -669,51 +514,3 @@ def _member(site: Site, username: str) -> Visitor:
     user.set_password(password)
     user.save()
     return site.log_in(username, password)
-
-
-def ensure_catalogue(min_movies: int = 12) -> None:
-    """A small catalogue to attack when the database is empty (a scratch database)."""
-    if Movie.objects.count() >= min_movies:
-        return
-    genre, _ = Genre.objects.get_or_create(name="Drama")
-    rater, _ = User.objects.get_or_create(username="hostile-seed-rater")
-    for i in range(min_movies):
-        movie, _ = Movie.objects.get_or_create(
-            title=f"Seed film {i}", year=1990 + i, defaults={"description": f"Seed {i}."}
-        )
-        movie.genres.add(genre)
-        Rating.objects.get_or_create(user=rater, movie=movie, defaults={"score": 1 + i % 5})
-    # One watchlist entry and one dismissal, so "nothing lost" covers those tables too.
-    WatchlistEntry.objects.get_or_create(user=rater, movie=movie)
-    NotInterested.objects.get_or_create(user=rater, movie=Movie.objects.order_by("pk").first())
-    from webapp.catalog.stats import refresh_movie_stats
-
-    refresh_movie_stats(Movie.objects.values_list("pk", flat=True))
-
-
-def compare(before: Inventory, after: Inventory) -> list[str]:
-    """What was lost or changed; empty when everything stored before is still there, unchanged."""
-    problems = []
-    for name, table_before, table_after in (
-        ("movie", before.movies, after.movies),
-        ("media file", before.media, after.media),
-    ):
-        for key, digest in table_before.items():
-            if table_after.get(key) != digest:
-                problems.append(f"{name} {key} was lost or changed")
-    # Ratings: the hostile raters' own rows are new; none made before may vanish or change,
-    # except removal by its own owner, which the run does not do for stored ratings.
-    for key, digest in before.ratings.items():
-        if after.ratings.get(key) != digest:
-            problems.append(f"rating {key} was lost or changed")
-    for key, digest in before.lists.items():
-        if after.lists.get(key) != digest:
-            problems.append(f"{key[0]} row of user {key[1]}, movie {key[2]} was lost or changed")
-    new_movies = set(after.movies) - set(before.movies)
-    posters = set(
-        Movie.objects.filter(pk__in=new_movies).exclude(poster="").values_list("poster", flat=True)
-    )
-    for path in set(after.media) - set(before.media):
-        if path not in posters:
-            problems.append(f"orphan media file {path}")
-    return problems

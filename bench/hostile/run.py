@@ -1,8 +1,8 @@
-"""``manage.py hostile_run``: attack a local gunicorn for a minute and check nothing broke.
+"""``python -m bench.hostile``: attack a local gunicorn for a minute and check nothing broke.
 
 Starts gunicorn on 127.0.0.1 (a free port, the site's own gunicorn config, DEBUG off) against the
 database the environment configures, counts rows and media files, runs every attack in
-``webapp.guards.hostile`` and counts again. Exit status 1 on any 5xx or anything lost.
+``bench.hostile.attacks`` and counts again. Exit status 1 on any 5xx or anything lost.
 Use a scratch database: the run adds users, and movies for the uploads that are valid.
 """
 
@@ -15,27 +15,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
 
-from webapp.guards.hostile import Inventory, Report, Site, compare, ensure_catalogue, run_attacks
-from webapp.local_server import LocalGunicorn
-
-
-def database_url() -> str:
-    """The URL of the database this process uses (under tests, the test database)."""
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{Path(db['NAME']).resolve()}"
-    user = quote(db.get("USER") or "", safe="")
-    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
-    auth = f"{user}{password}@" if user else ""
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{auth}{db.get('HOST') or 'localhost'}{port}/{db['NAME']}"
+from bench.hostile.attacks import Report, run_attacks
+from bench.hostile.inventory import Inventory, compare, seed_catalogue
+from bench.hostile.site import Site
+from webapp.local_server import LocalGunicorn, database_url
 
 
 class Command(BaseCommand):
@@ -46,7 +34,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         seed = options["seed"]
-        ensure_catalogue()
+        seed_catalogue()
         with tempfile.TemporaryDirectory(prefix="spikelens-hostile-") as scratch:
             env = self._server_env(Path(scratch))
             subprocess.run(
