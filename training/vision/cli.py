@@ -26,15 +26,15 @@ from training.vision.config import (
     BILINEAR_VARIANTS,
     ENCODINGS,
     KERNELS,
-    LEE_GRADIENTS,
-    LEE_WEIGHT_LAYERS,
     LR_SCHEDULES,
+    MBPTT_GRADIENTS,
+    MBPTT_WEIGHT_LAYERS,
     NEURON_MODELS,
     NEURONS,
     RULES,
     SHUNTING_GATES,
-    LeeSettings,
     LocalLossWeights,
+    MembraneBPTTSettings,
     RunConfig,
     save_json,
 )
@@ -61,11 +61,14 @@ PRESETS: dict[str, dict] = {
         lr=5e-4,
         batch_size=128,
     ),
-    # Lee, Delbruck & Pfeiffer (2016) on the FCN-100 of our MNIST table.
-    "lee2016": dict(arch="fcn", hidden=100, neuron="linear", rule="lee", epochs=10, T=6),
-    # Plasticity-centric, back-propagation-free network (Zhang et al. 2018), CPU size.
-    "plasticity": dict(
-        arch="fcn", hidden=2000, neuron="linear", rule="plasticity", epochs=5, T=10, batch_size=16
+    # Our surrogate-BPTT variant with a few of Lee et al.'s (2016) mechanisms (membrane
+    # pass-through gradient, top-k WTA, threshold and weight regularisers) on the FCN-100.
+    "membrane-bptt": dict(
+        arch="fcn", hidden=100, neuron="linear", rule="membrane-bptt", epochs=10, T=6
+    ),
+    # Competitive STDP hidden layer + teacher-driven delta-rule readout, no back-propagation.
+    "stdp-delta": dict(
+        arch="fcn", hidden=2000, neuron="linear", rule="stdp-delta", epochs=5, T=10, batch_size=16
     ),
 }
 
@@ -144,31 +147,36 @@ def _add_run_options(parser: argparse.ArgumentParser, sweep: bool) -> None:
         help="shunting gate ablation: both pathways gated (default), shared, excitatory, "
         "inhibitory, divisive, none (docs/vision.md § 2)",
     )
-    lee = parser.add_argument_group("Lee et al. 2016 (--rule lee)")
+    lee = parser.add_argument_group("membrane-pass-through BPTT variant (--rule membrane-bptt)")
     lee.add_argument("--wta-k", type=int, help="winners per step (default: a tenth of the layer)")
-    lee.add_argument("--lee-inhibition", type=float, default=LeeSettings.inhibition)
+    lee.add_argument("--mbptt-inhibition", type=float, default=MembraneBPTTSettings.inhibition)
     lee.add_argument(
-        "--lee-rho", type=float, default=LeeSettings.rho, help="threshold regularisation rate"
+        "--mbptt-rho",
+        type=float,
+        default=MembraneBPTTSettings.rho,
+        help="threshold regularisation rate",
     )
-    lee.add_argument("--lee-weight-lambda", type=float, default=LeeSettings.weight_lambda)
-    lee.add_argument("--lee-weight-beta", type=float, default=LeeSettings.weight_beta)
     lee.add_argument(
-        "--lee-weight-layers",
-        choices=LEE_WEIGHT_LAYERS,
-        default=LeeSettings.weight_layers,
+        "--mbptt-weight-lambda", type=float, default=MembraneBPTTSettings.weight_lambda
+    )
+    lee.add_argument("--mbptt-weight-beta", type=float, default=MembraneBPTTSettings.weight_beta)
+    lee.add_argument(
+        "--mbptt-weight-layers",
+        choices=MBPTT_WEIGHT_LAYERS,
+        default=MembraneBPTTSettings.weight_layers,
         help="layers whose weights pay the exponential penalty (default: all, as the paper)",
     )
-    lee.add_argument("--lee-refractory-tau", type=float, help="refractory time constant (off)")
+    lee.add_argument("--mbptt-refractory-tau", type=float, help="refractory time constant (off)")
     lee.add_argument(
-        "--lee-gradient-ceiling",
+        "--mbptt-gradient-ceiling",
         type=float,
-        default=LeeSettings.gradient_ceiling,
+        default=MembraneBPTTSettings.gradient_ceiling,
         help="membrane-bounded: no gradient at or above this many thresholds (default 2)",
     )
     lee.add_argument(
-        "--lee-gradient",
-        choices=LEE_GRADIENTS,
-        default=LeeSettings.gradient,
+        "--mbptt-gradient",
+        choices=MBPTT_GRADIENTS,
+        default=MembraneBPTTSettings.gradient,
         help="membrane pass-through (the paper), membrane-bounded (no pass-through above 2 "
         "thresholds, our discrete-time adaptation) or the atan surrogate (ablation)",
     )
@@ -272,19 +280,19 @@ def _config_from(args: argparse.Namespace, **fixed) -> RunConfig:
         device=args.device,
     )
     values.update(fixed)
-    lee = LeeSettings(
+    lee = MembraneBPTTSettings(
         k=args.wta_k,
-        inhibition=args.lee_inhibition,
-        rho=args.lee_rho,
-        weight_beta=args.lee_weight_beta,
-        weight_lambda=args.lee_weight_lambda,
-        refractory_tau=args.lee_refractory_tau,
-        gradient=args.lee_gradient,
-        gradient_ceiling=args.lee_gradient_ceiling,
-        weight_layers=args.lee_weight_layers,
+        inhibition=args.mbptt_inhibition,
+        rho=args.mbptt_rho,
+        weight_beta=args.mbptt_weight_beta,
+        weight_lambda=args.mbptt_weight_lambda,
+        refractory_tau=args.mbptt_refractory_tau,
+        gradient=args.mbptt_gradient,
+        gradient_ceiling=args.mbptt_gradient_ceiling,
+        weight_layers=args.mbptt_weight_layers,
     )
-    if values.get("rule") == "lee" or lee != LeeSettings():
-        values["lee"] = lee  # expand_grid drops it again from the grid's other rules
+    if values.get("rule") == "membrane-bptt" or lee != MembraneBPTTSettings():
+        values["membrane_bptt"] = lee  # expand_grid drops it again from the grid's other rules
     return RunConfig(**values)
 
 

@@ -1,23 +1,23 @@
-"""Learning rules for the vision networks, chosen by name: bptt, local, hsic, lee, plasticity."""
+"""Learning rules for the vision networks, chosen by name (config.RULES)."""
 
 from __future__ import annotations
 
 import torch
 
 from snn_models import LocalNetwork
-from training.vision.config import LeeSettings, RunConfig
+from training.vision.config import MembraneBPTTSettings, RunConfig
 from training.vision.rules.base import LearningRule, StepResult
 from training.vision.rules.bptt import BPTTRule
 from training.vision.rules.layerwise import LayerwiseRule
-from training.vision.rules.lee import LeeRule
-from training.vision.rules.plasticity import PlasticityRule
+from training.vision.rules.membrane_bptt import MembraneBPTTRule
+from training.vision.rules.stdp_delta import STDPDeltaRule
 
 __all__ = [
     "BPTTRule",
     "LayerwiseRule",
     "LearningRule",
-    "LeeRule",
-    "PlasticityRule",
+    "MembraneBPTTRule",
+    "STDPDeltaRule",
     "StepResult",
     "build_rule",
 ]
@@ -32,8 +32,8 @@ def build_rule(config: RunConfig, network: LocalNetwork) -> LearningRule:
 
     if config.rule == "bptt":
         return BPTTRule(network, adam)
-    if config.rule == "lee":
-        return LeeRule(network, adam, config.lee or LeeSettings())
-    if config.rule == "plasticity":
-        return PlasticityRule(network, config.epochs)
+    if config.rule == "membrane-bptt":
+        return MembraneBPTTRule(network, adam, config.membrane_bptt or MembraneBPTTSettings())
+    if config.rule == "stdp-delta":
+        return STDPDeltaRule(network, config.epochs)
     return LayerwiseRule(network, adam)

@@ -1,7 +1,10 @@
-"""The learning system of Lee, Delbruck & Pfeiffer (2016), "Training deep spiking neural
-networks using backpropagation" (Front. Neurosci. 10:508), for a time-stepped LIF layer.
+"""Membrane-BPTT: surrogate-gradient BPTT through a time-stepped LIF layer with mechanisms
+borrowed from Lee, Delbruck & Pfeiffer (2016), "Training deep spiking neural networks using
+backpropagation" (Front. Neurosci. 10:508).
 
-What the paper adds to plain surrogate-gradient BPTT, each a separate piece here:
+This is *not* that paper's learning system (which back-propagates through time-aggregated
+activity; see :mod:`snn_models.plasticity.lee2016`): it differentiates every time step, and in
+the vision presets runs with batch norm and cross-entropy. Each borrowed piece is separate here:
 
 * **Back-propagation through the membrane potential** (Sec. 2.3): a spike is treated as noise
   on the membrane, so a neuron's output is differentiated as if it were its potential divided by
@@ -35,7 +38,7 @@ from snn_models.plasticity.wta import k_winners
 from snn_models.state import TimeAwareModule
 from snn_models.surrogates import Surrogate, get_surrogate
 
-__all__ = ["LeeLIF", "exponential_weight_penalty", "membrane_spike", "threshold_update"]
+__all__ = ["MembraneBPTTLIF", "exponential_weight_penalty", "membrane_spike", "threshold_update"]
 
 
 class _MembraneSpike(torch.autograd.Function):
@@ -97,7 +100,7 @@ def threshold_update(
     return (threshold + change).clamp(min=minimum)
 
 
-class LeeLIF(TimeAwareModule):
+class MembraneBPTTLIF(TimeAwareModule):
     """LIF neurons trained as in Lee et al. (2016); a drop-in for :class:`~snn_models.LIF`.
 
     Args:

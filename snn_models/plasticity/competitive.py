@@ -1,5 +1,9 @@
-"""Plasticity-centric training without back-propagation (after Zhang et al., AAAI 2018,
-"A plasticity-centric approach to train the non-differential spiking neural networks").
+"""Competitive STDP + delta-rule readout: a back-propagation-free network of our own.
+
+It began as a reading of Zhang et al. (AAAI 2018), "A plasticity-centric approach to train the
+non-differential spiking neural networks", but it is not that paper's method (which learns
+membrane potentials by equilibrium dynamics, with differential STDP in every layer; see
+:mod:`snn_models.plasticity.equilibrium`).
 
 A three-layer spiking network (input, hidden, output) learns in two stages, neither of which
 propagates an error across a layer:
@@ -29,7 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from snn_models.plasticity.lee2016 import threshold_update
+from snn_models.plasticity.membrane_bptt import threshold_update
 from snn_models.plasticity.stdp import trace_stdp_update
 from snn_models.plasticity.wta import k_winners
 from snn_models.state import TimeAwareModule
