@@ -12,7 +12,7 @@ ARCHS = ("fcn", "cnn", "vgg")
 NEURONS = ("linear", "bilinear", "shunting")
 # Rule names before issue 25 gave the variants names of their own (they are not the seeds').
 RENAMED_RULES = {"lee": "membrane-bptt", "plasticity": "stdp-delta"}
-RULES = ("bptt", "local", "hsic", "membrane-bptt", "stdp-delta")
+RULES = ("bptt", "local", "hsic", "membrane-bptt", "stdp-delta", "plasticity-centric", "lee2016")
 # How --rule membrane-bptt differentiates a spike: the paper, our discrete-time bound of it, a surrogate.
 MBPTT_GRADIENTS = ("membrane", "membrane-bounded", "atan")
 MBPTT_WEIGHT_LAYERS = ("all", "hidden")
@@ -73,6 +73,46 @@ class MembraneBPTTSettings:
 
 
 @dataclass(frozen=True)
+class PlasticityCentricSettings:
+    """The plasticity-centric network's own dynamics (`--rule plasticity-centric`, seed 003).
+
+    The seed's learning rate (0.05, the supervised potential step) is the run's ``lr``; the
+    rest are the equilibrium dynamics of :class:`snn_models.plasticity.PlasticityCentricNetwork`.
+    ``steps`` = 100 is the seed's "100 iterations" read as relaxation iterations per sample;
+    ``weight_lr = 1`` lets the synapses take up each potential change exactly; ``step`` and
+    ``teacher_rate`` are our readings (docs/vision.md, seed 003). ``free_phase_stdp`` < 1 is the
+    variant that damps the unsupervised phase's STDP.
+    """
+
+    steps: int = 100
+    step: float = 0.5
+    weight_lr: float = 1.0
+    teacher_rate: float = 1.0
+    free_phase_stdp: float = 1.0
+
+
+@dataclass(frozen=True)
+class Lee2016Settings:
+    """Seed 001's settings that are not a RunConfig field (`--rule lee2016`).
+
+    ``rho`` and ``weight_lambda`` sit inside the paper's ranges (4e-5 to 2e-4, 0.002 to 0.04);
+    ``alpha``, ``t_ref``, ``tau``, ``sigma`` and ``input_rate`` are readings of ours
+    (docs/vision.md, seed 001, says why each).
+    """
+
+    rho: float = 1e-4
+    weight_beta: float = 10.0
+    weight_lambda: float = 0.01
+    alpha: float = 1.7320508075688772  # sqrt(3): W ~ U[+-sqrt(3/M)] has variance 1/M
+    inhibition_hidden: float = 0.4
+    inhibition_output: float = 1.0
+    t_ref: float = 2.0
+    tau: float = 20.0
+    sigma: float = 1.0
+    input_rate: float = 1.0
+
+
+@dataclass(frozen=True)
 class RunConfig:
     dataset: str = "fashion-mnist"
     data_path: str | None = None
@@ -99,6 +139,8 @@ class RunConfig:
     bilinear_variant: str | None = None  # learned (None), fixed-lambda, quadratic-only
     shunting_gate: str | None = None  # both (None) or an ablation of the shunting gate
     membrane_bptt: MembraneBPTTSettings | None = None
+    plasticity_centric: PlasticityCentricSettings | None = None
+    lee2016: Lee2016Settings | None = None
     T: int = 10
     epochs: int = 1
     batch_size: int = 64
@@ -146,6 +188,10 @@ class RunConfig:
         if "lee" in values:
             values["membrane_bptt"] = values.pop("lee")
         values["rule"] = RENAMED_RULES.get(values.get("rule", "bptt"), values.get("rule", "bptt"))
+        if isinstance(values.get("lee2016"), dict):
+            values["lee2016"] = Lee2016Settings(**values["lee2016"])
+        if isinstance(values.get("plasticity_centric"), dict):
+            values["plasticity_centric"] = PlasticityCentricSettings(**values["plasticity_centric"])
         if isinstance(values.get("membrane_bptt"), dict):
             values["membrane_bptt"] = MembraneBPTTSettings(**values["membrane_bptt"])
         return cls(**values)
@@ -179,6 +225,8 @@ class RunConfig:
             "bilinear_variant",
             "shunting_gate",
             "membrane_bptt",
+            "plasticity_centric",
+            "lee2016",
         )
         relevant = {
             k: v

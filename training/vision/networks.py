@@ -36,8 +36,20 @@ from snn_models import (
     make_encoder,
     make_synapse,
 )
-from snn_models.plasticity import CompetitiveSTDPLayer, MembraneBPTTLIF, TeacherOutputLayer
-from training.vision.config import MembraneBPTTSettings, RunConfig
+from snn_models.plasticity import (
+    CompetitiveSTDPLayer,
+    Lee2016Network,
+    MembraneBPTTLIF,
+    PlasticityCentricNetwork,
+    PoissonEvents,
+    TeacherOutputLayer,
+)
+from training.vision.config import (
+    Lee2016Settings,
+    MembraneBPTTSettings,
+    PlasticityCentricSettings,
+    RunConfig,
+)
 
 # Auxiliary classifier heads pool a conv map to at most this many features (Nokland & Eidnes
 # use the same bound), so a head stays small whatever the layer's resolution.
@@ -257,6 +269,10 @@ def build_network(
     """The spiking classifier `config` describes, for images of `image_shape` (C, H, W)."""
     if config.rule == "stdp-delta":
         return build_stdp_delta_network(config, image_shape, num_classes)
+    if config.rule == "plasticity-centric":
+        return build_plasticity_centric_network(config, image_shape, num_classes)
+    if config.rule == "lee2016":
+        return build_lee2016_network(config, image_shape, num_classes)
     arch = architecture(config)
     spike_input = config.encoding == "rate"
     encoder = make_encoder(config.encoding, config.T)
@@ -294,3 +310,45 @@ def build_stdp_delta_network(
     )
     output = TeacherOutputLayer(config.hidden, num_classes)
     return LocalNetwork([LocalBlock(hidden), LocalBlock(output)], encoder=encoder)
+
+
+def build_plasticity_centric_network(
+    config: RunConfig, image_shape: tuple[int, int, int], num_classes: int
+) -> LocalNetwork:
+    """Seed 003's input-hidden-output network (FCN only): one block holding the whole network,
+    because its layers relax together (the equilibrium couples each layer to the one above)."""
+    if config.arch != "fcn":
+        raise ValueError("the plasticity-centric rule trains the FCN only (--arch fcn)")
+    settings = config.plasticity_centric or PlasticityCentricSettings()
+    in_features = image_shape[0] * image_shape[1] * image_shape[2]
+    body = PlasticityCentricNetwork(
+        (in_features, config.hidden, num_classes),
+        steps=settings.steps,
+        step=settings.step,
+        lr=config.lr,
+        weight_lr=settings.weight_lr,
+        teacher_rate=settings.teacher_rate,
+        free_phase_stdp=settings.free_phase_stdp,
+    )
+    return LocalNetwork([LocalBlock(body)], encoder=nn.Flatten())
+
+
+def build_lee2016_network(
+    config: RunConfig, image_shape: tuple[int, int, int], num_classes: int
+) -> LocalNetwork:
+    """Seed 001's ``in-hidden-out`` WTA network (FCN only), fed Poisson input events; one block,
+    because the aggregate-rate gradient is computed for the whole network at once."""
+    if config.arch != "fcn":
+        raise ValueError("the lee2016 rule trains the FCN only (--arch fcn)")
+    settings = config.lee2016 or Lee2016Settings()
+    in_features = image_shape[0] * image_shape[1] * image_shape[2]
+    body = Lee2016Network(
+        (in_features, config.hidden, num_classes),
+        alpha=settings.alpha,
+        inhibition=(settings.inhibition_hidden, settings.inhibition_output),
+        t_ref=settings.t_ref,
+        tau=settings.tau,
+        sigma=settings.sigma,
+    )
+    encoder = nn.Sequential(nn.Flatten(), PoissonEvents(config.T, settings.input_rate))
+    return LocalNetwork([LocalBlock(body)], encoder=encoder)

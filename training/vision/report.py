@@ -43,6 +43,12 @@ def _rule_name(config: dict) -> str:
         if lee.get("weight_lambda", 1e-3) == 0:
             notes.append("no weight penalty")
         return "membrane BPTT" + (f" ({', '.join(notes)})" if notes else "")
+    if rule == "lee2016":
+        return "Lee et al. 2016 (aggregate-rate backprop)"
+    if rule == "plasticity-centric":
+        settings = config.get("plasticity_centric") or {}
+        gain = settings.get("free_phase_stdp", 1.0)
+        return "plasticity-centric" + ("" if gain == 1.0 else f" (free-phase STDP x{gain:g})")
     if rule == "stdp-delta":
         return "competitive STDP + delta readout (no backprop)"
     return "BPTT"

@@ -129,6 +129,12 @@ def expand_grid(
                 noise=noise,
                 seed=seed,
                 membrane_bptt=lee,
+                lee2016=base.lee2016 if rule_options["rule"] == "lee2016" else None,
+                plasticity_centric=(
+                    base.plasticity_centric
+                    if rule_options["rule"] == "plasticity-centric"
+                    else None
+                ),
                 **parse_arch(arch),
                 **rule_options,
             )
