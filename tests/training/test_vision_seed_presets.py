@@ -93,3 +93,12 @@ def test_lee2016_rule_learns_digits(tmp_path):
     )
     assert record["final_test_accuracy"] > 0.4
     assert record["config"]["lee2016"]["rho"] == Lee2016Settings.rho
+
+
+def test_records_written_under_the_old_variant_names_load_under_the_new_ones():
+    old = RunConfig(rule="bptt").to_dict()
+    old.pop("membrane_bptt")
+    old.update(rule="lee", lee={"k": 30, "inhibition": 0.05})
+    config = RunConfig.from_dict(old)
+    assert config.rule == "membrane-bptt" and config.membrane_bptt.k == 30
+    assert RunConfig.from_dict({**RunConfig().to_dict(), "rule": "plasticity"}).rule == "stdp-delta"

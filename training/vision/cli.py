@@ -80,14 +80,15 @@ PRESETS: dict[str, dict] = {
     ),
     # Seed 001, Lee, Delbruck & Pfeiffer (2016): 784-800-10, Poisson input events, MSE on
     # max-normalised output counts, 150-200 epochs (98.64% on 60k MNIST). T and the learning
-    # rate are ours (the seed gives neither).
+    # rate are ours (the seed gives neither); T = 60 was chosen on a validation split (20% of
+    # the training digits, 3 epochs: T = 20 76.94%, T = 60 85.69%).
     "lee2016": dict(
         arch="fcn",
         hidden=800,
         neuron="linear",
         rule="lee2016",
         batch_norm=False,
-        T=20,
+        T=60,
         lr=1e-3,
         batch_size=32,
         epochs=150,
