@@ -1,20 +1,43 @@
 """Learning systems beyond surrogate BPTT and local losses.
 
-* :mod:`~snn_models.plasticity.lee2016`: Lee, Delbruck & Pfeiffer (2016): back-propagation
-  through the membrane potential, winner-take-all, threshold and exponential weight
-  regularisation, dynamic-weight refractory period.
+* :mod:`~snn_models.plasticity.membrane_bptt`: our surrogate-BPTT variant with mechanisms
+  borrowed from Lee, Delbruck & Pfeiffer (2016): membrane pass-through gradient, top-k
+  winner-take-all, threshold and exponential weight regularisation, refractory scaling.
 * :mod:`~snn_models.plasticity.stdp`: pair-based and soft-bounded STDP on spike trains.
-* :mod:`~snn_models.plasticity.equilibrium`: the plasticity-centric, back-propagation-free
-  network of Zhang et al. (AAAI 2018): competitive STDP hidden layer, teacher-driven output.
+* :mod:`~snn_models.plasticity.lee2016`: Lee, Delbruck & Pfeiffer (2016) as the paper defines
+  it: back-propagation through time-aggregated activity with its WTA factor, learned and
+  regularised thresholds, lateral inhibition, refractory weights, the exponential weight penalty.
+* :mod:`~snn_models.plasticity.equilibrium`: the plasticity-centric network of Zhang et al.
+  (AAAI 2018): equilibrium-state potential dynamics, a teacher, differential STDP everywhere.
+* :mod:`~snn_models.plasticity.competitive`: our back-propagation-free network (competitive
+  STDP hidden layer, teacher-driven delta-rule output).
 """
 
-from snn_models.plasticity.equilibrium import (
+from snn_models.plasticity.competitive import (
     CompetitiveSTDPLayer,
     TeacherOutputLayer,
     teacher_potentials,
 )
+from snn_models.plasticity.equilibrium import (
+    PlasticityCentricNetwork,
+    differential_stdp,
+    energy,
+    energy_gradient,
+    equilibrium_step,
+)
 from snn_models.plasticity.lee2016 import (
-    LeeLIF,
+    Lee2016Network,
+    PoissonEvents,
+    aggregate_gain,
+    backward_errors,
+    count_loss,
+    refractory_weight,
+    regularise_thresholds,
+    simulate_layer,
+    weight_penalty_grad,
+)
+from snn_models.plasticity.membrane_bptt import (
+    MembraneBPTTLIF,
     exponential_weight_penalty,
     membrane_spike,
     threshold_update,
@@ -23,8 +46,22 @@ from snn_models.plasticity.stdp import exponential_trace, stdp_update, trace_std
 from snn_models.plasticity.wta import k_winners
 
 __all__ = [
+    "Lee2016Network",
+    "PoissonEvents",
+    "aggregate_gain",
+    "backward_errors",
+    "count_loss",
+    "refractory_weight",
+    "regularise_thresholds",
+    "simulate_layer",
+    "weight_penalty_grad",
+    "PlasticityCentricNetwork",
+    "differential_stdp",
+    "energy",
+    "energy_gradient",
+    "equilibrium_step",
     "CompetitiveSTDPLayer",
-    "LeeLIF",
+    "MembraneBPTTLIF",
     "TeacherOutputLayer",
     "exponential_trace",
     "exponential_weight_penalty",

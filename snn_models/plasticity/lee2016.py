@@ -1,27 +1,35 @@
 """The learning system of Lee, Delbruck & Pfeiffer (2016), "Training deep spiking neural
-networks using backpropagation" (Front. Neurosci. 10:508), for a time-stepped LIF layer.
+networks using backpropagation" (Front. Neurosci. 10:508): seed 001.
 
-What the paper adds to plain surrogate-gradient BPTT, each a separate piece here:
+Why it is not surrogate BPTT: the paper back-propagates through *time-aggregated* activity. A
+neuron's spike count over the presentation is treated as ``a_i ≈ x_i / V_th,i`` with ``x_i`` its
+total synaptic input (the spikes are noise on the membrane), so one backward pass per sample
+replaces a pass per time step. Here every piece is its own function, checked by hand in the tests:
 
-* **Back-propagation through the membrane potential** (Sec. 2.3): a spike is treated as noise
-  on the membrane, so a neuron's output is differentiated as if it were its potential divided by
-  its threshold (``a = x / V_th``). :func:`membrane_spike` fires a Heaviside step forward and
-  passes ``grad / V_th`` backward, also to neurons far below threshold (which therefore can
-  still learn: there is no dead zone as with a narrow surrogate bump).
-* **Winner-take-all lateral inhibition** (Sec. 2.2): at most ``k`` neurons fire per step, and
-  every spike pushes the other neurons' potentials down by ``inhibition * V_th``.
-* **Threshold regularisation** (Sec. 2.4.2): each neuron that fires has its threshold raised by
-  ``rho * N`` and every neuron's threshold is then lowered by ``rho`` per spike of the layer,
-  so the mean threshold is kept and neurons that fire too much give way to silent ones.
-* **Exponential weight regularisation** (Sec. 2.4.1): ``lambda/2 * sum_i exp(beta * (|w_i|^2 -
-  1))`` over each neuron's incoming weights ``w_i``, which lets norms grow to about 1 and then
-  penalises them sharply (a soft max-norm).
-* **Dynamic-weight refractory period** (Sec. 2.1): after a spike the neuron's input is scaled by
-  ``1 - exp(-dt / tau_ref)`` (0 at the spike, recovering with the steps since it), the
-  time-stepped version of the paper's weights that recover after a spike.
+* **Forward** (:func:`simulate_layer`): LIF neurons driven by input events; a neuron fires when
+  its potential reaches its own threshold ``V_th,i`` and is reset by subtracting it. Every spike
+  inhibits the other neurons of its layer by ``kappa * V_th`` of the inhibited neuron
+  (``kappa`` = 0.4 hidden, 1.0 output) and makes them refractory, like the spiking neuron itself.
+  A refractory neuron's input synapses are scaled by the dynamic weight ``(dt / T_ref)^2``
+  (:func:`refractory_weight`), ``dt`` the steps since its last spike or inhibition.
+* **Aggregate-rate gradient** (:func:`aggregate_gain`): for an active neuron (``x_i > 0``)
+  ``da_i/dx_i = 1 / (V_th,i (mu sigma (n - 1) + 1))``, the WTA factor for ``n`` active neurons
+  in the circuit, lateral strength ``mu`` and the paper's ``sigma``; 0 for inactive neurons.
+* **Error normalisation** (:func:`backward_errors`): a layer's error ``delta_i = (g_i / g_bar)
+  dL/da_i`` with ``g_bar`` the mean gain of the layer's active neurons, so errors keep their
+  scale from layer to layer whatever the thresholds.
+* **Thresholds learn** by the same gradient, ``dL/dV_th,i = -dL/da_i * a_i / V_th,i``, at
+  ``0.1`` times the weights' learning rate.
+* **Threshold regulariser** (:func:`regularise_thresholds`): ``+rho N`` for a neuron that fired,
+  ``-rho N_w`` for a silent one (``N`` neurons, ``N_w`` of them fired), floored at a fifth of
+  the initial threshold; below the floor the neuron's weights are scaled up instead.
+* **Weight penalty** (:func:`weight_penalty_grad`): ``beta * exp(lambda (sum_j w_ij^2 -
+  alpha^2))`` per neuron, ``beta = 10``.
+* **Initialisation**: ``W ~ U[-alpha/sqrt(M), alpha/sqrt(M)]``, ``V_th ~ U[alpha, 2 alpha]``.
+* **Loss**: mean squared error between the output spike counts divided by their maximum and the
+  one-hot label.
 
-State is per call (multi-step, ``(T, B, N)`` in and out); thresholds are a buffer, so they are
-saved with the weights and used unchanged at test time.
+Readings chosen where the text is open are listed in docs/vision.md (seed 001).
 """
 
 from __future__ import annotations
@@ -29,171 +37,199 @@ from __future__ import annotations
 import math
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
-from snn_models.plasticity.wta import k_winners
-from snn_models.state import TimeAwareModule
-from snn_models.surrogates import Surrogate, get_surrogate
-
-__all__ = ["LeeLIF", "exponential_weight_penalty", "membrane_spike", "threshold_update"]
-
-
-class _MembraneSpike(torch.autograd.Function):
-    @staticmethod
-    def forward(
-        ctx, v: Tensor, threshold: Tensor, allowed: Tensor, ceiling: float | None
-    ) -> Tensor:  # type: ignore[override]
-        passing = allowed & (v > 0)
-        if ceiling is not None:
-            passing = passing & (v < ceiling * threshold)
-        ctx.save_for_backward(threshold, passing)
-        return ((v >= threshold) & allowed).to(v.dtype)
-
-    @staticmethod
-    def backward(ctx, grad: Tensor):  # type: ignore[override]
-        threshold, allowed = ctx.saved_tensors
-        # d(spike)/dv = 1 / V_th where the potential is positive (a = x / V_th of Lee et al.
-        # 2016, which holds for a neuron driven above rest; below rest it emits nothing);
-        # neurons suppressed by the winner-take-all circuit pass no gradient.
-        return grad * allowed.to(grad.dtype) / threshold, None, None, None
+__all__ = [
+    "Lee2016Network",
+    "PoissonEvents",
+    "aggregate_gain",
+    "backward_errors",
+    "count_loss",
+    "refractory_weight",
+    "regularise_thresholds",
+    "simulate_layer",
+    "weight_penalty_grad",
+]
 
 
-def membrane_spike(
-    v: Tensor, threshold: Tensor, allowed: Tensor | None = None, ceiling: float | None = None
-) -> Tensor:
-    """``H(v - threshold)`` (masked by ``allowed``) whose gradient is ``1 / threshold``.
+def refractory_weight(steps_since: Tensor, t_ref: float) -> Tensor:
+    """Dynamic input weight ``min(1, (dt / T_ref)^2)`` ``dt`` steps after a spike/inhibition."""
+    if t_ref <= 0:
+        return torch.ones_like(steps_since)
+    return (steps_since / t_ref).square().clamp(max=1.0)
 
-    The gradient passes where ``v > 0``; with ``ceiling`` only where ``0 < v < ceiling *
-    threshold``. Why a ceiling: the paper's ``a = x / V_th`` is a rate in continuous time,
-    but a time-stepped neuron emits at most one spike per step, so once ``v`` is far above
-    threshold more input no longer adds spikes in that step. ``ceiling = 2`` stops the
-    pass-through where one reset by subtraction would still leave the neuron above threshold.
-    This is our adaptation to discrete time, not part of the paper.
+
+def simulate_layer(
+    current: Tensor, threshold: Tensor, inhibition: float, t_ref: float, decay: float
+) -> tuple[Tensor, Tensor]:
+    """Run a WTA layer of LIF neurons on input currents ``(T, B, N)`` (already ``W`` times the
+    input events); returns the spikes ``(T, B, N)`` and the final potentials ``(B, N)``."""
+    v = current.new_zeros(current.shape[1:])
+    since = torch.full_like(v, float("inf"))
+    spikes = []
+    for i in current:
+        since = since + 1.0
+        v = decay * v + refractory_weight(since, t_ref) * i
+        s = (v >= threshold).to(v.dtype)
+        v = v - s * threshold
+        others = s.sum(1, keepdim=True) - s
+        v = v - inhibition * threshold * others
+        hit = (s > 0) | (others > 0)
+        since = torch.where(hit, torch.zeros_like(since), since)
+        spikes.append(s)
+    return torch.stack(spikes), v
+
+
+def aggregate_gain(total_input: Tensor, threshold: Tensor, mu: float, sigma: float) -> Tensor:
+    """``da_i/dx_i`` per sample ``(B, N)``: ``1 / (V_th,i (mu sigma (n - 1) + 1))`` for active
+    neurons (``x_i > 0``), ``n`` the number of active neurons of the sample; 0 otherwise."""
+    active = (total_input > 0).to(total_input.dtype)
+    n = active.sum(1, keepdim=True)
+    wta = 1.0 / (mu * sigma * (n - 1).clamp(min=0) + 1.0)
+    return active * wta / threshold
+
+
+def backward_errors(grad_activity: Tensor, gain: Tensor) -> Tensor:
+    """``delta_i = (g_i / g_bar) dL/da_i``, ``g_bar`` the mean gain over the active neurons of
+    the layer (the whole batch), so normalised errors neither vanish nor explode by layer."""
+    active = gain > 0
+    g_bar = gain[active].mean() if active.any() else gain.new_tensor(1.0)
+    return grad_activity * gain / g_bar
+
+
+def count_loss(counts: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+    """MSE between max-normalised output counts and one-hot targets, and ``dL/dcounts``.
+
+    ``L = 1/2 mean_b sum_i (c_i / max_k c_k - y_i)^2``; the maximum is treated as a constant in
+    the derivative (a sample whose outputs are all silent is normalised by 1).
     """
-    if allowed is None:
-        allowed = torch.ones_like(v, dtype=torch.bool)
-    if ceiling is not None and ceiling <= 1.0:
-        raise ValueError(f"ceiling must be > 1 (in units of the threshold), got {ceiling}")
-    return _MembraneSpike.apply(v, threshold.expand_as(v), allowed, ceiling)
+    scale = counts.amax(1, keepdim=True).clamp(min=1.0)
+    out = counts / scale
+    diff = out - target
+    loss = 0.5 * diff.square().sum(1).mean()
+    return loss, diff / scale / counts.shape[0]
 
 
-def exponential_weight_penalty(weight: Tensor, beta: float = 10.0, lam: float = 1e-3) -> Tensor:
-    """``lam / 2 * sum_i exp(beta * (sum_j w_ij^2 - 1))`` over output neurons ``i`` (rows)."""
-    norms = weight.flatten(1).square().sum(1)
-    return 0.5 * lam * torch.exp(beta * (norms - 1.0)).sum()
+def weight_penalty_grad(weight: Tensor, beta: float, lam: float, alpha: float) -> Tensor:
+    """Gradient of ``beta * sum_i exp(lam (sum_j w_ij^2 - alpha^2))`` with respect to ``W``."""
+    norms = weight.square().sum(1, keepdim=True)
+    return 2.0 * beta * lam * torch.exp(lam * (norms - alpha**2)) * weight
 
 
-def threshold_update(
-    threshold: Tensor, spike_counts: Tensor, rho: float, minimum: float = 0.05
-) -> Tensor:
-    """New thresholds after a batch with ``spike_counts`` per neuron (averaged per sample).
+@torch.no_grad()
+def regularise_thresholds(
+    threshold: Tensor, weight: Tensor, fired: Tensor, rho: float, floor: Tensor
+) -> None:
+    """In place: ``+rho N`` for neurons that fired, ``-rho N_w`` for silent ones, per sample and
+    summed over the batch (``fired (B, N)`` boolean); a threshold that would fall below ``floor``
+    stays there and the neuron's weights grow by the same factor instead (the neuron's dynamics
+    depend only on ``W / V_th``, so this is the same change)."""
+    n = fired.shape[1]
+    fired_f = fired.to(threshold.dtype)
+    winners = fired_f.sum(1, keepdim=True)
+    change = (rho * n * fired_f - rho * winners * (1.0 - fired_f)).sum(0)
+    wanted = threshold + change
+    below = wanted < floor
+    scale = torch.where(below, floor / wanted.clamp(min=1e-12), torch.ones_like(wanted))
+    scale = torch.where(below & (wanted <= 0), torch.full_like(scale, 1.0), scale)
+    weight.mul_(scale.unsqueeze(1))
+    threshold.copy_(torch.maximum(wanted, floor))
 
-    Each spike of neuron ``i`` raises its threshold by ``rho * N``; each spike of the layer
-    lowers all ``N`` thresholds by ``rho``. The sum of thresholds is unchanged (before the
-    floor at ``minimum``); a silent neuron's threshold only falls, until it fires.
-    """
-    n = spike_counts.numel()
-    change = rho * (n * spike_counts - spike_counts.sum())
-    return (threshold + change).clamp(min=minimum)
+
+class PoissonEvents(nn.Module):
+    """``(B, ...)`` intensities in [0, 1] -> ``(T, B, ...)`` Poisson event counts per step with
+    mean ``rate * intensity`` (the paper's artificially generated input events)."""
+
+    def __init__(self, T: int, rate: float = 0.2) -> None:
+        super().__init__()
+        self.T, self.rate = T, float(rate)
+
+    def forward(self, x: Tensor) -> Tensor:
+        means = (x * self.rate).unsqueeze(0).expand(self.T, *x.shape)
+        return torch.poisson(means.contiguous())
+
+    def extra_repr(self) -> str:
+        return f"T={self.T}, rate={self.rate}"
 
 
-class LeeLIF(TimeAwareModule):
-    """LIF neurons trained as in Lee et al. (2016); a drop-in for :class:`~snn_models.LIF`.
+class Lee2016Network(nn.Module):
+    """Fully connected ``sizes`` (e.g. 784-800-10) WTA spiking network of the paper.
 
-    Args:
-        features: neurons in the layer (thresholds are per neuron).
-        tau: membrane time constant in steps; ``alpha = 1 - 1/tau``.
-        threshold: initial threshold of every neuron.
-        k: winners allowed per step and sample (``None``: no winner-take-all).
-        inhibition: lateral inhibition per spike, in units of the threshold.
-        refractory_tau: time constant of the dynamic-weight refractory period (``None``: off).
-        rho: threshold-regularisation rate used by :meth:`regularise_thresholds`.
-        surrogate: ``None`` for the paper's membrane pass-through gradient, or a surrogate
-            (e.g. ``"atan"``) to keep the other mechanisms with a surrogate gradient.
-        gradient_ceiling: with the membrane gradient, pass it only where the potential is
-            below this many thresholds (see :func:`membrane_spike`; ``None``: no ceiling).
-
-    In training mode the layer remembers the spike counts of its last call, so a learning rule
-    can call :meth:`regularise_thresholds` after its optimizer step.
+    ``forward(events (T, B, in))`` returns output spike counts ``(B, out)`` plus a small tie-break
+    by the total input (a sample with equal counts goes to the more driven neuron), the logits.
     """
 
     def __init__(
         self,
-        features: int,
-        tau: float = 2.0,
-        threshold: float = 1.0,
-        k: int | None = None,
-        inhibition: float = 0.0,
-        refractory_tau: float | None = None,
-        rho: float = 0.0,
-        surrogate: str | Surrogate | None = None,
-        gradient_ceiling: float | None = None,
+        sizes: tuple[int, ...],
+        alpha: float = math.sqrt(3.0),
+        inhibition: tuple[float, float] = (0.4, 1.0),
+        t_ref: float = 2.0,
+        tau: float = 20.0,
+        sigma: float = 1.0,
     ) -> None:
         super().__init__()
-        if gradient_ceiling is not None and gradient_ceiling <= 1.0:
-            raise ValueError(f"gradient_ceiling must be > 1, got {gradient_ceiling}")
-        self.gradient_ceiling = gradient_ceiling
-        if tau <= 1.0:
-            raise ValueError(f"tau must be > 1 step, got {tau}")
-        self.features = features
-        self.alpha = 1.0 - 1.0 / tau
-        self.k = k
-        self.inhibition = float(inhibition)
-        self.refractory_tau = refractory_tau
-        self.rho = float(rho)
-        # None: the paper's membrane pass-through; a surrogate instead isolates what the other
-        # mechanisms do (an ablation, not the paper's method).
-        self.surrogate = get_surrogate(surrogate) if surrogate is not None else None
-        self.register_buffer("threshold", torch.full((features,), float(threshold)))
-        self.last_counts: Tensor | None = None
+        self.sizes, self.alpha, self.t_ref, self.sigma = tuple(sizes), float(alpha), t_ref, sigma
+        self.decay = math.exp(-1.0 / tau)
+        layers = len(sizes) - 1
+        self.inhibition = [inhibition[0]] * (layers - 1) + [inhibition[1]]
+        weights, thresholds = [], []
+        for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
+            bound = alpha / math.sqrt(n_in)
+            weights.append(nn.Parameter(torch.empty(n_out, n_in).uniform_(-bound, bound)))
+            thresholds.append(nn.Parameter(torch.empty(n_out).uniform_(alpha, 2 * alpha)))
+        self.weights = nn.ParameterList(weights)
+        self.thresholds = nn.ParameterList(thresholds)
+        for index, th in enumerate(thresholds):
+            self.register_buffer(f"floor{index}", th.detach() / 5.0)
 
-    def forward(self, current: Tensor) -> Tensor:
-        if current.dim() != 3 or current.shape[-1] != self.features:
-            raise ValueError(
-                f"expected (T, B, {self.features}) currents, got {tuple(current.shape)}"
-            )
-        theta = self.threshold.to(current.dtype)
-        v = current.new_zeros(current.shape[1:])
-        since = torch.full_like(v, math.inf)  # steps since each neuron's last spike
-        spikes = []
-        for x in current:
-            if self.refractory_tau is not None:
-                x = x * (1.0 - torch.exp(-since / self.refractory_tau))
-            v = self.alpha * v + x
-            allowed = torch.ones_like(v, dtype=torch.bool)
-            if self.k is not None:
-                with torch.no_grad():
-                    candidates = v >= theta
-                    winners = k_winners(v - theta, candidates, self.k)
-                    allowed = ~candidates | winners
-            if self.surrogate is None:
-                s = membrane_spike(v, theta, allowed, self.gradient_ceiling)
-            else:
-                s = self.surrogate(v - theta) * allowed.to(v.dtype)
-            # Reset by subtraction, kept out of the gradient: the output is treated as the
-            # potential over the threshold, as in the paper's a = x / V_th.
-            v = v - (s * theta).detach()
-            if self.inhibition > 0:
-                others = s.sum(-1, keepdim=True) - s
-                v = v - (self.inhibition * theta * others).detach()
-            with torch.no_grad():
-                since = torch.where(s > 0, torch.ones_like(since), since + 1)
-            spikes.append(s)
-        out = torch.stack(spikes)
-        if self.training:
-            self.last_counts = out.detach().sum(0).mean(0)
-        return out
+    def floor(self, layer: int) -> Tensor:
+        return getattr(self, f"floor{layer}")
+
+    def run(self, events: Tensor) -> list[tuple[Tensor, Tensor, Tensor]]:
+        """Per layer: (input event counts ``(B, M)``, total input ``x (B, N)``, spikes)."""
+        records = []
+        pre = events
+        for layer, (w, th) in enumerate(zip(self.weights, self.thresholds, strict=True)):
+            current = pre @ w.T
+            spikes, _ = simulate_layer(current, th, self.inhibition[layer], self.t_ref, self.decay)
+            counts_in = pre.sum(0)
+            records.append((counts_in, counts_in @ w.T, spikes))
+            pre = spikes
+        return records
+
+    def forward(self, events: Tensor) -> Tensor:
+        with torch.no_grad():
+            _, total, spikes = self.run(events)[-1]
+            return spikes.sum(0) + 1e-3 * torch.tanh(total)
 
     @torch.no_grad()
-    def regularise_thresholds(self) -> None:
-        """Apply :func:`threshold_update` with the spike counts of the last training call."""
-        if self.rho <= 0 or self.last_counts is None:
-            return
-        self.threshold.copy_(threshold_update(self.threshold, self.last_counts, self.rho))
+    def set_gradients(
+        self, events: Tensor, target: Tensor, beta: float = 10.0, lam: float = 0.01
+    ) -> tuple[float, Tensor, list[Tensor]]:
+        """Forward, then ``.grad`` of every weight and threshold by the aggregate-rate rule.
+
+        ``target`` is one-hot ``(B, out)``. Returns the loss, the logits and each layer's
+        per-sample "fired" mask (for :func:`regularise_thresholds`).
+        """
+        records = self.run(events)
+        counts = records[-1][2].sum(0)
+        loss, grad_activity = count_loss(counts, target)
+        fired = [spikes.sum(0) > 0 for _, _, spikes in records]
+        for layer in reversed(range(len(records))):
+            counts_in, total, spikes = records[layer]
+            w, th = self.weights[layer], self.thresholds[layer]
+            activity = spikes.sum(0)
+            gain = aggregate_gain(total, th, self.inhibition[layer], self.sigma)
+            delta = backward_errors(grad_activity, gain)
+            w.grad = delta.T @ counts_in + weight_penalty_grad(w, beta, lam, self.alpha)
+            th.grad = -(grad_activity * activity / th).sum(0)
+            grad_activity = delta @ w
+        logits = counts + 1e-3 * torch.tanh(records[-1][1])
+        return float(loss), logits, fired
 
     def extra_repr(self) -> str:
         return (
-            f"features={self.features}, alpha={self.alpha:.3g}, k={self.k}, "
-            f"inhibition={self.inhibition}, refractory_tau={self.refractory_tau}, rho={self.rho}, "
-            f"surrogate={self.surrogate}, gradient_ceiling={self.gradient_ceiling}"
+            f"sizes={self.sizes}, alpha={self.alpha:.3g}, inhibition={self.inhibition}, "
+            f"t_ref={self.t_ref}, sigma={self.sigma}"
         )

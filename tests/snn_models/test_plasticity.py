@@ -1,8 +1,8 @@
 """The mechanisms of the two added learning systems, each checked on hand-built cases.
 
-Lee et al. (2016): k-winner-take-all, the membrane pass-through gradient, threshold
-regularisation, the exponential weight penalty, the refractory period. Plasticity-centric
-(Zhang et al. 2018): pair-based STDP on a hand-built spike pair, soft-bounded STDP, the
+membrane-bptt (mechanisms after Lee et al. 2016): k-winner-take-all, the membrane pass-through gradient, threshold
+regularisation, the exponential weight penalty, the refractory period. Competitive STDP
+(stdp-delta): pair-based STDP on a hand-built spike pair, soft-bounded STDP, the
 teacher-driven output update, and a back-propagation-free network that learns digits.
 """
 
@@ -13,7 +13,7 @@ import torch
 
 from snn_models.plasticity import (
     CompetitiveSTDPLayer,
-    LeeLIF,
+    MembraneBPTTLIF,
     TeacherOutputLayer,
     exponential_trace,
     exponential_weight_penalty,
@@ -37,20 +37,20 @@ def test_k_winners_keeps_the_k_most_driven_candidates():
 
 def test_wta_layer_fires_at_most_k_neurons_per_step():
     torch.manual_seed(0)
-    layer = LeeLIF(40, tau=2.0, k=3)
+    layer = MembraneBPTTLIF(40, tau=2.0, k=3)
     current = 2.0 + torch.rand(8, 5, 40)  # every neuron crosses threshold at every step
     spikes = layer(current)
     per_step = spikes.sum(-1)
     assert per_step.max() <= 3
     assert per_step.min() == 3  # the circuit limits, it does not silence
-    unlimited = LeeLIF(40, tau=2.0, k=None)(current).sum(-1)
+    unlimited = MembraneBPTTLIF(40, tau=2.0, k=None)(current).sum(-1)
     assert unlimited.min() > 3
 
 
 def test_lateral_inhibition_lowers_the_other_neurons_potential():
     current = torch.tensor([[[1.5, 0.6]], [[0.0, 0.6]]])  # neuron 0 fires at t=0
-    free = LeeLIF(2, tau=1e9, inhibition=0.0)(current)
-    inhibited = LeeLIF(2, tau=1e9, inhibition=0.5)(current)
+    free = MembraneBPTTLIF(2, tau=1e9, inhibition=0.0)(current)
+    inhibited = MembraneBPTTLIF(2, tau=1e9, inhibition=0.5)(current)
     assert free[1, 0, 1] == 1  # 0.6 + 0.6 reaches threshold 1
     assert inhibited[1, 0, 1] == 0  # 0.6 - 0.5 + 0.6 does not
 
@@ -80,11 +80,11 @@ def test_bounded_membrane_gradient_stops_where_one_reset_still_leaves_the_neuron
 
 def test_lee_layer_with_a_gradient_ceiling_passes_no_gradient_to_saturated_inputs():
     current = torch.tensor([[[0.5, 6.0]], [[0.5, 6.0]]], requires_grad=True)
-    LeeLIF(2, tau=2.0, gradient_ceiling=2.0)(current).sum().backward()
+    MembraneBPTTLIF(2, tau=2.0, gradient_ceiling=2.0)(current).sum().backward()
     assert (current.grad[:, 0, 0] > 0).all()  # below threshold: learns
     assert (current.grad[:, 0, 1] == 0).all()  # far above: saturated every step
     current.grad = None
-    LeeLIF(2, tau=2.0)(current).sum().backward()
+    MembraneBPTTLIF(2, tau=2.0)(current).sum().backward()
     assert (current.grad[:, 0, 1] > 0).all()  # the paper's unbounded pass-through
 
 
@@ -105,7 +105,7 @@ def test_threshold_regularisation_lowers_the_share_of_silent_neurons():
     current = drive + 0.05 * torch.randn(6, 32, 20)
 
     def silent_share(rho: float) -> float:
-        layer = LeeLIF(20, tau=2.0, rho=rho)
+        layer = MembraneBPTTLIF(20, tau=2.0, rho=rho)
         layer.train()
         for _ in range(200):
             layer(current)
@@ -128,13 +128,13 @@ def test_exponential_weight_penalty_matches_its_formula():
 
 def test_refractory_period_scales_the_input_after_a_spike():
     current = torch.full((3, 1, 1), 1.0)
-    plain = LeeLIF(1, tau=1e9)(current)
-    refractory = LeeLIF(1, tau=1e9, refractory_tau=2.0)(current)
+    plain = MembraneBPTTLIF(1, tau=1e9)(current)
+    refractory = MembraneBPTTLIF(1, tau=1e9, refractory_tau=2.0)(current)
     assert plain[:, 0, 0].tolist() == [1.0, 1.0, 1.0]
     # after the spike at t=0 the input is scaled by 1 - exp(-1/2) ~ 0.39, then 1 - exp(-2/2)
     # ~ 0.63: together they reach threshold again at t=2
     assert refractory[:, 0, 0].tolist() == [1.0, 0.0, 1.0]
-    slow = LeeLIF(1, tau=1e9, refractory_tau=10.0)(current)
+    slow = MembraneBPTTLIF(1, tau=1e9, refractory_tau=10.0)(current)
     assert slow[:, 0, 0].tolist() == [1.0, 0.0, 0.0]
 
 

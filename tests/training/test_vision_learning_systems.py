@@ -12,9 +12,9 @@ import pytest
 import torch
 
 from snn_models import PLIF
-from snn_models.plasticity import CompetitiveSTDPLayer, LeeLIF, TeacherOutputLayer
+from snn_models.plasticity import CompetitiveSTDPLayer, MembraneBPTTLIF, TeacherOutputLayer
 from training.vision import cli
-from training.vision.config import LeeSettings, RunConfig
+from training.vision.config import MembraneBPTTSettings, RunConfig
 from training.vision.datasets import load_dataset, validation_split
 from training.vision.networks import build_network
 from training.vision.paired import paired_difference
@@ -36,24 +36,27 @@ def train(tmp_path, *extra):
     return json.loads(out.read_text())
 
 
-def test_lee_rule_learns_and_records_its_settings(tmp_path):
+def test_membrane_bptt_rule_learns_and_records_its_settings(tmp_path):
     record = train(
         tmp_path,
-        *("--rule", "lee", "--arch", "fcn", "--hidden", "64", "--neuron", "linear"),
-        *("--epochs", "2", "--lr", "3e-3", "--wta-k", "8", "--lee-rho", "1e-4"),
+        *("--rule", "membrane-bptt", "--arch", "fcn", "--hidden", "64", "--neuron", "linear"),
+        *("--epochs", "2", "--lr", "3e-3", "--wta-k", "8", "--mbptt-rho", "1e-4"),
     )
     assert record["final_test_accuracy"] > 0.6
-    assert record["config"]["lee"]["k"] == 8 and record["config"]["lee"]["rho"] == 1e-4
+    assert (
+        record["config"]["membrane_bptt"]["k"] == 8
+        and record["config"]["membrane_bptt"]["rho"] == 1e-4
+    )
     assert 0.0 <= record["silent_hidden_share"] <= 1.0
 
 
-def test_lee_network_uses_the_lee_neuron_and_its_thresholds_move_in_training():
+def test_membrane_bptt_network_uses_the_lee_neuron_and_its_thresholds_move_in_training():
     config = RunConfig(
-        dataset="digits", arch="fcn", hidden=32, neuron="linear", rule="lee", T=4,
-        lee=LeeSettings(k=4, rho=1e-3),
+        dataset="digits", arch="fcn", hidden=32, neuron="linear", rule="membrane-bptt", T=4,
+        membrane_bptt=MembraneBPTTSettings(k=4, rho=1e-3),
     )  # fmt: skip
     network = build_network(config, (1, 8, 8), 10)
-    neurons = [m for m in network.modules() if isinstance(m, LeeLIF)]
+    neurons = [m for m in network.modules() if isinstance(m, MembraneBPTTLIF)]
     assert len(neurons) == 1 and neurons[0].k == 4
     from training.vision.rules import build_rule
 
@@ -66,33 +69,42 @@ def test_lee_network_uses_the_lee_neuron_and_its_thresholds_move_in_training():
 
 def test_bounded_membrane_gradient_reaches_the_lee_neurons_from_the_cli():
     args = cli.build_parser().parse_args(
-        ["train", *FAST, "--rule", "lee", "--arch", "fcn", "--hidden", "32", "--neuron", "linear",
-         "--lee-gradient", "membrane-bounded", "--lee-gradient-ceiling", "1.5"]
+        ["train", *FAST, "--rule", "membrane-bptt", "--arch", "fcn", "--hidden", "32", "--neuron", "linear",
+         "--mbptt-gradient", "membrane-bounded", "--mbptt-gradient-ceiling", "1.5"]
     )  # fmt: skip
     config = cli._config_from(
-        args, dataset="digits", arch="fcn", hidden=32, neuron="linear", rule="lee"
+        args, dataset="digits", arch="fcn", hidden=32, neuron="linear", rule="membrane-bptt"
     )
-    assert config.lee.gradient == "membrane-bounded" and config.lee.gradient_ceiling == 1.5
+    assert (
+        config.membrane_bptt.gradient == "membrane-bounded"
+        and config.membrane_bptt.gradient_ceiling == 1.5
+    )
     network = build_network(config, (1, 8, 8), 10)
-    (neuron,) = [m for m in network.modules() if isinstance(m, LeeLIF)]
+    (neuron,) = [m for m in network.modules() if isinstance(m, MembraneBPTTLIF)]
     assert neuron.gradient_ceiling == 1.5 and neuron.surrogate is None
     # the paper's gradient keeps no ceiling, whatever the ceiling flag says
     paper = build_network(
-        replace(config, lee=replace(config.lee, gradient="membrane")), (1, 8, 8), 10
+        replace(config, membrane_bptt=replace(config.membrane_bptt, gradient="membrane")),
+        (1, 8, 8),
+        10,
     )
-    assert [m for m in paper.modules() if isinstance(m, LeeLIF)][0].gradient_ceiling is None
+    assert [m for m in paper.modules() if isinstance(m, MembraneBPTTLIF)][
+        0
+    ].gradient_ceiling is None
 
 
-def test_lee_weight_penalty_can_leave_the_output_layer_free():
+def test_membrane_bptt_weight_penalty_can_leave_the_output_layer_free():
     from training.vision.rules import build_rule
 
     config = RunConfig(
-        dataset="digits", arch="fcn", hidden=16, neuron="linear", rule="lee", T=4,
-        lee=LeeSettings(k=4, weight_layers="hidden"),
+        dataset="digits", arch="fcn", hidden=16, neuron="linear", rule="membrane-bptt", T=4,
+        membrane_bptt=MembraneBPTTSettings(k=4, weight_layers="hidden"),
     )  # fmt: skip
     network = build_network(config, (1, 8, 8), 10)
     hidden_only = build_rule(config, network)
-    everything = build_rule(replace(config, lee=replace(config.lee, weight_layers="all")), network)
+    everything = build_rule(
+        replace(config, membrane_bptt=replace(config.membrane_bptt, weight_layers="all")), network
+    )
     assert [tuple(w.shape) for w in hidden_only.weights] == [(16, 64)]
     assert [tuple(w.shape) for w in everything.weights] == [(16, 64), (10, 16)]
     with torch.no_grad():  # an output row of norm 2 costs exp(10 * 3) under "all" only
@@ -100,19 +112,19 @@ def test_lee_weight_penalty_can_leave_the_output_layer_free():
     assert everything.weight_penalty() > 1e6 > hidden_only.weight_penalty()
 
 
-def test_lee_settings_reject_unknown_gradients_and_low_ceilings():
+def test_membrane_bptt_settings_reject_unknown_gradients_and_low_ceilings():
     with pytest.raises(ValueError):
-        LeeSettings(gradient="membrane-ish")
+        MembraneBPTTSettings(gradient="membrane-ish")
     with pytest.raises(ValueError):
-        LeeSettings(gradient="membrane-bounded", gradient_ceiling=1.0)
+        MembraneBPTTSettings(gradient="membrane-bounded", gradient_ceiling=1.0)
     with pytest.raises(ValueError):
-        LeeSettings(weight_layers="output")
+        MembraneBPTTSettings(weight_layers="output")
 
 
-def test_plasticity_rule_learns_digits_with_no_gradient(tmp_path):
+def test_stdp_delta_rule_learns_digits_with_no_gradient(tmp_path):
     record = train(
         tmp_path,
-        *("--rule", "plasticity", "--arch", "fcn", "--hidden", "200", "--neuron", "linear"),
+        *("--rule", "stdp-delta", "--arch", "fcn", "--hidden", "200", "--neuron", "linear"),
         *("--epochs", "3", "--batch-size", "16"),
     )
     assert record["final_test_accuracy"] > 0.7
@@ -121,14 +133,14 @@ def test_plasticity_rule_learns_digits_with_no_gradient(tmp_path):
     assert accs[-1] > accs[0]
 
 
-def test_plasticity_network_has_no_trainable_parameters():
-    config = RunConfig(dataset="digits", arch="fcn", hidden=20, rule="plasticity", neuron="linear")
+def test_stdp_delta_network_has_no_trainable_parameters():
+    config = RunConfig(dataset="digits", arch="fcn", hidden=20, rule="stdp-delta", neuron="linear")
     network = build_network(config, (1, 8, 8), 10)
     assert isinstance(network.blocks[0].body, CompetitiveSTDPLayer)
     assert isinstance(network.blocks[1].body, TeacherOutputLayer)
     assert not any(p.requires_grad for p in network.parameters())
     with pytest.raises(ValueError, match="FCN"):
-        build_network(RunConfig(arch="cnn", rule="plasticity"), (1, 8, 8), 10)
+        build_network(RunConfig(arch="cnn", rule="stdp-delta"), (1, 8, 8), 10)
 
 
 def test_snntorch_preset_sets_the_recipe_and_flags_override_it(tmp_path):
@@ -287,17 +299,17 @@ def test_compare_joins_sweeps_and_pairs_them_against_the_first(tmp_path):
     assert "Paired differences" in text and "+2.00" in text
 
 
-def test_tables_name_the_lee_settings_that_differ_from_the_paper():
+def test_tables_name_the_membrane_bptt_settings_that_differ_from_the_paper():
     from training.vision.report import results_table
 
     def lee_record(**settings) -> dict:
-        record = _record("lee", 0, 0.9, 0.8)
+        record = _record("membrane-bptt", 0, 0.9, 0.8)
         record["config"] = RunConfig(
-            dataset="digits", rule="lee", lee=LeeSettings(**settings)
+            dataset="digits", rule="membrane-bptt", membrane_bptt=MembraneBPTTSettings(**settings)
         ).to_dict()
         return record
 
     paper = results_table([lee_record()])
     tuned = results_table([lee_record(gradient="membrane-bounded", weight_layers="hidden")])
-    assert "| Lee 2016 |" in paper
-    assert "Lee 2016 (membrane-bounded gradient, weight penalty on hidden layers)" in tuned
+    assert "| membrane BPTT |" in paper
+    assert "membrane BPTT (membrane-bounded gradient, weight penalty on hidden layers)" in tuned

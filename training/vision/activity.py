@@ -12,9 +12,9 @@ import torch
 from torch import Tensor, nn
 
 from snn_models import LIF, LocalNetwork
-from snn_models.plasticity import CompetitiveSTDPLayer, LeeLIF
+from snn_models.plasticity import CompetitiveSTDPLayer, MembraneBPTTLIF
 
-SPIKING = (LIF, LeeLIF, CompetitiveSTDPLayer)
+SPIKING = (LIF, MembraneBPTTLIF, CompetitiveSTDPLayer)
 BATCH = 500
 
 

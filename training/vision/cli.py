@@ -26,15 +26,17 @@ from training.vision.config import (
     BILINEAR_VARIANTS,
     ENCODINGS,
     KERNELS,
-    LEE_GRADIENTS,
-    LEE_WEIGHT_LAYERS,
     LR_SCHEDULES,
+    MBPTT_GRADIENTS,
+    MBPTT_WEIGHT_LAYERS,
     NEURON_MODELS,
     NEURONS,
     RULES,
     SHUNTING_GATES,
-    LeeSettings,
+    Lee2016Settings,
     LocalLossWeights,
+    MembraneBPTTSettings,
+    PlasticityCentricSettings,
     RunConfig,
     save_json,
 )
@@ -61,11 +63,44 @@ PRESETS: dict[str, dict] = {
         lr=5e-4,
         batch_size=128,
     ),
-    # Lee, Delbruck & Pfeiffer (2016) on the FCN-100 of our MNIST table.
-    "lee2016": dict(arch="fcn", hidden=100, neuron="linear", rule="lee", epochs=10, T=6),
-    # Plasticity-centric, back-propagation-free network (Zhang et al. 2018), CPU size.
-    "plasticity": dict(
-        arch="fcn", hidden=2000, neuron="linear", rule="plasticity", epochs=5, T=10, batch_size=16
+    # Seed 003, Zhang et al. (AAAI 2018): 784-4500-10, 100 relaxation iterations per sample,
+    # batch 10, potential learning rate 0.05 (the seed reports 98.52% on 60k MNIST).
+    "plasticity-centric": dict(
+        arch="fcn",
+        hidden=4500,
+        neuron="linear",
+        rule="plasticity-centric",
+        encoding="direct",
+        batch_norm=False,
+        batch_size=10,
+        lr=0.05,
+        lr_schedule="constant",
+        pc_steps=100,
+        epochs=5,
+    ),
+    # Seed 001, Lee, Delbruck & Pfeiffer (2016): 784-800-10, Poisson input events, MSE on
+    # max-normalised output counts, 150-200 epochs (98.64% on 60k MNIST). T and the learning
+    # rate are ours (the seed gives neither); T = 60 was chosen on a validation split (20% of
+    # the training digits, 3 epochs: T = 20 76.94%, T = 60 85.69%).
+    "lee2016": dict(
+        arch="fcn",
+        hidden=800,
+        neuron="linear",
+        rule="lee2016",
+        batch_norm=False,
+        T=60,
+        lr=1e-3,
+        batch_size=32,
+        epochs=150,
+    ),
+    # Our surrogate-BPTT variant with a few of Lee et al.'s (2016) mechanisms (membrane
+    # pass-through gradient, top-k WTA, threshold and weight regularisers) on the FCN-100.
+    "membrane-bptt": dict(
+        arch="fcn", hidden=100, neuron="linear", rule="membrane-bptt", epochs=10, T=6
+    ),
+    # Competitive STDP hidden layer + teacher-driven delta-rule readout, no back-propagation.
+    "stdp-delta": dict(
+        arch="fcn", hidden=2000, neuron="linear", rule="stdp-delta", epochs=5, T=10, batch_size=16
     ),
 }
 
@@ -144,34 +179,72 @@ def _add_run_options(parser: argparse.ArgumentParser, sweep: bool) -> None:
         help="shunting gate ablation: both pathways gated (default), shared, excitatory, "
         "inhibitory, divisive, none (docs/vision.md § 2)",
     )
-    lee = parser.add_argument_group("Lee et al. 2016 (--rule lee)")
+    lee = parser.add_argument_group("membrane-pass-through BPTT variant (--rule membrane-bptt)")
     lee.add_argument("--wta-k", type=int, help="winners per step (default: a tenth of the layer)")
-    lee.add_argument("--lee-inhibition", type=float, default=LeeSettings.inhibition)
+    lee.add_argument("--mbptt-inhibition", type=float, default=MembraneBPTTSettings.inhibition)
     lee.add_argument(
-        "--lee-rho", type=float, default=LeeSettings.rho, help="threshold regularisation rate"
+        "--mbptt-rho",
+        type=float,
+        default=MembraneBPTTSettings.rho,
+        help="threshold regularisation rate",
     )
-    lee.add_argument("--lee-weight-lambda", type=float, default=LeeSettings.weight_lambda)
-    lee.add_argument("--lee-weight-beta", type=float, default=LeeSettings.weight_beta)
     lee.add_argument(
-        "--lee-weight-layers",
-        choices=LEE_WEIGHT_LAYERS,
-        default=LeeSettings.weight_layers,
+        "--mbptt-weight-lambda", type=float, default=MembraneBPTTSettings.weight_lambda
+    )
+    lee.add_argument("--mbptt-weight-beta", type=float, default=MembraneBPTTSettings.weight_beta)
+    lee.add_argument(
+        "--mbptt-weight-layers",
+        choices=MBPTT_WEIGHT_LAYERS,
+        default=MembraneBPTTSettings.weight_layers,
         help="layers whose weights pay the exponential penalty (default: all, as the paper)",
     )
-    lee.add_argument("--lee-refractory-tau", type=float, help="refractory time constant (off)")
+    lee.add_argument("--mbptt-refractory-tau", type=float, help="refractory time constant (off)")
     lee.add_argument(
-        "--lee-gradient-ceiling",
+        "--mbptt-gradient-ceiling",
         type=float,
-        default=LeeSettings.gradient_ceiling,
+        default=MembraneBPTTSettings.gradient_ceiling,
         help="membrane-bounded: no gradient at or above this many thresholds (default 2)",
     )
     lee.add_argument(
-        "--lee-gradient",
-        choices=LEE_GRADIENTS,
-        default=LeeSettings.gradient,
+        "--mbptt-gradient",
+        choices=MBPTT_GRADIENTS,
+        default=MembraneBPTTSettings.gradient,
         help="membrane pass-through (the paper), membrane-bounded (no pass-through above 2 "
         "thresholds, our discrete-time adaptation) or the atan surrogate (ablation)",
     )
+
+    pc = parser.add_argument_group("plasticity-centric network (--rule plasticity-centric)")
+    pc.add_argument(
+        "--pc-steps",
+        type=int,
+        default=PlasticityCentricSettings.steps,
+        help="equilibrium iterations per phase and sample (the seed's 100)",
+    )
+    pc.add_argument("--pc-step", type=float, default=PlasticityCentricSettings.step)
+    pc.add_argument("--pc-weight-lr", type=float, default=PlasticityCentricSettings.weight_lr)
+    pc.add_argument("--pc-teacher-rate", type=float, default=PlasticityCentricSettings.teacher_rate)
+    pc.add_argument(
+        "--pc-free-phase-stdp",
+        type=float,
+        default=PlasticityCentricSettings.free_phase_stdp,
+        help="gain of the STDP that follows the free (unsupervised) relaxation (seed: 1)",
+    )
+
+    lee = parser.add_argument_group("Lee et al. 2016, seed 001 (--rule lee2016)")
+    for name, help_text in (
+        ("rho", "threshold regulariser rate (paper: 4e-5 to 2e-4)"),
+        ("weight_lambda", "lambda of the exponential weight penalty (paper: 0.002 to 0.04)"),
+        ("t_ref", "refractory period in steps (dynamic weight (dt/T_ref)^2)"),
+        ("tau", "membrane time constant in steps"),
+        ("sigma", "sigma of the WTA factor 1/(mu sigma (n-1) + 1)"),
+        ("input_rate", "mean Poisson input events per step of a white pixel"),
+    ):
+        lee.add_argument(
+            "--lee2016-" + name.replace("_", "-"),
+            type=float,
+            default=getattr(Lee2016Settings, name),
+            help=help_text,
+        )
 
     train = parser.add_argument_group("training")
     train.add_argument("--T", type=int, default=DEFAULTS.T, help="time steps per image")
@@ -272,19 +345,38 @@ def _config_from(args: argparse.Namespace, **fixed) -> RunConfig:
         device=args.device,
     )
     values.update(fixed)
-    lee = LeeSettings(
+    lee = MembraneBPTTSettings(
         k=args.wta_k,
-        inhibition=args.lee_inhibition,
-        rho=args.lee_rho,
-        weight_beta=args.lee_weight_beta,
-        weight_lambda=args.lee_weight_lambda,
-        refractory_tau=args.lee_refractory_tau,
-        gradient=args.lee_gradient,
-        gradient_ceiling=args.lee_gradient_ceiling,
-        weight_layers=args.lee_weight_layers,
+        inhibition=args.mbptt_inhibition,
+        rho=args.mbptt_rho,
+        weight_beta=args.mbptt_weight_beta,
+        weight_lambda=args.mbptt_weight_lambda,
+        refractory_tau=args.mbptt_refractory_tau,
+        gradient=args.mbptt_gradient,
+        gradient_ceiling=args.mbptt_gradient_ceiling,
+        weight_layers=args.mbptt_weight_layers,
     )
-    if values.get("rule") == "lee" or lee != LeeSettings():
-        values["lee"] = lee  # expand_grid drops it again from the grid's other rules
+    lee2016 = Lee2016Settings(
+        rho=args.lee2016_rho,
+        weight_lambda=args.lee2016_weight_lambda,
+        t_ref=args.lee2016_t_ref,
+        tau=args.lee2016_tau,
+        sigma=args.lee2016_sigma,
+        input_rate=args.lee2016_input_rate,
+    )
+    if values.get("rule") == "lee2016" or lee2016 != Lee2016Settings():
+        values["lee2016"] = lee2016
+    pc = PlasticityCentricSettings(
+        steps=args.pc_steps,
+        step=args.pc_step,
+        weight_lr=args.pc_weight_lr,
+        teacher_rate=args.pc_teacher_rate,
+        free_phase_stdp=args.pc_free_phase_stdp,
+    )
+    if values.get("rule") == "plasticity-centric" or pc != PlasticityCentricSettings():
+        values["plasticity_centric"] = pc
+    if values.get("rule") == "membrane-bptt" or lee != MembraneBPTTSettings():
+        values["membrane_bptt"] = lee  # expand_grid drops it again from the grid's other rules
     return RunConfig(**values)
 
 

@@ -36,8 +36,20 @@ from snn_models import (
     make_encoder,
     make_synapse,
 )
-from snn_models.plasticity import CompetitiveSTDPLayer, LeeLIF, TeacherOutputLayer
-from training.vision.config import LeeSettings, RunConfig
+from snn_models.plasticity import (
+    CompetitiveSTDPLayer,
+    Lee2016Network,
+    MembraneBPTTLIF,
+    PlasticityCentricNetwork,
+    PoissonEvents,
+    TeacherOutputLayer,
+)
+from training.vision.config import (
+    Lee2016Settings,
+    MembraneBPTTSettings,
+    PlasticityCentricSettings,
+    RunConfig,
+)
 
 # Auxiliary classifier heads pool a conv map to at most this many features (Nokland & Eidnes
 # use the same bound), so a head stays small whatever the layer's resolution.
@@ -91,11 +103,11 @@ class OutputCrossEntropy:
 
 def _neuron(config: RunConfig, features: int | None = None) -> nn.Module:
     """The hidden layers' spiking neuron: LIF (default), PLIF (`--neuron-model plif`), or the
-    Lee et al. (2016) neuron for `--rule lee` on dense layers (`features` given)."""
+    Lee et al. (2016) neuron for `--rule membrane-bptt` on dense layers (`features` given)."""
     tau = 2.0 if config.tau is None else config.tau
-    if config.rule == "lee" and features is not None:
-        lee = config.lee or LeeSettings()
-        return LeeLIF(
+    if config.rule == "membrane-bptt" and features is not None:
+        lee = config.membrane_bptt or MembraneBPTTSettings()
+        return MembraneBPTTLIF(
             features,
             tau=tau,
             k=lee.k if lee.k is not None else max(1, features // 10),
@@ -255,8 +267,12 @@ def build_network(
     config: RunConfig, image_shape: tuple[int, int, int], num_classes: int
 ) -> LocalNetwork:
     """The spiking classifier `config` describes, for images of `image_shape` (C, H, W)."""
-    if config.rule == "plasticity":
-        return build_plasticity_network(config, image_shape, num_classes)
+    if config.rule == "stdp-delta":
+        return build_stdp_delta_network(config, image_shape, num_classes)
+    if config.rule == "plasticity-centric":
+        return build_plasticity_centric_network(config, image_shape, num_classes)
+    if config.rule == "lee2016":
+        return build_lee2016_network(config, image_shape, num_classes)
     arch = architecture(config)
     spike_input = config.encoding == "rate"
     encoder = make_encoder(config.encoding, config.T)
@@ -279,14 +295,14 @@ def build_network(
     return LocalNetwork(blocks, encoder=encoder)
 
 
-def build_plasticity_network(
+def build_stdp_delta_network(
     config: RunConfig, image_shape: tuple[int, int, int], num_classes: int
 ) -> LocalNetwork:
-    """The three-layer network of the plasticity-centric rule (Zhang et al. 2018): input,
+    """The three-layer network of the stdp-delta rule (ours; not Zhang et al. 2018): input,
     a competitive-STDP hidden layer of `hidden` LIF neurons (k = hidden / 10 winners per step)
     and a teacher-trained output layer. FCN only; no batch norm, no gradients."""
     if config.arch != "fcn":
-        raise ValueError("the plasticity-centric rule trains the FCN only (--arch fcn)")
+        raise ValueError("the stdp-delta rule trains the FCN only (--arch fcn)")
     in_features = image_shape[0] * image_shape[1] * image_shape[2]
     encoder = nn.Sequential(nn.Flatten(), make_encoder(config.encoding, config.T))
     hidden = CompetitiveSTDPLayer(
@@ -294,3 +310,45 @@ def build_plasticity_network(
     )
     output = TeacherOutputLayer(config.hidden, num_classes)
     return LocalNetwork([LocalBlock(hidden), LocalBlock(output)], encoder=encoder)
+
+
+def build_plasticity_centric_network(
+    config: RunConfig, image_shape: tuple[int, int, int], num_classes: int
+) -> LocalNetwork:
+    """Seed 003's input-hidden-output network (FCN only): one block holding the whole network,
+    because its layers relax together (the equilibrium couples each layer to the one above)."""
+    if config.arch != "fcn":
+        raise ValueError("the plasticity-centric rule trains the FCN only (--arch fcn)")
+    settings = config.plasticity_centric or PlasticityCentricSettings()
+    in_features = image_shape[0] * image_shape[1] * image_shape[2]
+    body = PlasticityCentricNetwork(
+        (in_features, config.hidden, num_classes),
+        steps=settings.steps,
+        step=settings.step,
+        lr=config.lr,
+        weight_lr=settings.weight_lr,
+        teacher_rate=settings.teacher_rate,
+        free_phase_stdp=settings.free_phase_stdp,
+    )
+    return LocalNetwork([LocalBlock(body)], encoder=nn.Flatten())
+
+
+def build_lee2016_network(
+    config: RunConfig, image_shape: tuple[int, int, int], num_classes: int
+) -> LocalNetwork:
+    """Seed 001's ``in-hidden-out`` WTA network (FCN only), fed Poisson input events; one block,
+    because the aggregate-rate gradient is computed for the whole network at once."""
+    if config.arch != "fcn":
+        raise ValueError("the lee2016 rule trains the FCN only (--arch fcn)")
+    settings = config.lee2016 or Lee2016Settings()
+    in_features = image_shape[0] * image_shape[1] * image_shape[2]
+    body = Lee2016Network(
+        (in_features, config.hidden, num_classes),
+        alpha=settings.alpha,
+        inhibition=(settings.inhibition_hidden, settings.inhibition_output),
+        t_ref=settings.t_ref,
+        tau=settings.tau,
+        sigma=settings.sigma,
+    )
+    encoder = nn.Sequential(nn.Flatten(), PoissonEvents(config.T, settings.input_rate))
+    return LocalNetwork([LocalBlock(body)], encoder=encoder)

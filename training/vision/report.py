@@ -6,6 +6,7 @@ import json
 import statistics
 from collections.abc import Sequence
 
+from training.vision.config import RENAMED_RULES
 from training.vision.paired import mean_sd, paired_difference
 
 
@@ -25,24 +26,31 @@ def _network_name(config: dict) -> str:
 
 
 def _rule_name(config: dict) -> str:
-    if config["rule"] == "hsic":
+    rule = RENAMED_RULES.get(config["rule"], config["rule"])
+    if rule == "hsic":
         return f"HSIC ({config['kernel']})"
-    if config["rule"] == "local":
+    if rule == "local":
         weights = config["local"]
         names = ("pred", "sim", "contrast", "recon", "supcon")
         terms = [name for name in names if weights.get(name, 0) > 0]
         return "local (" + "+".join(terms) + ")"
-    if config["rule"] == "lee":
-        lee = config.get("lee") or {}
+    if rule == "membrane-bptt":
+        lee = config.get("membrane_bptt") or config.get("lee") or {}
         gradient = lee.get("gradient", "membrane")
         notes = [] if gradient == "membrane" else [f"{gradient} gradient"]
         if lee.get("weight_layers", "all") != "all":
             notes.append(f"weight penalty on {lee['weight_layers']} layers")
         if lee.get("weight_lambda", 1e-3) == 0:
             notes.append("no weight penalty")
-        return "Lee 2016" + (f" ({', '.join(notes)})" if notes else "")
-    if config["rule"] == "plasticity":
-        return "plasticity (STDP, no backprop)"
+        return "membrane BPTT" + (f" ({', '.join(notes)})" if notes else "")
+    if rule == "lee2016":
+        return "Lee et al. 2016 (aggregate-rate backprop)"
+    if rule == "plasticity-centric":
+        settings = config.get("plasticity_centric") or {}
+        gain = settings.get("free_phase_stdp", 1.0)
+        return "plasticity-centric" + ("" if gain == 1.0 else f" (free-phase STDP x{gain:g})")
+    if rule == "stdp-delta":
+        return "competitive STDP + delta readout (no backprop)"
     return "BPTT"
 
 

@@ -16,7 +16,7 @@ import torch
 from tqdm.auto import tqdm
 
 from recsys.paths import data_dir
-from training.vision.config import LeeSettings, RunConfig, save_json
+from training.vision.config import MembraneBPTTSettings, RunConfig, save_json
 from training.vision.datasets import VisionData
 from training.vision.experiment import (
     noise_robustness,
@@ -88,11 +88,13 @@ def parse_arch(spec: str) -> dict:
 
 
 def parse_rule(spec: str) -> dict:
-    """'hsic-laplace' -> HSIC with the laplace kernel; 'lee-atan' -> Lee et al. with the atan
-    surrogate instead of the membrane gradient; 'bptt', 'local', 'lee' and 'plasticity' name
-    themselves."""
-    if spec.startswith("lee"):
-        return {"rule": "lee", "gradient": spec.split("-", 1)[1] if "-" in spec else None}
+    """'hsic-laplace' -> HSIC with the laplace kernel; 'membrane-bptt-atan' -> the
+    membrane-BPTT variant with the atan surrogate instead of the membrane gradient; other
+    rules name themselves."""
+    prefix = "membrane-bptt"
+    if spec.startswith(prefix):
+        gradient = spec[len(prefix) + 1 :] or None
+        return {"rule": prefix, "gradient": gradient}
     if spec.startswith("hsic"):
         kernel = spec.split("-", 1)[1] if "-" in spec else "gaussian"
         return {"rule": "hsic", "kernel": kernel}
@@ -115,8 +117,8 @@ def expand_grid(
         rule_options = parse_rule(rule)
         gradient = rule_options.pop("gradient", None)
         lee = None
-        if rule_options["rule"] == "lee":
-            lee = base.lee or LeeSettings()
+        if rule_options["rule"] == "membrane-bptt":
+            lee = base.membrane_bptt or MembraneBPTTSettings()
             if gradient:
                 lee = replace(lee, gradient=gradient)
         configs.append(
@@ -126,7 +128,13 @@ def expand_grid(
                 neuron=neuron,
                 noise=noise,
                 seed=seed,
-                lee=lee,
+                membrane_bptt=lee,
+                lee2016=base.lee2016 if rule_options["rule"] == "lee2016" else None,
+                plasticity_centric=(
+                    base.plasticity_centric
+                    if rule_options["rule"] == "plasticity-centric"
+                    else None
+                ),
                 **parse_arch(arch),
                 **rule_options,
             )

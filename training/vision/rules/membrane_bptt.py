@@ -1,8 +1,8 @@
-"""Lee, Delbruck & Pfeiffer (2016): BPTT through the membrane potential, regularised.
+"""The membrane-bptt variant: BPTT through a membrane pass-through gradient, regularised.
 
-The network's hidden dense layers hold :class:`snn_models.plasticity.LeeLIF` neurons (membrane
+The network's hidden dense layers hold :class:`snn_models.plasticity.MembraneBPTTLIF` neurons (membrane
 pass-through gradient, winner-take-all, refractory period), built by
-:func:`training.vision.networks.build_network` for ``--rule lee``. This rule adds the two
+:func:`training.vision.networks.build_network` for ``--rule membrane-bptt``. This rule adds the two
 regularisers of the paper's Sec. 2.4: the exponential penalty on every synapse's incoming weight
 norms in the loss, and the threshold update after each optimizer step.
 """
@@ -15,19 +15,19 @@ from torch import Tensor
 
 from snn_models import BPTTTrainer, LocalNetwork
 from snn_models.local import OptimizerFactory
-from snn_models.plasticity import LeeLIF, exponential_weight_penalty
-from training.vision.config import LeeSettings
+from snn_models.plasticity import MembraneBPTTLIF, exponential_weight_penalty
+from training.vision.config import MembraneBPTTSettings
 from training.vision.rules.base import StepResult
 
 
-class LeeRule:
+class MembraneBPTTRule:
     def __init__(
-        self, network: LocalNetwork, optimizer: OptimizerFactory, settings: LeeSettings
+        self, network: LocalNetwork, optimizer: OptimizerFactory, settings: MembraneBPTTSettings
     ) -> None:
         self.network = network
         self.trainer = BPTTTrainer(network, optimizer)
         self.settings = settings
-        self.neurons = [m for m in network.modules() if isinstance(m, LeeLIF)]
+        self.neurons = [m for m in network.modules() if isinstance(m, MembraneBPTTLIF)]
         # Every synaptic weight matrix (rows = postsynaptic neurons); norms and biases excluded;
         # with weight_layers="hidden" the output block's are left out.
         blocks = network.blocks if settings.weight_layers == "all" else network.blocks[:-1]

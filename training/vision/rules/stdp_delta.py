@@ -1,9 +1,9 @@
-"""The plasticity-centric rule (after Zhang et al., AAAI 2018): no back-propagation at all.
+"""The stdp-delta rule (competitive STDP + delta readout, our own; not Zhang et al.'s method).
 
 Layer-wise: the hidden layer learns unsupervised, by competitive STDP, during the first epoch
 (the layer below must settle before the one above it learns); the output layer then learns from
 the teacher signal in every later epoch. Nothing here calls ``backward``; every update is a
-function of the two sides of a synapse (see :mod:`snn_models.plasticity.equilibrium`).
+function of the two sides of a synapse (see :mod:`snn_models.plasticity.competitive`).
 
 Step sizes are the rule's own (the Adam ``--lr`` does not apply): ``HIDDEN_LR`` for STDP and
 ``OUTPUT_LR`` for the normalised teacher update, both decayed with the run's cosine schedule.
@@ -28,13 +28,13 @@ OUTPUT_LR = 1.0
 HIDDEN_EPOCHS = 1
 
 
-class PlasticityRule:
+class STDPDeltaRule:
     def __init__(self, network: LocalNetwork, epochs: int) -> None:
         hidden, output = (block.body for block in network.blocks)
         if not isinstance(hidden, CompetitiveSTDPLayer) or not isinstance(
             output, TeacherOutputLayer
         ):
-            raise TypeError("the plasticity rule needs the network of build_plasticity_network")
+            raise TypeError("the stdp-delta rule needs the network of build_stdp_delta_network")
         self.network = network
         self.hidden, self.output = hidden, output
         self.epochs = epochs
