@@ -22,6 +22,7 @@ from snn_models.local.kernels import (
 )
 from snn_models.local.losses import (
     HybridLocalLoss,
+    per_step_cross_entropy,
     prediction_loss,
     reconstruction_loss,
     similarity_matching_loss,
@@ -55,6 +56,7 @@ __all__ = [
     "get_kernel",
     "hsic",
     "normalized_hsic",
+    "per_step_cross_entropy",
     "prediction_loss",
     "reconstruction_loss",
     "similarity_matching_loss",

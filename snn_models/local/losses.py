@@ -19,6 +19,7 @@ from torch import Tensor
 __all__ = [
     "HybridLocalLoss",
     "margin_contrastive_loss",
+    "per_step_cross_entropy",
     "prediction_loss",
     "reconstruction_loss",
     "similarity_matching_loss",
@@ -37,6 +38,20 @@ def _features(spikes: Tensor) -> Tensor:
 def prediction_loss(logits: Tensor, target: Tensor) -> Tensor:
     """Cross-entropy of the auxiliary classifier."""
     return F.cross_entropy(logits, target)
+
+
+def per_step_cross_entropy(logits: Tensor, target: Tensor) -> Tensor:
+    """``sum_t CE(logits[t], target)`` over time-major logits ``(T, B, C)``, each CE a batch mean.
+
+    Why a sum over steps rather than one CE on the time mean: the network is then asked to be
+    right at every step, not only on average, which is the loss snnTorch's tutorials put on
+    the output membrane and the Hu thesis puts on its local prediction heads.
+    """
+    steps, batch = logits.shape[0], logits.shape[1]
+    per_sample = F.cross_entropy(
+        logits.reshape(steps * batch, -1), target.repeat(steps), reduction="none"
+    )
+    return per_sample.view(steps, batch).mean(1).sum()
 
 
 def similarity_matrix(x: Tensor) -> Tensor:
