@@ -15,10 +15,27 @@ RULES = ("bptt", "local", "hsic", "lee", "plasticity")
 LEE_GRADIENTS = ("membrane", "membrane-bounded", "atan")
 LEE_WEIGHT_LAYERS = ("all", "hidden")
 KERNELS = ("gaussian", "cosine", "laplace", "sigmoid", "laplace-l1", "arcsine")
-NEURON_MODELS = ("lif", "plif")
+# delayed-reset: snnTorch's Leaky (the reset subtracted at the next step, undecayed, detached)
+NEURON_MODELS = ("lif", "plif", "delayed-reset")
+# atan: snn_models.ATan (alpha 2); atan-as-written: the formula the snnTorch report writes
+SURROGATES = ("atan", "atan-as-written")
+# how the output layer is read: membrane-mean (a non-spiking integrator, its potential averaged
+# over T, the default) or spike-count (spiking output neurons, prediction by spike count)
+READOUTS = ("membrane-mean", "spike-count")
+# the output layer's loss: ce on the readout's logits (default); with --readout spike-count also
+# ce-per-step-membrane (sum over t of CE(U[t])) or ce-spike-mean (CE of the mean output spikes)
+OUTPUT_LOSSES = ("ce", "ce-per-step-membrane", "ce-spike-mean")
 BILINEAR_VARIANTS = ("learned", "fixed-lambda", "quadratic-only")
 # snn_models.SHUNTING_GATES, repeated so the config stays importable without torch
-SHUNTING_GATES = ("both", "shared", "excitatory", "inhibitory", "divisive", "none")
+SHUNTING_GATES = (
+    "both",
+    "shared",
+    "excitatory",
+    "excitatory-only",
+    "inhibitory",
+    "divisive",
+    "none",
+)
 ENCODINGS = ("direct", "rate")
 LR_SCHEDULES = ("cosine", "constant")
 
@@ -97,6 +114,9 @@ class RunConfig:
     bilinear_variant: str | None = None  # learned (None), fixed-lambda, quadratic-only
     shunting_gate: str | None = None  # both (None) or an ablation of the shunting gate
     lee: LeeSettings | None = None
+    surrogate: str | None = None  # atan (None) or atan-as-written
+    readout: str | None = None  # membrane-mean (None) or spike-count
+    output_loss: str | None = None  # ce (None), ce-per-step-membrane, ce-spike-mean
     T: int = 10
     epochs: int = 1
     batch_size: int = 64
@@ -117,9 +137,14 @@ class RunConfig:
             ("neuron_model", self.neuron_model or "lif", NEURON_MODELS),
             ("bilinear_variant", self.bilinear_variant or "learned", BILINEAR_VARIANTS),
             ("shunting_gate", self.shunting_gate or "both", SHUNTING_GATES),
+            ("surrogate", self.surrogate or "atan", SURROGATES),
+            ("readout", self.readout or "membrane-mean", READOUTS),
+            ("output_loss", self.output_loss or "ce", OUTPUT_LOSSES),
         ):
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+        if self.output_loss not in (None, "ce") and self.readout != "spike-count":
+            raise ValueError(f"output_loss {self.output_loss!r} needs readout='spike-count'")
         if self.T < 1 or self.epochs < 1 or self.batch_size < 1:
             raise ValueError("T, epochs and batch_size must be at least 1")
 
@@ -153,8 +178,10 @@ class RunConfig:
             neuron = f"{neuron}({self.bilinear_variant})"
         if self.neuron == "shunting" and self.shunting_gate not in (None, "both"):
             neuron = f"{neuron}(gate={self.shunting_gate})"
-        if self.neuron_model == "plif":
-            neuron = f"{neuron}/plif"
+        if self.neuron_model not in (None, "lif"):
+            neuron = f"{neuron}/{self.neuron_model}"
+        if self.readout == "spike-count":
+            rule = f"{rule} (count, {self.output_loss or 'ce'})"
         return f"{arch} {neuron} {rule}"
 
     def fingerprint(self) -> str:
@@ -173,6 +200,9 @@ class RunConfig:
             "bilinear_variant",
             "shunting_gate",
             "lee",
+            "surrogate",
+            "readout",
+            "output_loss",
         )
         relevant = {
             k: v

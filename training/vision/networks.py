@@ -25,6 +25,8 @@ from snn_models import (
     PLIF,
     ClassifierHead,
     ConvDecoder,
+    CountedSpikingOutput,
+    DelayedResetLIF,
     DenseDecoder,
     HSICBottleneckLoss,
     HybridLocalLoss,
@@ -36,6 +38,7 @@ from snn_models import (
     make_encoder,
     make_synapse,
 )
+from snn_models.local import per_step_cross_entropy
 from snn_models.plasticity import CompetitiveSTDPLayer, LeeLIF, TeacherOutputLayer
 from training.vision.config import LeeSettings, RunConfig
 
@@ -89,10 +92,44 @@ class OutputCrossEntropy:
         return "OutputCrossEntropy()"
 
 
+class PerStepMembraneCrossEntropy:
+    """snnTorch tutorial 5's loss: ``sum_t CE(U[t], y)`` on the spiking output layer's membrane.
+
+    Reads the trace the block's :class:`CountedSpikingOutput` recorded in this forward pass
+    (the block output itself is the spike count, which is what predicts)."""
+
+    def __init__(self, readout: CountedSpikingOutput) -> None:
+        self.readout = readout
+
+    def __call__(self, block_output, target: Tensor) -> Tensor:
+        assert self.readout.membrane is not None, "run the network before its loss"
+        return per_step_cross_entropy(self.readout.membrane, target)
+
+    def __repr__(self) -> str:
+        return "PerStepMembraneCrossEntropy()"
+
+
+class SpikeMeanCrossEntropy:
+    """The snnTorch report's variant: CE of the output spikes' mean over time (rates in
+    [0, 1] as logits), so only the spikes, not the membrane, carry the loss."""
+
+    def __init__(self, readout: CountedSpikingOutput) -> None:
+        self.readout = readout
+
+    def __call__(self, block_output, target: Tensor) -> Tensor:
+        assert self.readout.spikes is not None, "run the network before its loss"
+        return F.cross_entropy(self.readout.spikes.mean(0), target)
+
+    def __repr__(self) -> str:
+        return "SpikeMeanCrossEntropy()"
+
+
 def _neuron(config: RunConfig, features: int | None = None) -> nn.Module:
-    """The hidden layers' spiking neuron: LIF (default), PLIF (`--neuron-model plif`), or the
-    Lee et al. (2016) neuron for `--rule lee` on dense layers (`features` given)."""
+    """The hidden layers' spiking neuron: LIF (default), PLIF (`--neuron-model plif`), snnTorch's
+    Leaky (`delayed-reset`), or the Lee et al. (2016) neuron for `--rule lee` on dense layers
+    (`features` given)."""
     tau = 2.0 if config.tau is None else config.tau
+    surrogate = config.surrogate or "atan"
     if config.rule == "lee" and features is not None:
         lee = config.lee or LeeSettings()
         return LeeLIF(
@@ -107,8 +144,10 @@ def _neuron(config: RunConfig, features: int | None = None) -> nn.Module:
         )
     if config.neuron_model == "plif":
         # PLIF (Fang et al. 2021): learned time constant, input scaled by 1 - alpha.
-        return PLIF(tau=tau, threshold=1.0, reset="subtract", surrogate="atan")
-    return LIF(tau=tau, threshold=1.0, reset="subtract", surrogate="atan")
+        return PLIF(tau=tau, threshold=1.0, reset="subtract", surrogate=surrogate)
+    if config.neuron_model == "delayed-reset":
+        return DelayedResetLIF(tau=tau, threshold=1.0, surrogate=surrogate)
+    return LIF(tau=tau, threshold=1.0, reset="subtract", surrogate=surrogate)
 
 
 def _synapse_options(config: RunConfig, spike_input: bool) -> dict:
@@ -242,12 +281,18 @@ def _dense_block(
 
 def _output_block(config: RunConfig, in_features: int, num_classes: int) -> LocalBlock:
     options = _synapse_options(config, spike_input=True)
-    body = nn.Sequential(
-        _apply_bilinear_variant(
-            config, make_synapse(config.neuron, in_features, num_classes, **options)
-        ),
-        MembraneReadout(tau=2.0, reduce="mean"),
+    synapse = _apply_bilinear_variant(
+        config, make_synapse(config.neuron, in_features, num_classes, **options)
     )
+    if config.readout == "spike-count":
+        readout = CountedSpikingOutput(_neuron(config))
+        loss = {
+            "ce-per-step-membrane": PerStepMembraneCrossEntropy,
+            "ce-spike-mean": SpikeMeanCrossEntropy,
+        }.get(config.output_loss or "ce")
+        body = nn.Sequential(synapse, readout)
+        return LocalBlock(body, head=None, loss=loss(readout) if loss else OutputCrossEntropy())
+    body = nn.Sequential(synapse, MembraneReadout(tau=2.0, reduce="mean"))
     return LocalBlock(body, head=None, loss=OutputCrossEntropy())
 
 

@@ -1,0 +1,112 @@
+"""The seeds' recipes as presets: the settings a preset resolves to are the seed's, the network
+built from them has the seed's parts, and each recipe learns (short runs on sklearn digits)."""
+
+import json
+
+import pytest
+import torch
+from torch import nn
+
+from snn_models import ATanAsWritten, CountedSpikingOutput, DelayedResetLIF, DirectEncoder
+from training.vision import cli
+from training.vision.networks import (
+    PerStepMembraneCrossEntropy,
+    SpikeMeanCrossEntropy,
+    build_network,
+)
+
+# snnTorch tutorial 5, as the snnTorch report (seed 002) follows it
+SNNTORCH_TUTORIAL_5 = dict(
+    dataset="mnist",
+    arch="fcn",
+    hidden=1000,
+    neuron="linear",
+    rule="bptt",
+    encoding="direct",  # normalised static pixels at every step, no rate code
+    T=25,
+    tau=20.0,  # beta = 1 - 1/tau = 0.95
+    neuron_model="delayed-reset",  # snnTorch's Leaky
+    surrogate="atan-as-written",
+    readout="spike-count",
+    output_loss="ce-per-step-membrane",
+    batch_norm=False,
+    epochs=5,
+    lr=5e-4,
+    lr_schedule="constant",
+    batch_size=128,
+)
+
+
+@pytest.fixture(autouse=True)
+def restore_torch_threads():
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.mark.parametrize(
+    "preset,loss",
+    [("snntorch", "ce-per-step-membrane"), ("snntorch-spike-mean", "ce-spike-mean")],
+)
+def test_snntorch_presets_resolve_to_the_reports_settings(preset, loss):
+    config = cli.resolve_train_config(["--preset", preset])
+    for name, value in {**SNNTORCH_TUTORIAL_5, "output_loss": loss}.items():
+        assert getattr(config, name) == value, name
+    assert config.learning_rate(0) == config.learning_rate(4) == 5e-4  # no schedule
+
+
+def test_snntorch_network_has_the_tutorials_parts():
+    config = cli.resolve_train_config(["--preset", "snntorch"])
+    network = build_network(config, (1, 28, 28), 10)
+    neurons = [m for m in network.modules() if isinstance(m, DelayedResetLIF)]
+    assert len(neurons) == 2  # hidden and output layer both spike
+    for neuron in neurons:
+        assert float(neuron.alpha) == pytest.approx(0.95) and neuron.threshold == 1.0
+        assert isinstance(neuron.surrogate, ATanAsWritten) and neuron.surrogate.alpha == 2.0
+        assert neuron.detach_reset and not neuron.decay_input
+    assert not any(isinstance(m, nn.BatchNorm1d) for m in network.modules())
+    assert any(isinstance(m, DirectEncoder) for m in network.encoder.modules())
+    readout = network.blocks[-1].body[-1]
+    assert isinstance(readout, CountedSpikingOutput)
+    assert isinstance(network.blocks[-1].loss, PerStepMembraneCrossEntropy)
+    weights = [p.shape for n, p in network.named_parameters() if n.endswith("weight")]
+    assert weights == [(1000, 784), (10, 1000)]
+    # prediction is the output spike count: integers between 0 and T per class
+    counts = network(torch.rand(3, 1, 28, 28))
+    assert counts.shape == (3, 10) and torch.equal(counts, counts.round())
+    assert counts.min() >= 0 and counts.max() <= 25
+    spike_mean = cli.resolve_train_config(["--preset", "snntorch-spike-mean"])
+    assert isinstance(build_network(spike_mean, (1, 28, 28), 10).blocks[-1].loss,
+                      SpikeMeanCrossEntropy)  # fmt: skip
+
+
+def test_per_step_membrane_loss_is_the_sum_over_steps_of_the_recorded_membrane():
+    config = cli.resolve_train_config(["--preset", "snntorch", "--hidden", "8", "--T", "3"])
+    network = build_network(config, (1, 8, 8), 10)
+    labels = torch.tensor([1, 7])
+    out = network.end_to_end(torch.rand(2, 1, 8, 8))
+    readout = network.blocks[-1].body[-1]
+    loss = network.blocks[-1].local_loss(out, labels)
+    expected = sum(nn.functional.cross_entropy(u, labels) for u in readout.membrane)
+    torch.testing.assert_close(loss, expected)
+    spike_mean = SpikeMeanCrossEntropy(readout)(out, labels)
+    torch.testing.assert_close(
+        spike_mean, nn.functional.cross_entropy(readout.spikes.mean(0), labels)
+    )
+
+
+@pytest.mark.parametrize("preset", ["snntorch", "snntorch-spike-mean"])
+def test_snntorch_recipes_learn_digits(tmp_path, preset):
+    out = tmp_path / "run.json"
+    argv = ["--preset", preset, "--dataset", "digits", "--hidden", "64", "--T", "8",
+            "--epochs", "2", "--batch-size", "32", "--lr", "5e-3", "--threads", "1", "--quiet",
+            "--json", str(out)]  # fmt: skip
+    assert cli.main(argv) == 0
+    record = json.loads(out.read_text())
+    assert record["final_test_accuracy"] > 0.6  # chance is 0.1
+    assert record["config"]["readout"] == "spike-count"
+
+
+def test_output_losses_other_than_ce_need_the_spiking_readout():
+    with pytest.raises(ValueError, match="spike-count"):
+        cli.resolve_train_config(["--output-loss", "ce-spike-mean"])
