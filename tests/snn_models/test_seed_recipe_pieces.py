@@ -3,7 +3,8 @@
 snnTorch report (seed 002): the arctan derivative as the report writes it, snnTorch's Leaky
 neuron (reset one step late, undecayed), the spiking output read by spike count with its
 membrane trace, and the per-step cross-entropy. Liu thesis (seed 004): the shunting neuron's
-ablation ab1, ``(W+ x) sigma(kappa V+ x)``.
+ablation ab1, ``(W+ x) sigma(kappa V+ x)``. Hu thesis (seed 000): the per-step prediction
+loss and the similarity loss through ``E_theta`` at the thesis's weights.
 """
 
 import math
@@ -19,7 +20,14 @@ from snn_models import (
     get_surrogate,
     make_synapse,
 )
-from snn_models.local import per_step_cross_entropy
+from snn_models.local import (
+    BlockOutput,
+    ClassifierHead,
+    HybridLocalLoss,
+    cosine_similarity_matrix,
+    frobenius_similarity_loss,
+    per_step_cross_entropy,
+)
 
 
 def test_atan_as_written_has_the_reports_derivative():
@@ -102,3 +110,51 @@ def test_shunting_ab1_has_one_gate_matrix_and_no_inhibitory_pathway():
         synapse.weight.copy_(-synapse.weight.abs())  # only inhibitory weights left
         synapse.bias.zero_()
     assert torch.equal(synapse(torch.rand(5, 4)), torch.zeros(5, 3))
+
+
+# Hu thesis (seed 000): per-step prediction, the similarity loss through E_theta, its weights
+
+
+def test_frobenius_similarity_loss_on_a_two_sample_case():
+    # rows (1, 0) and (1, 1): cosine 1/sqrt(2); different labels -> S(Y) = I, so the two
+    # off-diagonal entries each miss by 1/sqrt(2): ||.||_F^2 = 2 * 1/2 = 1
+    embedded = torch.tensor([[1.0, 0.0], [1.0, 1.0]])
+    assert frobenius_similarity_loss(embedded, torch.tensor([0, 1]), 2).item() == pytest.approx(1)
+    # same label -> S(Y) is all ones: 2 * (1 - 1/sqrt(2))^2
+    same = frobenius_similarity_loss(embedded, torch.tensor([1, 1]), 2).item()
+    assert same == pytest.approx(2 * (1 - 1 / math.sqrt(2)) ** 2)
+    # plain cosine, no centring: the correlation form would see (1, 0) and (1, 1) otherwise
+    torch.testing.assert_close(
+        cosine_similarity_matrix(embedded), torch.tensor([[1.0, 0.5**0.5], [0.5**0.5, 1.0]])
+    )
+
+
+def test_hu_thesis_local_loss_weights_per_step_prediction_and_the_embedding_similarity():
+    head = torch.tensor([[[0.0, 0.0], [0.0, 0.0]], [[math.log(3.0), 0.0], [math.log(3.0), 0.0]]])
+    out = BlockOutput(
+        index=0,
+        input=torch.zeros(2, 2, 3),
+        output=torch.rand(2, 2, 3),
+        head=head,  # (T, B, classes): a per-step head
+        reconstruction=None,
+        network_input=torch.zeros(2, 2, 3),
+        embedding=torch.tensor([[1.0, 0.0], [1.0, 1.0]]),
+    )
+    target = torch.tensor([0, 1])
+    loss = HybridLocalLoss(2, alpha=0.99, beta=0.01, similarity="cosine-frobenius")
+    pred = math.log(2) + (math.log(4 / 3) + math.log(4)) / 2  # as in the per-step test above
+    assert loss(out, target).item() == pytest.approx(0.99 * pred + 0.01 * 1.0)
+    with pytest.raises(ValueError, match="embedding"):
+        loss(BlockOutput(**{**out.__dict__, "embedding": None}), target)
+
+
+def test_per_step_head_gives_one_logit_vector_per_step_and_the_rate_head_their_mean():
+    torch.manual_seed(0)
+    per_step = ClassifierHead(6, 3, pool_to=(1, 1), per_step=True)
+    rate = ClassifierHead(6, 3, pool_to=(1, 1))
+    rate.load_state_dict(per_step.state_dict())
+    spikes = (torch.rand(4, 2, 6, 3, 3) > 0.5).float()
+    logits = per_step(spikes)
+    assert logits.shape == (4, 2, 3)
+    # a linear head of pooled activity: the mean of per-step logits is the rate head's logits
+    torch.testing.assert_close(logits.mean(0), rate(spikes))

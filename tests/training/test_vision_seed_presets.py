@@ -1,5 +1,8 @@
 """The seeds' recipes as presets: the settings a preset resolves to are the seed's, the network
-built from them has the seed's parts, and each recipe learns (short runs on sklearn digits)."""
+built from them has the seed's parts, and each recipe learns (short runs on sklearn digits).
+
+snnTorch report (seed 002): snntorch, snntorch-spike-mean. Hu thesis (seed 000): the local
+losses at the thesis's weights, hu-thesis-predsim and hu-thesis-triple."""
 
 import json
 
@@ -8,6 +11,7 @@ import torch
 from torch import nn
 
 from snn_models import ATanAsWritten, CountedSpikingOutput, DelayedResetLIF, DirectEncoder
+from snn_models.local import SimilarityEmbedding
 from training.vision import cli
 from training.vision.networks import (
     PerStepMembraneCrossEntropy,
@@ -110,3 +114,41 @@ def test_snntorch_recipes_learn_digits(tmp_path, preset):
 def test_output_losses_other_than_ce_need_the_spiking_readout():
     with pytest.raises(ValueError, match="spike-count"):
         cli.resolve_train_config(["--output-loss", "ce-spike-mean"])
+
+
+@pytest.mark.parametrize(
+    "preset,weights",
+    [("hu-thesis-predsim", (0.99, 0.01, 0.0)), ("hu-thesis-triple", (0.95, 0.01, 0.04))],
+)
+def test_hu_thesis_presets_resolve_to_the_thesis_weights_and_loss_form(preset, weights):
+    config = cli.resolve_train_config(["--preset", preset])
+    assert config.rule == "local" and config.local_form == "hu-thesis"
+    assert (config.local.pred, config.local.sim, config.local.contrast) == weights
+    assert config.local.recon == 0.0 and config.local.supcon == 0.0
+
+
+def test_hu_thesis_blocks_have_per_step_heads_an_embedding_and_the_frobenius_similarity():
+    argv = ["--preset", "hu-thesis-triple", "--arch", "cnn", "--neuron", "linear"]
+    network = build_network(cli.resolve_train_config(argv), (1, 8, 8), 10)
+    hidden = network.blocks[:-1]
+    assert len(hidden) == 3  # two conv blocks and the dense block
+    for block in hidden:
+        assert block.head.per_step and isinstance(block.embedding, SimilarityEmbedding)
+        assert block.loss.similarity == "cosine-frobenius" and block.loss.gamma == 0.04
+    out = next(network.iter_blocks(torch.rand(4, 1, 8, 8)))
+    steps = cli.resolve_train_config(argv).T
+    assert out.head.shape == (steps, 4, 10) and out.embedding.shape[0] == 4
+    # the predsim form keeps rate heads and no embedding
+    predsim = build_network(cli.resolve_train_config(["--rule", "local"]), (1, 8, 8), 10)
+    assert all(b.embedding is None and not b.head.per_step for b in predsim.blocks[:-1])
+
+
+def test_hu_thesis_recipe_learns_digits(tmp_path):
+    out = tmp_path / "run.json"
+    argv = ["--preset", "hu-thesis-predsim", "--dataset", "digits", "--arch", "fcn",
+            "--hidden", "64", "--neuron", "linear", "--T", "4", "--epochs", "3",
+            "--threads", "1", "--quiet", "--json", str(out)]  # fmt: skip
+    assert cli.main(argv) == 0
+    record = json.loads(out.read_text())
+    assert record["final_test_accuracy"] > 0.4  # chance is 0.1
+    assert record["label"].endswith("local(hu-thesis)")

@@ -25,6 +25,9 @@ READOUTS = ("membrane-mean", "spike-count")
 # the output layer's loss: ce on the readout's logits (default); with --readout spike-count also
 # ce-per-step-membrane (sum over t of CE(U[t])) or ce-spike-mean (CE of the mean output spikes)
 OUTPUT_LOSSES = ("ce", "ce-per-step-membrane", "ce-spike-mean")
+# --rule local's loss forms: predsim (Nokland & Eidnes: one CE on the head's rate logits, MSE of
+# correlation matrices) or hu-thesis (a sum of per-step CEs; ||S(E_theta(z)) - S(Y)||_F^2)
+LOCAL_FORMS = ("predsim", "hu-thesis")
 BILINEAR_VARIANTS = ("learned", "fixed-lambda", "quadratic-only")
 # snn_models.SHUNTING_GATES, repeated so the config stays importable without torch
 SHUNTING_GATES = (
@@ -117,6 +120,7 @@ class RunConfig:
     surrogate: str | None = None  # atan (None) or atan-as-written
     readout: str | None = None  # membrane-mean (None) or spike-count
     output_loss: str | None = None  # ce (None), ce-per-step-membrane, ce-spike-mean
+    local_form: str | None = None  # predsim (None) or hu-thesis
     T: int = 10
     epochs: int = 1
     batch_size: int = 64
@@ -140,6 +144,7 @@ class RunConfig:
             ("surrogate", self.surrogate or "atan", SURROGATES),
             ("readout", self.readout or "membrane-mean", READOUTS),
             ("output_loss", self.output_loss or "ce", OUTPUT_LOSSES),
+            ("local_form", self.local_form or "predsim", LOCAL_FORMS),
         ):
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
@@ -173,6 +178,8 @@ class RunConfig:
         """Short human name used in tables and plot legends."""
         arch = f"fcn-{self.hidden}" if self.arch == "fcn" else self.arch
         rule = f"hsic-{self.kernel}" if self.rule == "hsic" else self.rule
+        if self.rule == "local" and self.local_form == "hu-thesis":
+            rule = "local(hu-thesis)"
         neuron = self.neuron
         if self.bilinear_variant not in (None, "learned"):
             neuron = f"{neuron}({self.bilinear_variant})"
@@ -203,6 +210,7 @@ class RunConfig:
             "surrogate",
             "readout",
             "output_loss",
+            "local_form",
         )
         relevant = {
             k: v

@@ -38,7 +38,7 @@ from snn_models import (
     make_encoder,
     make_synapse,
 )
-from snn_models.local import per_step_cross_entropy
+from snn_models.local import SimilarityEmbedding, per_step_cross_entropy
 from snn_models.plasticity import CompetitiveSTDPLayer, LeeLIF, TeacherOutputLayer
 from training.vision.config import LeeSettings, RunConfig
 
@@ -199,10 +199,16 @@ def _block_loss(config: RunConfig, num_classes: int):
             beta=weights.sim,
             gamma=weights.contrast,
             zeta=weights.recon,
+            similarity="cosine-frobenius" if _hu_thesis(config) else "correlation-mse",
         )
     if config.rule == "hsic":
         return HSICBottleneckLoss(num_classes, beta=config.hsic_beta, kernel=config.kernel)
     return None  # BPTT: hidden blocks are trained through the output loss only
+
+
+def _hu_thesis(config: RunConfig) -> bool:
+    """The Hu thesis's local losses: per-step prediction heads and an E_theta for L_sim."""
+    return config.rule == "local" and config.local_form == "hu-thesis"
 
 
 def _head_pool(channels: int, size: int) -> int:
@@ -236,14 +242,23 @@ def _conv_block(
     layers = [_over_time(per_step), _neuron(config)]
     out_shape = (spec.channels, height, width)
 
-    head = decoder = None
+    head = decoder = embedding = None
     if config.rule == "local":
+        side = _head_pool(spec.channels, min(height, width))
         if config.local.pred > 0:
-            side = _head_pool(spec.channels, min(height, width))
-            head = ClassifierHead(spec.channels * side * side, num_classes, pool_to=(side, side))
+            head = ClassifierHead(
+                spec.channels * side * side,
+                num_classes,
+                pool_to=(side, side),
+                per_step=_hu_thesis(config),
+            )
         if config.local.recon > 0:
             decoder = ConvDecoder(spec.channels, in_channels, scale=2 if spec.pool else 1)
-    block = LocalBlock(nn.Sequential(*layers), head, _block_loss(config, num_classes), decoder)
+        if config.local.sim > 0 and _hu_thesis(config):
+            features = spec.channels * side * side
+            embedding = SimilarityEmbedding(features, channels=spec.channels, pool_to=(side, side))
+    loss = _block_loss(config, num_classes)
+    block = LocalBlock(nn.Sequential(*layers), head, loss, decoder, embedding)
     return block, out_shape
 
 
@@ -268,15 +283,18 @@ def _dense_block(
         per_step.append(nn.BatchNorm1d(features))
     layers = [_over_time(per_step), _neuron(config, features)]
 
-    head = decoder = None
+    head = decoder = embedding = None
     if config.rule == "local":
         if config.local.pred > 0:
-            head = ClassifierHead(features, num_classes)
+            head = ClassifierHead(features, num_classes, per_step=_hu_thesis(config))
         if config.local.recon > 0:
             decoder = DenseDecoder(features, in_features)
             if len(in_shape) > 1:  # reconstruct the map the block received, not its flat view
                 decoder = nn.Sequential(decoder, nn.Unflatten(1, tuple(in_shape)))
-    return LocalBlock(nn.Sequential(*layers), head, _block_loss(config, num_classes), decoder)
+        if config.local.sim > 0 and _hu_thesis(config):
+            embedding = SimilarityEmbedding(features)
+    loss = _block_loss(config, num_classes)
+    return LocalBlock(nn.Sequential(*layers), head, loss, decoder, embedding)
 
 
 def _output_block(config: RunConfig, in_features: int, num_classes: int) -> LocalBlock:
