@@ -152,3 +152,16 @@ def test_hu_thesis_recipe_learns_digits(tmp_path):
     record = json.loads(out.read_text())
     assert record["final_test_accuracy"] > 0.4  # chance is 0.1
     assert record["label"].endswith("local(hu-thesis)")
+
+
+def test_result_tables_tell_the_recipes_apart_from_their_variants():
+    from training.vision.report import _setting_name
+
+    names = {
+        _setting_name({"config": cli.resolve_train_config(["--preset", preset]).to_dict()})
+        for preset in ("snntorch", "snntorch-spike-mean", "fcn1000-bernoulli-rate")
+    }
+    assert len(names) == 3
+    assert any("Bernoulli input" in name for name in names)
+    hu = cli.resolve_train_config(["--preset", "hu-thesis-triple"]).to_dict()
+    assert "Hu-thesis form (0.95 pred + 0.01 sim + 0.04 contrast)" in _setting_name({"config": hu})

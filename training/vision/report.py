@@ -31,6 +31,9 @@ def _rule_name(config: dict) -> str:
         weights = config["local"]
         names = ("pred", "sim", "contrast", "recon", "supcon")
         terms = [name for name in names if weights.get(name, 0) > 0]
+        if config.get("local_form") == "hu-thesis":  # weights matter there: print them
+            terms = [f"{weights[name]:g} {name}" for name in terms]
+            return "local, Hu-thesis form (" + " + ".join(terms) + ")"
         return "local (" + "+".join(terms) + ")"
     if config["rule"] == "lee":
         lee = config.get("lee") or {}
@@ -43,7 +46,14 @@ def _rule_name(config: dict) -> str:
         return "Lee 2016" + (f" ({', '.join(notes)})" if notes else "")
     if config["rule"] == "plasticity":
         return "plasticity (STDP, no backprop)"
-    return "BPTT"
+    notes = []
+    if config.get("encoding") == "rate":
+        notes.append("Bernoulli input")
+    if config.get("readout") == "spike-count":
+        notes.append(f"spike-count output, {config.get('output_loss') or 'ce'}")
+    if config.get("lr_schedule") == "constant":
+        notes.append("constant lr")
+    return "BPTT" + (f" ({', '.join(notes)})" if notes else "")
 
 
 def _neuron_name(config: dict) -> str:
@@ -60,6 +70,10 @@ def _neuron_name(config: dict) -> str:
         name += f", gate {gate}"
     if config.get("neuron_model") == "plif":
         name += ", PLIF"
+    if config.get("neuron_model") == "delayed-reset":
+        name += ", delayed-reset LIF"
+    if config.get("surrogate") not in (None, "atan"):
+        name += f", {config['surrogate']}"
     return name
 
 
