@@ -158,3 +158,18 @@ def test_per_step_head_gives_one_logit_vector_per_step_and_the_rate_head_their_m
     assert logits.shape == (4, 2, 3)
     # a linear head of pooled activity: the mean of per-step logits is the rate head's logits
     torch.testing.assert_close(logits.mean(0), rate(spikes))
+
+
+@pytest.mark.parametrize("spike_input", [False, True])
+def test_bilinear_with_self_terms_keeps_the_diagonal_pairs(spike_input):
+    # W = (1, -1), V = (1, 2), lambda = 0.5, x = (1, 1): W x = 0, (V x)^2 = 9, (V^2)(x^2) = 5.
+    # The bilinear neuron: 0.5 * (9 - 5) = 2; without the diagonal correction: 0.5 * 9 = 4.5.
+    synapse = make_synapse("bilinear", 2, 1, rank=1, bias=False, spike_input=spike_input)
+    with torch.no_grad():
+        synapse.weight.copy_(torch.tensor([[1.0, -1.0]]))
+        synapse.interaction.copy_(torch.tensor([[1.0, 2.0]]))
+        synapse.interaction_gain.fill_(0.5)
+    x = torch.tensor([[1.0, 1.0]])
+    assert synapse(x).item() == pytest.approx(2.0)
+    synapse.keep_self_terms = True
+    assert synapse(x).item() == pytest.approx(4.5)

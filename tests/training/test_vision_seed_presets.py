@@ -165,3 +165,14 @@ def test_result_tables_tell_the_recipes_apart_from_their_variants():
     assert any("Bernoulli input" in name for name in names)
     hu = cli.resolve_train_config(["--preset", "hu-thesis-triple"]).to_dict()
     assert "Hu-thesis form (0.95 pred + 0.01 sim + 0.04 contrast)" in _setting_name({"config": hu})
+
+
+def test_with_self_terms_variant_reaches_every_bilinear_synapse():
+    argv = ["--arch", "fcn", "--hidden", "16", "--neuron", "bilinear"]
+    plain = build_network(cli.resolve_train_config(argv), (1, 8, 8), 10)
+    ablated = build_network(
+        cli.resolve_train_config([*argv, "--bilinear-variant", "with-self-terms"]), (1, 8, 8), 10
+    )
+    flags = [m.keep_self_terms for m in ablated.modules() if hasattr(m, "interaction_gain")]
+    assert flags == [True, True]  # hidden and output layer
+    assert not any(m.keep_self_terms for m in plain.modules() if hasattr(m, "interaction_gain"))

@@ -182,7 +182,8 @@ def _add_run_options(parser: argparse.ArgumentParser, sweep: bool) -> None:
     model.add_argument(
         "--bilinear-variant",
         choices=BILINEAR_VARIANTS,
-        help="bilinear ablation: learned lambda (default), fixed-lambda, quadratic-only",
+        help="bilinear ablation: learned lambda (default), fixed-lambda, quadratic-only, "
+        "with-self-terms (no diagonal correction)",
     )
     model.add_argument(
         "--shunting-gate",

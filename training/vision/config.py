@@ -28,7 +28,9 @@ OUTPUT_LOSSES = ("ce", "ce-per-step-membrane", "ce-spike-mean")
 # --rule local's loss forms: predsim (Nokland & Eidnes: one CE on the head's rate logits, MSE of
 # correlation matrices) or hu-thesis (a sum of per-step CEs; ||S(E_theta(z)) - S(Y)||_F^2)
 LOCAL_FORMS = ("predsim", "hu-thesis")
-BILINEAR_VARIANTS = ("learned", "fixed-lambda", "quadratic-only")
+# with-self-terms: lambda (V x)^2 without the diagonal correction (a candidate reading of the Liu
+# thesis's bilinear ab1, whose definition we could not read; docs/vision.md, "Seed 004")
+BILINEAR_VARIANTS = ("learned", "fixed-lambda", "quadratic-only", "with-self-terms")
 # snn_models.SHUNTING_GATES, repeated so the config stays importable without torch
 SHUNTING_GATES = (
     "both",

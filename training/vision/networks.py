@@ -166,9 +166,9 @@ def _synapse_options(config: RunConfig, spike_input: bool) -> dict:
 
 
 def _apply_bilinear_variant(config: RunConfig, synapse: nn.Module) -> nn.Module:
-    """The bilinear-neuron thesis's ablations, made by freezing parameters of the full synapse:
-    `fixed-lambda` keeps lambda at its initial value; `quadratic-only` removes the linear term
-    (W = 0, frozen), leaving lambda * ((V x)^2 - (V^2)(x^2)) + b."""
+    """Ablations of the bilinear synapse: `fixed-lambda` keeps lambda at its initial value;
+    `quadratic-only` removes the linear term (W = 0, frozen), leaving lambda * ((V x)^2 -
+    (V^2)(x^2)) + b; `with-self-terms` drops the diagonal correction, W x + lambda (V x)^2."""
     variant = config.bilinear_variant
     if config.neuron != "bilinear" or variant in (None, "learned"):
         return synapse
@@ -177,6 +177,8 @@ def _apply_bilinear_variant(config: RunConfig, synapse: nn.Module) -> nn.Module:
     if variant == "quadratic-only":
         synapse.weight.data.zero_()
         synapse.weight.requires_grad_(False)
+    if variant == "with-self-terms":
+        synapse.keep_self_terms = True
     return synapse
 
 
