@@ -176,3 +176,23 @@ def test_with_self_terms_variant_reaches_every_bilinear_synapse():
     flags = [m.keep_self_terms for m in ablated.modules() if hasattr(m, "interaction_gain")]
     assert flags == [True, True]  # hidden and output layer
     assert not any(m.keep_self_terms for m in plain.modules() if hasattr(m, "interaction_gain"))
+
+
+def test_tie_report_counts_shared_top_counts_and_matches_the_runs_accuracy(tmp_path):
+    from training.vision.count_ties import tie_report
+    from training.vision.experiment import accuracy, prepare_data
+
+    argv = ["--preset", "snntorch", "--dataset", "digits", "--hidden", "16", "--T", "3"]
+    config = cli.resolve_train_config(argv)
+    data = prepare_data(config)
+    torch.manual_seed(0)
+    network = build_network(config, data.image_shape, data.num_classes)
+    torch.save(network.state_dict(), tmp_path / "w.pt")
+    report = tie_report(config, tmp_path / "w.pt")
+    expected = 100 * accuracy(network, data.test_x, data.test_y, torch.device("cpu"))
+    assert report["count"] == pytest.approx(expected)
+    with torch.no_grad():
+        counts = network(data.test_x)
+    top = counts.max(1, keepdim=True).values
+    tied = 100 * float(((counts == top).sum(1) > 1).float().mean())
+    assert report["ties"] == pytest.approx(tied) and tied > 0  # 3 steps: ties are common
