@@ -31,9 +31,11 @@ def _rule_name(config: dict) -> str:
         weights = config["local"]
         names = ("pred", "sim", "contrast", "recon", "supcon")
         terms = [name for name in names if weights.get(name, 0) > 0]
-        if config.get("local_form") == "hu-thesis":  # weights matter there: print them
-            terms = [f"{weights[name]:g} {name}" for name in terms]
-            return "local, Hu-thesis form (" + " + ".join(terms) + ")"
+        weighted = " + ".join(f"{weights[name]:g} {name}" for name in terms)
+        if config.get("local_form") == "hu-thesis":
+            return f"local, Hu-thesis form ({weighted})"
+        if any(weights[name] != 1 for name in terms):  # unequal weights: print them
+            return f"local ({weighted})"
         return "local (" + "+".join(terms) + ")"
     if config["rule"] == "lee":
         lee = config.get("lee") or {}
