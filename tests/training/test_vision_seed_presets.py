@@ -165,6 +165,10 @@ def test_result_tables_tell_the_recipes_apart_from_their_variants():
     assert any("Bernoulli input" in name for name in names)
     hu = cli.resolve_train_config(["--preset", "hu-thesis-triple"]).to_dict()
     assert "Hu-thesis form (0.95 pred + 0.01 sim + 0.04 contrast)" in _setting_name({"config": hu})
+    for losses, shown in (("pred=1,sim=1", "local (pred+sim)"), ("pred=0.99,sim=0.01",
+                          "local (0.99 pred + 0.01 sim)")):  # fmt: skip
+        config = cli.resolve_train_config(["--rule", "local", "--local-losses", losses])
+        assert shown in _setting_name({"config": config.to_dict()})
 
 
 def test_with_self_terms_variant_reaches_every_bilinear_synapse():
