@@ -53,12 +53,14 @@ from snn_models.neurons import (
     LIF,
     NEURON_KINDS,
     PLIF,
+    DelayedResetLIF,
     LeakyIntegrator,
     SpikingNeuron,
     make_neuron,
 )
 from snn_models.readouts import (
     READOUT_KINDS,
+    CountedSpikingOutput,
     MembraneReadout,
     SpikeCount,
     SpikeRate,
@@ -73,6 +75,7 @@ from snn_models.state import (
 )
 from snn_models.surrogates import (
     ATan,
+    ATanAsWritten,
     Sigmoid,
     Surrogate,
     Triangle,
@@ -105,7 +108,10 @@ __all__ = [
     "SHUNTING_GATES",
     "SYNAPSE_KINDS",
     "ATan",
+    "ATanAsWritten",
     "BPTTTrainer",
+    "CountedSpikingOutput",
+    "DelayedResetLIF",
     "BilinearConv2dSynapse",
     "BilinearSynapse",
     "BlockOutput",

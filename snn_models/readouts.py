@@ -4,6 +4,8 @@
 * :class:`MembraneReadout`: the membrane of a non-spiking leaky integrator driven by the last
   synapse; unbounded and signed, so it suits embeddings and logits better than a rate, and it
   gets a gradient even when no spike happens.
+* :class:`CountedSpikingOutput`: an output layer of *spiking* neurons read out by spike count
+  (snnTorch's tutorials), keeping its membrane trace and spikes for a loss to read.
 """
 
 from __future__ import annotations
@@ -11,12 +13,20 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
+from snn_models.neurons.base import SpikingNeuron
 from snn_models.neurons.leaky_integrator import LeakyIntegrator
 from snn_models.state import StatefulModule
 
-__all__ = ["READOUT_KINDS", "MembraneReadout", "SpikeCount", "SpikeRate", "make_readout"]
+__all__ = [
+    "READOUT_KINDS",
+    "CountedSpikingOutput",
+    "MembraneReadout",
+    "SpikeCount",
+    "SpikeRate",
+    "make_readout",
+]
 
 Reduction = Literal["last", "mean", "max"]
 _REDUCTIONS = ("last", "mean", "max")
@@ -128,6 +138,44 @@ class MembraneReadout(StatefulModule):
 
     def extra_repr(self) -> str:
         return f"reduce={self.reduce!r}"
+
+
+class CountedSpikingOutput(nn.Module):
+    """Spiking output neurons, predicted by spike count: ``(T, B, C) -> (B, C)``.
+
+    Why a module of its own: a spike count is flat wherever no spike changes, so a recipe that
+    predicts by count trains on something else (snnTorch's tutorial 5: cross-entropy on the
+    membrane at every step). The forward pass returns the count, and ``membrane`` (the charged
+    potential ``U[t]`` before each reset, ``(T, B, C)``) and ``spikes`` hold the last call's
+    traces, with their graphs, for such a loss. They are overwritten by every call and never
+    carried into the next one (each call starts at rest), so there is no state to reset.
+    """
+
+    def __init__(self, neuron: SpikingNeuron) -> None:
+        super().__init__()
+        self.neuron = neuron
+        self.membrane: Tensor | None = None
+        self.spikes: Tensor | None = None
+
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        state["membrane"] = state["spikes"] = None  # one batch's traces, with their graph
+        return state
+
+    def forward(self, current: Tensor) -> Tensor:
+        neuron = self.neuron
+        params = neuron.neuron_parameters()
+        v: Tensor | None = None
+        membrane, spikes = [], []
+        for x_t in current:  # T is short; the neuron's own three steps, one at a time
+            u = neuron.neuronal_charge(x_t, v, params)
+            s = neuron.neuronal_fire(u, params)
+            v = neuron.neuronal_reset(u, s, params)
+            membrane.append(u)
+            spikes.append(s)
+        self.membrane = torch.stack(membrane)
+        self.spikes = torch.stack(spikes)
+        return self.spikes.sum(0)
 
 
 _READOUTS: dict[str, type[StatefulModule]] = {

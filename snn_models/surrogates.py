@@ -22,6 +22,7 @@ from torch import Tensor
 
 __all__ = [
     "ATan",
+    "ATanAsWritten",
     "Sigmoid",
     "Surrogate",
     "Triangle",
@@ -68,6 +69,29 @@ class ATan(Surrogate):
 
     def primitive(self, x: Tensor) -> Tensor:
         return torch.atan((math.pi / 2 * self.alpha) * x) / math.pi + 0.5
+
+
+@dataclass(frozen=True)
+class ATanAsWritten(Surrogate):
+    """The arc-tangent derivative as the snnTorch report writes it: :class:`ATan` divided by
+    ``pi``, i.e. ``(alpha/2) / pi / (1 + (pi/2 * alpha * x)^2)``; at ``alpha = 2`` the report's
+    ``(1/pi) / (1 + (pi x)^2)``.
+
+    snnTorch's documentation writes this ``1/pi`` factor; its code computes :class:`ATan`
+    (``pi`` times this). Kept separate so a recipe can use the formula its source states. A
+    constant factor on a single hidden layer's gradient is nearly invisible to Adam, which
+    rescales every parameter's step by its own gradient size.
+    """
+
+    alpha: float = 2.0
+    name: ClassVar[str] = "atan-as-written"
+
+    def derivative(self, x: Tensor) -> Tensor:
+        scaled = (math.pi / 2 * self.alpha) * x
+        return (self.alpha / 2 / math.pi) / (1 + scaled * scaled)
+
+    def primitive(self, x: Tensor) -> Tensor:
+        return torch.atan((math.pi / 2 * self.alpha) * x) / (math.pi * math.pi) + 0.5
 
 
 @dataclass(frozen=True)
@@ -136,7 +160,7 @@ def register_surrogate(cls: type[Surrogate]) -> type[Surrogate]:
     return cls
 
 
-for _cls in (ATan, Sigmoid, Triangle):
+for _cls in (ATan, ATanAsWritten, Sigmoid, Triangle):
     register_surrogate(_cls)
 
 

@@ -1,7 +1,7 @@
 """Layer-local learning: blocks with detached inputs, auxiliary heads, local losses, HSIC."""
 
 from snn_models.local.block import BlockOutput, LocalBlock, LocalLoss, LocalNetwork
-from snn_models.local.heads import ClassifierHead, ConvDecoder, DenseDecoder
+from snn_models.local.heads import ClassifierHead, ConvDecoder, DenseDecoder, SimilarityEmbedding
 from snn_models.local.hsic import (
     HSICBottleneckLoss,
     center_gram,
@@ -21,7 +21,11 @@ from snn_models.local.kernels import (
     get_kernel,
 )
 from snn_models.local.losses import (
+    SIMILARITY_FORMS,
     HybridLocalLoss,
+    cosine_similarity_matrix,
+    frobenius_similarity_loss,
+    per_step_cross_entropy,
     prediction_loss,
     reconstruction_loss,
     similarity_matching_loss,
@@ -31,6 +35,10 @@ from snn_models.local.losses import (
 from snn_models.local.training import BPTTTrainer, LocalTrainer, OptimizerFactory
 
 __all__ = [
+    "SIMILARITY_FORMS",
+    "SimilarityEmbedding",
+    "cosine_similarity_matrix",
+    "frobenius_similarity_loss",
     "KERNEL_KINDS",
     "ArcsineKernel",
     "LaplaceL1Kernel",
@@ -55,6 +63,7 @@ __all__ = [
     "get_kernel",
     "hsic",
     "normalized_hsic",
+    "per_step_cross_entropy",
     "prediction_loss",
     "reconstruction_loss",
     "similarity_matching_loss",

@@ -33,13 +33,15 @@ class BlockOutput:
     head: Tensor | None
     reconstruction: Tensor | None
     network_input: Tensor
+    embedding: Tensor | None = None
 
 
 LocalLoss = Callable[[BlockOutput, Any], Tensor]
 
 
 class LocalBlock(nn.Module):
-    """A ``body`` (layers) plus what it is trained by: ``head``, optional ``decoder``, ``loss``.
+    """A ``body`` (layers) plus what it is trained by: ``head``, optional ``decoder`` and
+    ``embedding`` (the similarity loss's ``E_theta``), ``loss``.
 
     ``loss`` must be picklable (a class instance or module-level function, not a lambda) for the
     block to survive ``torch.save``.
@@ -51,11 +53,13 @@ class LocalBlock(nn.Module):
         head: nn.Module | None = None,
         loss: LocalLoss | None = None,
         decoder: nn.Module | None = None,
+        embedding: nn.Module | None = None,
     ) -> None:
         super().__init__()
         self.body = body
         self.head = head
         self.decoder = decoder
+        self.embedding = embedding
         self.loss = loss
 
     def forward(self, x: Tensor) -> Tensor:
@@ -76,6 +80,7 @@ class LocalBlock(nn.Module):
             head=self.head(output) if self.head is not None else None,
             reconstruction=self.decoder(output) if self.decoder is not None else None,
             network_input=network_input.detach(),
+            embedding=self.embedding(output) if self.embedding is not None else None,
         )
 
     def local_loss(self, block_output: BlockOutput, target: Any) -> Tensor:

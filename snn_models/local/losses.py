@@ -17,8 +17,12 @@ import torch.nn.functional as F
 from torch import Tensor
 
 __all__ = [
+    "SIMILARITY_FORMS",
     "HybridLocalLoss",
+    "cosine_similarity_matrix",
+    "frobenius_similarity_loss",
     "margin_contrastive_loss",
+    "per_step_cross_entropy",
     "prediction_loss",
     "reconstruction_loss",
     "similarity_matching_loss",
@@ -27,6 +31,9 @@ __all__ = [
 ]
 
 _EPS = 1e-8
+# correlation-mse: Nokland & Eidnes's MSE of correlation matrices of the block's rate;
+# cosine-frobenius: the Hu thesis's squared Frobenius norm of cosine-similarity matrices of E_theta
+SIMILARITY_FORMS = ("correlation-mse", "cosine-frobenius")
 
 
 def _features(spikes: Tensor) -> Tensor:
@@ -39,11 +46,43 @@ def prediction_loss(logits: Tensor, target: Tensor) -> Tensor:
     return F.cross_entropy(logits, target)
 
 
+def per_step_cross_entropy(logits: Tensor, target: Tensor) -> Tensor:
+    """``sum_t CE(logits[t], target)`` over time-major logits ``(T, B, C)``, each CE a batch mean.
+
+    Why a sum over steps rather than one CE on the time mean: the network is then asked to be
+    right at every step, not only on average, which is the loss snnTorch's tutorials put on
+    the output membrane and the Hu thesis puts on its local prediction heads.
+    """
+    steps, batch = logits.shape[0], logits.shape[1]
+    per_sample = F.cross_entropy(
+        logits.reshape(steps * batch, -1), target.repeat(steps), reduction="none"
+    )
+    return per_sample.view(steps, batch).mean(1).sum()
+
+
 def similarity_matrix(x: Tensor) -> Tensor:
     """Cosine similarity of mean-centred rows ``(B, D) -> (B, B)`` (i.e. correlations)."""
     centred = x - x.mean(1, keepdim=True)
     unit = centred / centred.norm(dim=1, keepdim=True).clamp(min=_EPS)
     return unit @ unit.T
+
+
+def cosine_similarity_matrix(x: Tensor) -> Tensor:
+    """Cosine similarity of the rows as they are (no centring): ``(B, D) -> (B, B)``."""
+    unit = x / x.norm(dim=1, keepdim=True).clamp(min=_EPS)
+    return unit @ unit.T
+
+
+def frobenius_similarity_loss(embedded: Tensor, target: Tensor, num_classes: int) -> Tensor:
+    """``|| S(E_theta(z)) - S(Y) ||_F^2``, S the cosine-similarity matrix, Y one-hot labels.
+
+    The Hu thesis's L_sim as we read it (docs/vision.md, seed 000): the squared Frobenius norm
+    of the difference, summed over all ``B^2`` pairs rather than averaged, on the plain cosine
+    similarity of the embedded rates ``E_theta(z)``.
+    """
+    labels = F.one_hot(target, num_classes).to(embedded.dtype)
+    difference = cosine_similarity_matrix(embedded) - cosine_similarity_matrix(labels)
+    return difference.square().sum()
 
 
 def similarity_matching_loss(features: Tensor, target: Tensor, num_classes: int) -> Tensor:
@@ -119,7 +158,11 @@ class HybridLocalLoss:
         temperature: float = 0.1,
         supcon: float = 0.0,
         margin: float = 1.0,
+        similarity: str = "correlation-mse",
     ) -> None:
+        if similarity not in SIMILARITY_FORMS:
+            raise ValueError(f"similarity must be one of {SIMILARITY_FORMS}, got {similarity!r}")
+        self.similarity = similarity
         self.num_classes = num_classes
         self.alpha, self.beta, self.gamma, self.zeta = (
             float(alpha),
@@ -137,10 +180,20 @@ class HybridLocalLoss:
         if self.alpha:
             if block_output.head is None:
                 raise ValueError("the prediction term needs a block with a head")
-            out["pred"] = prediction_loss(block_output.head, target)
+            head = block_output.head
+            per_step = head.dim() == 3  # (T, B, classes) from a per-step head
+            out["pred"] = (
+                per_step_cross_entropy(head, target) if per_step else prediction_loss(head, target)
+            )
         if self.beta or self.gamma or self.supcon:
             features = _features(block_output.output)
-            if self.beta:
+            if self.beta and self.similarity == "cosine-frobenius":
+                if block_output.embedding is None:
+                    raise ValueError("the cosine-frobenius similarity needs a block embedding")
+                out["sim"] = frobenius_similarity_loss(
+                    block_output.embedding, target, self.num_classes
+                )
+            elif self.beta:
                 out["sim"] = similarity_matching_loss(features, target, self.num_classes)
             if self.gamma:
                 out["contrast"] = margin_contrastive_loss(features, target, self.margin)
@@ -169,5 +222,5 @@ class HybridLocalLoss:
     def __repr__(self) -> str:
         return (
             f"HybridLocalLoss(alpha={self.alpha}, beta={self.beta}, gamma={self.gamma}, "
-            f"zeta={self.zeta}, supcon={self.supcon})"
+            f"zeta={self.zeta}, supcon={self.supcon}, similarity={self.similarity!r})"
         )

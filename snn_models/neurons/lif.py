@@ -17,7 +17,7 @@ from snn_models.neurons.base import SpikingNeuron
 from snn_models.neurons.decay import MembraneDecay, resolve_decay
 from snn_models.surrogates import Surrogate, get_surrogate
 
-__all__ = ["LIF", "PLIF"]
+__all__ = ["LIF", "PLIF", "DelayedResetLIF"]
 
 
 class LIF(SpikingNeuron):
@@ -154,6 +154,31 @@ class PLIF(LIF):
             detach_reset=detach_reset,
             backend=backend,
         )
+
+
+class DelayedResetLIF(LIF):
+    """snnTorch's ``Leaky`` neuron: the reset is subtracted one step later, without decay.
+
+    snnTorch updates ``U[t] = beta U[t-1] + x[t] - threshold * S[t-1]`` with
+    ``S[t-1] = H(U[t-1] - threshold)``, and the reset term carries no gradient (its
+    ``reset_mechanism="subtract"`` default). :class:`LIF` subtracts right after the spike, so the
+    next step decays the subtraction too: ``U[t] = beta (U[t-1] - threshold S[t-1]) + x[t]``.
+    Subtracting ``threshold / beta`` instead makes the two identical, which is all this class
+    changes; it exists so a recipe written for snnTorch runs its exact dynamics here. Being a
+    changed step, it runs the reference loop rather than the fused scan.
+
+    Args: as :class:`LIF`; ``detach_reset`` defaults to True (snnTorch's default) and only
+    ``reset="subtract"`` exists in this form.
+    """
+
+    def __init__(self, *args, detach_reset: bool = True, **kwargs) -> None:
+        super().__init__(*args, detach_reset=detach_reset, **kwargs)
+        if self.reset_mode != "subtract":
+            raise ValueError("DelayedResetLIF resets by subtraction only")
+
+    def neuronal_reset(self, u: Tensor, spikes: Tensor, params: LIFParameters) -> Tensor:
+        s = spikes.detach() if params.detach_reset else spikes
+        return u - (params.threshold / params.alpha) * s
 
 
 def plain_lif_parameters(neuron: nn.Module) -> LIFParameters | None:

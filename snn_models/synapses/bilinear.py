@@ -46,6 +46,9 @@ class BilinearTerm:
     interaction: torch.nn.Parameter
     rank: int
     spike_input: bool
+    # True keeps the self-pairs x_i^2 in the interaction, i.e. lambda (V x)^2 without the
+    # diagonal correction: an ablation that asks what removing the self-pairs is worth
+    keep_self_terms: bool = False
     _inference_cache: tuple[tuple, Tensor, Tensor | None] | None = None
 
     def __getstate__(self) -> dict:
@@ -79,7 +82,8 @@ class BilinearTerm:
     def _linear_and_interaction(
         self, x: Tensor, product: Product, dim: int
     ) -> tuple[Tensor, Tensor]:
-        """``(W x, (V x)^2 - (V^2)(x^2))`` with outputs along ``dim`` (-1 dense, 1 conv)."""
+        """``(W x, (V x)^2 - (V^2)(x^2))`` with outputs along ``dim`` (-1 dense, 1 conv);
+        ``(W x, (V x)^2)`` when ``keep_self_terms`` is set."""
         n = self.weight.shape[0]
         stacked, self_interaction = self._stacked_weights()
         projected = product(x, stacked)
@@ -87,6 +91,8 @@ class BilinearTerm:
         interactions = projected.narrow(dim, n, n * self.rank)
         rank_dim = dim + 1 if dim >= 0 else dim
         pairwise = interactions.unflatten(dim, (n, self.rank)).square().sum(rank_dim)
+        if self.keep_self_terms:
+            return linear, pairwise
         if self.spike_input:
             diagonal = projected.narrow(dim, n * (1 + self.rank), n)
         else:

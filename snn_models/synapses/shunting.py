@@ -4,20 +4,18 @@ shunting synapses.
 One weight ``W`` is split into excitation ``W+ = relu(W)`` and inhibition ``W- = W - W+``.
 The variants differ only in what gates which pathway (``g(z) = sigmoid(kappa z)``):
 
-=============  ==========================================================  ==============
-``gate``       current (before the bias ``b``)                             gate matrices
-=============  ==========================================================  ==============
-``both``       ``(W+ x) g(V+ x) + (W- x) g(V- x)`` (DESIGN.md § 3; default)  ``V+``, ``V-``
-``shared``     ``(W x) g(V x)``: one gate for both pathways                 ``V``
-``excitatory`` ``(W+ x) g(V+ x) + (W- x)``: inhibition stays linear         ``V+``
-``inhibitory`` ``(W+ x) + (W- x) g(V- x)``: excitation stays linear         ``V-``
-``divisive``   ``(W+ x) / (1 + kappa relu(C x)) + (W- x)``                  ``C``
-``none``       ``W x``: the gates removed, exactly the linear synapse       --
-=============  ==========================================================  ==============
+- ``both``: ``(W+ x) g(V+ x) + (W- x) g(V- x)`` (DESIGN.md § 3; the default), gates ``V+, V-``
+- ``shared``: ``(W x) g(V x)``, one gate for both pathways, gate ``V``
+- ``excitatory``: ``(W+ x) g(V+ x) + (W- x)``, inhibition stays linear, gate ``V+``
+- ``excitatory-only``: ``(W+ x) g(V+ x)``, the inhibitory pathway removed, gate ``V+``
+- ``inhibitory``: ``(W+ x) + (W- x) g(V- x)``, excitation stays linear, gate ``V-``
+- ``divisive``: ``(W+ x) / (1 + kappa relu(C x)) + (W- x)``, conductance ``C``
+- ``none``: ``W x``, the gates removed: exactly the linear synapse
 
-Why these: the bilinear-neuron thesis names "gate variants" of its shunting neuron without a
-definition we could find, so this is the natural ablation family of the gate -- which pathway
-is gated, and whether one gate serves both. ``divisive`` is the classic form of shunting
+Where they come from: the bilinear-neuron thesis's three ablations of its shunting neuron are
+``excitatory-only`` (its ab1, ``w+ x sigma(v_p x)``), ``excitatory`` (ab2) and ``shared``
+(ab3, ``w x sigma(v x)``). ``inhibitory``, ``divisive`` and ``none`` are ours, completing the
+family -- which pathway is gated, whether one gate serves both, a linear conductance. ``divisive`` is the classic form of shunting
 inhibition: a sigmoid gate is itself a division, ``sigmoid(kappa z) = 1 / (1 + exp(-kappa
 z))``, with a conductance exponential in the input; ``divisive`` swaps it for a conductance
 linear in the (rectified) input, as in the membrane equation's steady state (Grossberg's
@@ -26,8 +24,8 @@ Bouzerdoum 2003), with ``a = 1`` and ``g = kappa relu(C x)``; ``relu`` keeps the
 non-negative, so the divisor is at least 1 and the excitation is only ever scaled down.
 Inhibition through ``W-`` stays subtractive (hyperpolarising), as in ``excitatory``.
 
-Only the variants that gate excitation with a sigmoid (``both``, ``shared``, ``excitatory``) let
-one neuron compute XOR; ``inhibitory``, ``divisive`` and ``none`` cannot (see the tests).
+Only the variants that gate excitation with a sigmoid (``both``, ``shared``, ``excitatory``,
+``excitatory-only``) let one neuron compute XOR; ``inhibitory``, ``divisive`` and ``none`` cannot (see the tests).
 """
 
 from __future__ import annotations
@@ -47,6 +45,7 @@ _GATE_PARAMETERS: dict[str, tuple[str, ...]] = {
     "both": ("gate_excitatory", "gate_inhibitory"),
     "shared": ("gate",),
     "excitatory": ("gate_excitatory",),
+    "excitatory-only": ("gate_excitatory",),
     "inhibitory": ("gate_inhibitory",),
     "divisive": ("conductance",),
     "none": (),
@@ -86,6 +85,9 @@ class ShuntingGates:
             drive, z = product(x, torch.cat([self.weight, *self._gate_matrices()])).chunk(2, dim)
             return drive * torch.sigmoid(self.kappa * z)
         excitatory_w = F.relu(self.weight)
+        if gate == "excitatory-only":
+            excite, z = product(x, torch.cat([excitatory_w, self.gate_excitatory])).chunk(2, dim)
+            return excite * torch.sigmoid(self.kappa * z)
         inhibitory_w = self.weight - excitatory_w
         stacked = torch.cat([excitatory_w, inhibitory_w, *self._gate_matrices()])
         parts = product(x, stacked).chunk(len(_GATE_PARAMETERS[gate]) + 2, dim)

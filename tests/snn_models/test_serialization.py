@@ -15,6 +15,11 @@ def _modules():
     return {
         "LIF": (sm.LIF(tau=3.0, reset="zero", surrogate="triangle"), torch.rand(4, 2, 5) * 2),
         "PLIF": (sm.PLIF(tau=2.5, surrogate=sm.Sigmoid(5.0)), torch.rand(4, 2, 5) * 2),
+        "DelayedResetLIF": (sm.DelayedResetLIF(tau=20.0), torch.rand(4, 2, 5) * 2),
+        "CountedSpikingOutput": (
+            sm.CountedSpikingOutput(sm.DelayedResetLIF(alpha=0.9, surrogate="atan-as-written")),
+            torch.rand(4, 2, 5) * 2,
+        ),
         "LeakyIntegrator": (sm.LeakyIntegrator(tau=2.0, learn_tau=True), torch.rand(4, 2, 5)),
         "LinearSynapse": (sm.LinearSynapse(5, 3), torch.rand(4, 2, 5)),
         "BilinearSynapse": (sm.BilinearSynapse(5, 3, rank=2), torch.rand(4, 2, 5)),

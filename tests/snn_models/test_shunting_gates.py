@@ -37,6 +37,8 @@ HAND_SET = {
     "shared": [0.0, -sigmoid(-1), 2 * sigmoid(-1), sigmoid(-2)],
     # (2 x1) sigmoid(-s) - x2
     "excitatory": [0.0, -1.0, 2 * sigmoid(-1), 2 * sigmoid(-2) - 1],
+    # (2 x1) sigmoid(-s): the thesis's ab1, no inhibitory pathway at all
+    "excitatory-only": [0.0, 0.0, 2 * sigmoid(-1), 2 * sigmoid(-2)],
     # 2 x1 - x2 sigmoid(s)
     "inhibitory": [0.0, -sigmoid(1), 2.0, 2 - sigmoid(2)],
     # 2 x1 / (1 + relu(s)) - x2
@@ -135,6 +137,7 @@ def test_gate_none_starts_from_the_linear_synapses_initial_weights():
         ("both", {"gate_excitatory", "gate_inhibitory"}),
         ("shared", {"gate"}),
         ("excitatory", {"gate_excitatory"}),
+        ("excitatory-only", {"gate_excitatory"}),
         ("inhibitory", {"gate_inhibitory"}),
         ("divisive", {"conductance"}),
         ("none", set()),
@@ -205,10 +208,10 @@ def _fires(syn, threshold):
     return neuron(syn(DirectEncoder(1)(INPUTS.float())))[0, :, 0] > 0
 
 
-@pytest.mark.parametrize("gate", ["both", "shared", "excitatory"])
+@pytest.mark.parametrize("gate", ["both", "shared", "excitatory", "excitatory-only"])
 def test_sigmoid_gated_excitation_computes_xor_with_designs_example(gate):
     """DESIGN.md § 3: w = (1, 1), gates (-1, -1), kappa = 1, threshold 0.25 gives currents
-    0, 0.269, 0.269, 0.238. With no inhibitory weight the three variants coincide."""
+    0, 0.269, 0.269, 0.238. With no inhibitory weight the four variants coincide."""
     gates = {"gate_excitatory": [-1.0, -1.0], "gate_inhibitory": [-1.0, -1.0], "gate": [-1.0, -1.0]}
     syn = _hand_set(ShuntingSynapse(2, 1, kappa=1.0, bias=False, gate=gate), (1.0, 1.0), gates)
     current = syn(INPUTS.float()).squeeze(1)

@@ -143,8 +143,10 @@ def test_stdp_delta_network_has_no_trainable_parameters():
         build_network(RunConfig(arch="cnn", rule="stdp-delta"), (1, 8, 8), 10)
 
 
-def test_snntorch_preset_sets_the_recipe_and_flags_override_it(tmp_path):
-    record = train(tmp_path, "--preset", "snntorch", "--hidden", "64", "--epochs", "1")
+def test_bernoulli_rate_preset_sets_its_settings_and_flags_override_it(tmp_path):
+    record = train(
+        tmp_path, "--preset", "fcn1000-bernoulli-rate", "--hidden", "64", "--epochs", "1"
+    )
     config = record["config"]
     assert config["encoding"] == "rate" and config["T"] == 4  # --T 4 given: it wins
     assert config["tau"] == 20.0 and config["batch_norm"] is False and config["lr"] == 5e-4

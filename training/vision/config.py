@@ -17,10 +17,32 @@ RULES = ("bptt", "local", "hsic", "membrane-bptt", "stdp-delta", "plasticity-cen
 MBPTT_GRADIENTS = ("membrane", "membrane-bounded", "atan")
 MBPTT_WEIGHT_LAYERS = ("all", "hidden")
 KERNELS = ("gaussian", "cosine", "laplace", "sigmoid", "laplace-l1", "arcsine")
-NEURON_MODELS = ("lif", "plif")
-BILINEAR_VARIANTS = ("learned", "fixed-lambda", "quadratic-only")
+# delayed-reset: snnTorch's Leaky (the reset subtracted at the next step, undecayed, detached)
+NEURON_MODELS = ("lif", "plif", "delayed-reset")
+# atan: snn_models.ATan (alpha 2); atan-as-written: the formula the snnTorch report writes
+SURROGATES = ("atan", "atan-as-written")
+# how the output layer is read: membrane-mean (a non-spiking integrator, its potential averaged
+# over T, the default) or spike-count (spiking output neurons, prediction by spike count)
+READOUTS = ("membrane-mean", "spike-count")
+# the output layer's loss: ce on the readout's logits (default); with --readout spike-count also
+# ce-per-step-membrane (sum over t of CE(U[t])) or ce-spike-mean (CE of the mean output spikes)
+OUTPUT_LOSSES = ("ce", "ce-per-step-membrane", "ce-spike-mean")
+# --rule local's loss forms: predsim (Nokland & Eidnes: one CE on the head's rate logits, MSE of
+# correlation matrices) or hu-thesis (a sum of per-step CEs; ||S(E_theta(z)) - S(Y)||_F^2)
+LOCAL_FORMS = ("predsim", "hu-thesis")
+# with-self-terms: lambda (V x)^2 without the diagonal correction (a candidate reading of the Liu
+# thesis's bilinear ab1, whose definition we could not read; docs/vision.md, "Seed 004")
+BILINEAR_VARIANTS = ("learned", "fixed-lambda", "quadratic-only", "with-self-terms")
 # snn_models.SHUNTING_GATES, repeated so the config stays importable without torch
-SHUNTING_GATES = ("both", "shared", "excitatory", "inhibitory", "divisive", "none")
+SHUNTING_GATES = (
+    "both",
+    "shared",
+    "excitatory",
+    "excitatory-only",
+    "inhibitory",
+    "divisive",
+    "none",
+)
 ENCODINGS = ("direct", "rate")
 LR_SCHEDULES = ("cosine", "constant")
 
@@ -141,6 +163,10 @@ class RunConfig:
     membrane_bptt: MembraneBPTTSettings | None = None
     plasticity_centric: PlasticityCentricSettings | None = None
     lee2016: Lee2016Settings | None = None
+    surrogate: str | None = None  # atan (None) or atan-as-written
+    readout: str | None = None  # membrane-mean (None) or spike-count
+    output_loss: str | None = None  # ce (None), ce-per-step-membrane, ce-spike-mean
+    local_form: str | None = None  # predsim (None) or hu-thesis
     T: int = 10
     epochs: int = 1
     batch_size: int = 64
@@ -161,9 +187,15 @@ class RunConfig:
             ("neuron_model", self.neuron_model or "lif", NEURON_MODELS),
             ("bilinear_variant", self.bilinear_variant or "learned", BILINEAR_VARIANTS),
             ("shunting_gate", self.shunting_gate or "both", SHUNTING_GATES),
+            ("surrogate", self.surrogate or "atan", SURROGATES),
+            ("readout", self.readout or "membrane-mean", READOUTS),
+            ("output_loss", self.output_loss or "ce", OUTPUT_LOSSES),
+            ("local_form", self.local_form or "predsim", LOCAL_FORMS),
         ):
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+        if self.output_loss not in (None, "ce") and self.readout != "spike-count":
+            raise ValueError(f"output_loss {self.output_loss!r} needs readout='spike-count'")
         if self.T < 1 or self.epochs < 1 or self.batch_size < 1:
             raise ValueError("T, epochs and batch_size must be at least 1")
 
@@ -200,13 +232,17 @@ class RunConfig:
         """Short human name used in tables and plot legends."""
         arch = f"fcn-{self.hidden}" if self.arch == "fcn" else self.arch
         rule = f"hsic-{self.kernel}" if self.rule == "hsic" else self.rule
+        if self.rule == "local" and self.local_form == "hu-thesis":
+            rule = "local(hu-thesis)"
         neuron = self.neuron
         if self.bilinear_variant not in (None, "learned"):
             neuron = f"{neuron}({self.bilinear_variant})"
         if self.neuron == "shunting" and self.shunting_gate not in (None, "both"):
             neuron = f"{neuron}(gate={self.shunting_gate})"
-        if self.neuron_model == "plif":
-            neuron = f"{neuron}/plif"
+        if self.neuron_model not in (None, "lif"):
+            neuron = f"{neuron}/{self.neuron_model}"
+        if self.readout == "spike-count":
+            rule = f"{rule} (count, {self.output_loss or 'ce'})"
         return f"{arch} {neuron} {rule}"
 
     def fingerprint(self) -> str:
@@ -227,6 +263,10 @@ class RunConfig:
             "membrane_bptt",
             "plasticity_centric",
             "lee2016",
+            "surrogate",
+            "readout",
+            "output_loss",
+            "local_form",
         )
         relevant = {
             k: v

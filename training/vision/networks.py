@@ -25,6 +25,8 @@ from snn_models import (
     PLIF,
     ClassifierHead,
     ConvDecoder,
+    CountedSpikingOutput,
+    DelayedResetLIF,
     DenseDecoder,
     HSICBottleneckLoss,
     HybridLocalLoss,
@@ -36,6 +38,7 @@ from snn_models import (
     make_encoder,
     make_synapse,
 )
+from snn_models.local import SimilarityEmbedding, per_step_cross_entropy
 from snn_models.plasticity import (
     CompetitiveSTDPLayer,
     Lee2016Network,
@@ -101,10 +104,44 @@ class OutputCrossEntropy:
         return "OutputCrossEntropy()"
 
 
+class PerStepMembraneCrossEntropy:
+    """snnTorch tutorial 5's loss: ``sum_t CE(U[t], y)`` on the spiking output layer's membrane.
+
+    Reads the trace the block's :class:`CountedSpikingOutput` recorded in this forward pass
+    (the block output itself is the spike count, which is what predicts)."""
+
+    def __init__(self, readout: CountedSpikingOutput) -> None:
+        self.readout = readout
+
+    def __call__(self, block_output, target: Tensor) -> Tensor:
+        assert self.readout.membrane is not None, "run the network before its loss"
+        return per_step_cross_entropy(self.readout.membrane, target)
+
+    def __repr__(self) -> str:
+        return "PerStepMembraneCrossEntropy()"
+
+
+class SpikeMeanCrossEntropy:
+    """The snnTorch report's variant: CE of the output spikes' mean over time (rates in
+    [0, 1] as logits), so only the spikes, not the membrane, carry the loss."""
+
+    def __init__(self, readout: CountedSpikingOutput) -> None:
+        self.readout = readout
+
+    def __call__(self, block_output, target: Tensor) -> Tensor:
+        assert self.readout.spikes is not None, "run the network before its loss"
+        return F.cross_entropy(self.readout.spikes.mean(0), target)
+
+    def __repr__(self) -> str:
+        return "SpikeMeanCrossEntropy()"
+
+
 def _neuron(config: RunConfig, features: int | None = None) -> nn.Module:
-    """The hidden layers' spiking neuron: LIF (default), PLIF (`--neuron-model plif`), or the
-    Lee et al. (2016) neuron for `--rule membrane-bptt` on dense layers (`features` given)."""
+    """The hidden layers' spiking neuron: LIF (default), PLIF (`--neuron-model plif`), snnTorch's
+    Leaky (`delayed-reset`), or the Lee et al. (2016) neuron for `--rule membrane-bptt` on dense
+    layers (`features` given)."""
     tau = 2.0 if config.tau is None else config.tau
+    surrogate = config.surrogate or "atan"
     if config.rule == "membrane-bptt" and features is not None:
         lee = config.membrane_bptt or MembraneBPTTSettings()
         return MembraneBPTTLIF(
@@ -119,8 +156,10 @@ def _neuron(config: RunConfig, features: int | None = None) -> nn.Module:
         )
     if config.neuron_model == "plif":
         # PLIF (Fang et al. 2021): learned time constant, input scaled by 1 - alpha.
-        return PLIF(tau=tau, threshold=1.0, reset="subtract", surrogate="atan")
-    return LIF(tau=tau, threshold=1.0, reset="subtract", surrogate="atan")
+        return PLIF(tau=tau, threshold=1.0, reset="subtract", surrogate=surrogate)
+    if config.neuron_model == "delayed-reset":
+        return DelayedResetLIF(tau=tau, threshold=1.0, surrogate=surrogate)
+    return LIF(tau=tau, threshold=1.0, reset="subtract", surrogate=surrogate)
 
 
 def _synapse_options(config: RunConfig, spike_input: bool) -> dict:
@@ -139,9 +178,9 @@ def _synapse_options(config: RunConfig, spike_input: bool) -> dict:
 
 
 def _apply_bilinear_variant(config: RunConfig, synapse: nn.Module) -> nn.Module:
-    """The bilinear-neuron thesis's ablations, made by freezing parameters of the full synapse:
-    `fixed-lambda` keeps lambda at its initial value; `quadratic-only` removes the linear term
-    (W = 0, frozen), leaving lambda * ((V x)^2 - (V^2)(x^2)) + b."""
+    """Ablations of the bilinear synapse: `fixed-lambda` keeps lambda at its initial value;
+    `quadratic-only` removes the linear term (W = 0, frozen), leaving lambda * ((V x)^2 -
+    (V^2)(x^2)) + b; `with-self-terms` drops the diagonal correction, W x + lambda (V x)^2."""
     variant = config.bilinear_variant
     if config.neuron != "bilinear" or variant in (None, "learned"):
         return synapse
@@ -150,6 +189,8 @@ def _apply_bilinear_variant(config: RunConfig, synapse: nn.Module) -> nn.Module:
     if variant == "quadratic-only":
         synapse.weight.data.zero_()
         synapse.weight.requires_grad_(False)
+    if variant == "with-self-terms":
+        synapse.keep_self_terms = True
     return synapse
 
 
@@ -172,10 +213,16 @@ def _block_loss(config: RunConfig, num_classes: int):
             beta=weights.sim,
             gamma=weights.contrast,
             zeta=weights.recon,
+            similarity="cosine-frobenius" if _hu_thesis(config) else "correlation-mse",
         )
     if config.rule == "hsic":
         return HSICBottleneckLoss(num_classes, beta=config.hsic_beta, kernel=config.kernel)
     return None  # BPTT: hidden blocks are trained through the output loss only
+
+
+def _hu_thesis(config: RunConfig) -> bool:
+    """The Hu thesis's local losses: per-step prediction heads and an E_theta for L_sim."""
+    return config.rule == "local" and config.local_form == "hu-thesis"
 
 
 def _head_pool(channels: int, size: int) -> int:
@@ -209,14 +256,23 @@ def _conv_block(
     layers = [_over_time(per_step), _neuron(config)]
     out_shape = (spec.channels, height, width)
 
-    head = decoder = None
+    head = decoder = embedding = None
     if config.rule == "local":
+        side = _head_pool(spec.channels, min(height, width))
         if config.local.pred > 0:
-            side = _head_pool(spec.channels, min(height, width))
-            head = ClassifierHead(spec.channels * side * side, num_classes, pool_to=(side, side))
+            head = ClassifierHead(
+                spec.channels * side * side,
+                num_classes,
+                pool_to=(side, side),
+                per_step=_hu_thesis(config),
+            )
         if config.local.recon > 0:
             decoder = ConvDecoder(spec.channels, in_channels, scale=2 if spec.pool else 1)
-    block = LocalBlock(nn.Sequential(*layers), head, _block_loss(config, num_classes), decoder)
+        if config.local.sim > 0 and _hu_thesis(config):
+            features = spec.channels * side * side
+            embedding = SimilarityEmbedding(features, channels=spec.channels, pool_to=(side, side))
+    loss = _block_loss(config, num_classes)
+    block = LocalBlock(nn.Sequential(*layers), head, loss, decoder, embedding)
     return block, out_shape
 
 
@@ -241,25 +297,34 @@ def _dense_block(
         per_step.append(nn.BatchNorm1d(features))
     layers = [_over_time(per_step), _neuron(config, features)]
 
-    head = decoder = None
+    head = decoder = embedding = None
     if config.rule == "local":
         if config.local.pred > 0:
-            head = ClassifierHead(features, num_classes)
+            head = ClassifierHead(features, num_classes, per_step=_hu_thesis(config))
         if config.local.recon > 0:
             decoder = DenseDecoder(features, in_features)
             if len(in_shape) > 1:  # reconstruct the map the block received, not its flat view
                 decoder = nn.Sequential(decoder, nn.Unflatten(1, tuple(in_shape)))
-    return LocalBlock(nn.Sequential(*layers), head, _block_loss(config, num_classes), decoder)
+        if config.local.sim > 0 and _hu_thesis(config):
+            embedding = SimilarityEmbedding(features)
+    loss = _block_loss(config, num_classes)
+    return LocalBlock(nn.Sequential(*layers), head, loss, decoder, embedding)
 
 
 def _output_block(config: RunConfig, in_features: int, num_classes: int) -> LocalBlock:
     options = _synapse_options(config, spike_input=True)
-    body = nn.Sequential(
-        _apply_bilinear_variant(
-            config, make_synapse(config.neuron, in_features, num_classes, **options)
-        ),
-        MembraneReadout(tau=2.0, reduce="mean"),
+    synapse = _apply_bilinear_variant(
+        config, make_synapse(config.neuron, in_features, num_classes, **options)
     )
+    if config.readout == "spike-count":
+        readout = CountedSpikingOutput(_neuron(config))
+        loss = {
+            "ce-per-step-membrane": PerStepMembraneCrossEntropy,
+            "ce-spike-mean": SpikeMeanCrossEntropy,
+        }.get(config.output_loss or "ce")
+        body = nn.Sequential(synapse, readout)
+        return LocalBlock(body, head=None, loss=loss(readout) if loss else OutputCrossEntropy())
+    body = nn.Sequential(synapse, MembraneReadout(tau=2.0, reduce="mean"))
     return LocalBlock(body, head=None, loss=OutputCrossEntropy())
 
 

@@ -33,6 +33,11 @@ def _rule_name(config: dict) -> str:
         weights = config["local"]
         names = ("pred", "sim", "contrast", "recon", "supcon")
         terms = [name for name in names if weights.get(name, 0) > 0]
+        weighted = " + ".join(f"{weights[name]:g} {name}" for name in terms)
+        if config.get("local_form") == "hu-thesis":
+            return f"local, Hu-thesis form ({weighted})"
+        if any(weights[name] != 1 for name in terms):  # unequal weights: print them
+            return f"local ({weighted})"
         return "local (" + "+".join(terms) + ")"
     if rule == "membrane-bptt":
         lee = config.get("membrane_bptt") or config.get("lee") or {}
@@ -51,7 +56,14 @@ def _rule_name(config: dict) -> str:
         return "plasticity-centric" + ("" if gain == 1.0 else f" (free-phase STDP x{gain:g})")
     if rule == "stdp-delta":
         return "competitive STDP + delta readout (no backprop)"
-    return "BPTT"
+    notes = []
+    if config.get("encoding") == "rate":
+        notes.append("Bernoulli input")
+    if config.get("readout") == "spike-count":
+        notes.append(f"spike-count output, {config.get('output_loss') or 'ce'}")
+    if config.get("lr_schedule") == "constant":
+        notes.append("constant lr")
+    return "BPTT" + (f" ({', '.join(notes)})" if notes else "")
 
 
 def _neuron_name(config: dict) -> str:
@@ -68,6 +80,10 @@ def _neuron_name(config: dict) -> str:
         name += f", gate {gate}"
     if config.get("neuron_model") == "plif":
         name += ", PLIF"
+    if config.get("neuron_model") == "delayed-reset":
+        name += ", delayed-reset LIF"
+    if config.get("surrogate") not in (None, "atan"):
+        name += f", {config['surrogate']}"
     return name
 
 
