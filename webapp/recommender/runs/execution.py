@@ -97,6 +97,8 @@ def training_config(options: TrainingOptions):
     changes = {"model": lifecycle.MODES[options.mode]}
     if options.epochs is not None:
         changes["epochs"] = options.epochs
+    if settings.SPIKELENS_TRAINING_MEMBERS:
+        changes["members"] = settings.SPIKELENS_TRAINING_MEMBERS
     return base.with_settings(**changes)
 
 
