@@ -215,6 +215,15 @@ class TwoTowerFitter:
         x_item = item_batch_inputs(
             self.inputs, self.rng, config.item_id_dropout, items, sparse=config.sparse_inputs
         )
+        block_targets = None
+        if config.mode == "local":
+            block_targets = self._block_targets(users, targets, items)
+        # Batches are built on the CPU; a fitter whose model lives on a GPU moves them there.
+        x_user, x_item, targets = (self._to_device(t) for t in (x_user, x_item, targets))
+        if weights is not None:
+            weights = self._to_device(weights)
+        if block_targets is not None:
+            block_targets = [self._to_device(t) for t in block_targets]
         if config.mode == "bptt":
             scores = self.model(x_user, x_item)
             loss = self._loss(scores, targets, weights)
@@ -225,8 +234,11 @@ class TwoTowerFitter:
             for optimizer in optimizers:
                 optimizer.step()
             return float(loss.detach())
-        block_targets = self._block_targets(users, targets, items)
         return self._local_step(x_user, x_item, targets, block_targets, weights)
+
+    def _to_device(self, tensor: Tensor) -> Tensor:
+        """Where a batch's tensors go: the CPU here (a data-parallel rank may say a GPU)."""
+        return tensor
 
     def _block_targets(
         self, users: np.ndarray, targets: Tensor, items: np.ndarray | None = None

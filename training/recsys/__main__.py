@@ -280,6 +280,16 @@ def _cmd_readout_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_data_parallel(args: argparse.Namespace) -> int:
+    from training.data_parallel import compare, job_from
+
+    reports = compare(args.procs, job_from(args))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(reports, indent=2))
+    return 0
+
+
 def _cmd_scale(args: argparse.Namespace) -> int:
     from training.recsys.scale import run_scale
 
@@ -519,6 +529,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--full-epoch", action="store_true", help="also train one pair for a whole epoch, timed"
     )
     scale.set_defaults(func=_cmd_scale)
+
+    from training.data_parallel import add_arguments
+
+    parallel = sub.add_parser(
+        "data-parallel",
+        help="one tower pair trained by 1, 2, … torch.distributed processes, timed",
+    )
+    parallel.add_argument(
+        "--procs", type=int, nargs="+", default=[1, 2], help="process counts, in turn"
+    )
+    add_arguments(parallel)
+    parallel.set_defaults(func=_cmd_data_parallel)
 
     taste = sub.add_parser(
         "taste", help="score serving-time taste settings on the validation split"
