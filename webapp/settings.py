@@ -286,6 +286,9 @@ SPIKELENS_PARALLEL_MEMBERS = (
 )
 # The committee's size for site retraining, over the preset's (0: the preset's).
 SPIKELENS_TRAINING_MEMBERS = int(os.environ.get("SPIKELENS_TRAINING_MEMBERS", "0"))
+# Torch threads of a training process (0: torch's default, one per core). Several training
+# workers on one host each want fewer, so together they do not ask for more than the cores.
+SPIKELENS_TRAINING_THREADS = int(os.environ.get("SPIKELENS_TRAINING_THREADS", "0"))
 # A new version is promoted automatically when its nDCG@10 is at most this much below the active one.
 SPIKELENS_PROMOTION_TOLERANCE = float(os.environ.get("SPIKELENS_PROMOTION_TOLERANCE", "0.01"))
 

@@ -216,7 +216,7 @@ def test_a_redis_restart_while_members_train_frees_the_lock_and_keeps_the_old_mo
     settings.SPIKELENS_TRAINING_MEMBERS = MEMBERS
     with ExitStack() as stack:
         workers = stack.enter_context(Workers(tmp_path, redis, settings, count=2))
-        run = retrain(redis, TrainingOptions(epochs=150, promotion="always"))
+        run = retrain(redis, TrainingOptions(epochs=60, promotion="always"))
         wait_for(
             lambda: TrainingMember.objects.filter(run=run, epoch__gte=2).exists(),
             f"a member to train\n{workers.logs()}",
@@ -231,6 +231,7 @@ def test_a_redis_restart_while_members_train_frees_the_lock_and_keeps_the_old_mo
                 ).exists()
             ),
             f"the members to end\n{workers.logs()}",
+            timeout=480,
         )
         settings.SPIKELENS_TRAINING_STALE_SECONDS = 2
         time.sleep(3)

@@ -60,6 +60,7 @@ class WorkerProcess:
                 "webapp",
                 "worker",
                 "--pool=solo",
+                "--concurrency=1",  # solo runs one task; this keeps it from reserving two
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
