@@ -25,10 +25,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 
-from recsys.data.interactions import IndexedSplit
+from recsys.data.interactions import IndexedSplit, build_rows
 from recsys.data.split import RatingSplit
 from recsys.evaluation import evaluate_model
 from recsys.features.items import ItemFeatureSpec
@@ -83,12 +84,23 @@ class MemberResult:
 
 
 def prepare_committee(
-    users: pd.DataFrame, movies: pd.DataFrame, ratings: pd.DataFrame, config: TrainConfig
+    users: pd.DataFrame,
+    movies: pd.DataFrame,
+    ratings: pd.DataFrame,
+    config: TrainConfig,
+    eval_users: int | None = None,
 ) -> PreparedCommittee:
-    """Split, features, initial committee and readout, as :func:`fit_ranker_on` makes them."""
+    """Split, features, initial committee and readout, as :func:`fit_ranker_on` makes them.
+
+    ``eval_users``: evaluate (and calibrate the match) on the held-out ratings of that many
+    users drawn with the split's seed, not of every user: at MovieLens-25M's size scoring every
+    user against every movie is most of a retraining. Training is unchanged.
+    """
     if config.torch_threads:
         torch.set_num_threads(config.torch_threads)
     split, indexed = split_tables(users, movies, ratings, config)
+    if eval_users is not None:
+        split, indexed = _held_out_sample(split, indexed, eval_users, config.split_seed)
     data = TrainingData.from_split(indexed, users, movies)
     builder, inputs = prepare_data(data, ItemFeatureSpec(config.n_text_buckets))
     ranker_config = config.ranker.fitted_to(data.n_items)
@@ -101,12 +113,27 @@ def prepare_committee(
     )
 
 
+def _held_out_sample(
+    split: RatingSplit, indexed: IndexedSplit, users: int, seed: int
+) -> tuple[RatingSplit, IndexedSplit]:
+    """The split with held-out ratings of ``users`` users only (a seeded draw)."""
+    ids = np.unique(split.test["user_id"].to_numpy())
+    if users < len(ids):
+        ids = np.random.default_rng(seed).choice(ids, users, replace=False)
+    test = split.test[split.test["user_id"].isin(ids)]
+    sampled = replace(split, test=test)
+    held_out = build_rows(test, indexed.user_map, indexed.item_map)
+    return sampled, replace(indexed, test=held_out)
+
+
 def fit_member(
     prepared: PreparedCommittee,
     index: int,
     on_epoch: Callable[[EpochReport], None] | None = None,
+    max_batches: int | None = None,
 ) -> MemberResult:
-    """Train member ``index`` alone, exactly as :func:`fit_two_tower` trains it in a committee."""
+    """Train member ``index`` alone, exactly as :func:`fit_two_tower` trains it in a committee
+    (``max_batches``: reduced epochs of that many batches, for timing runs at scale)."""
     config = prepared.config
     if config.torch_threads:
         torch.set_num_threads(config.torch_threads)
@@ -129,7 +156,7 @@ def fit_member(
     started = time.perf_counter()
     for epoch in range(1, fit.epochs + 1):
         fitter.set_epoch(epoch - 1)
-        loss = fitter.run_epoch()
+        loss = fitter.run_epoch(max_batches=max_batches)
         result.losses.append(loss)
         result.seconds.append(time.perf_counter() - started)
         if on_epoch is not None:

@@ -92,11 +92,11 @@ class DataParallelFitter(TwoTowerFitter):
         """This rank's share of a global batch (equal parts, the remainder to the first)."""
         return np.array_split(batch, self.world)[self.rank]
 
-    def run_epoch(self, progress: bool = False, steps: int | None = None) -> float:
-        """One pass (or its first ``steps`` global batches); returns the mean loss over ranks."""
+    def run_epoch(self, progress: bool = False, max_batches: int | None = None) -> float:
+        """One pass (or its first ``max_batches`` global batches); the mean loss over ranks."""
         self.model.train()
         total, count = 0.0, 0
-        for batch in self.global_batches()[:steps]:
+        for batch in self.global_batches()[:max_batches]:
             loss = self._step(self.part(batch))
             self.step_losses.append(loss)
             total += loss

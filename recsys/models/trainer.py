@@ -174,14 +174,15 @@ class TwoTowerFitter:
             for group in optimizer.param_groups:
                 group["lr"] = self.config.lr * scale * group.get("lr_scale", 1.0)
 
-    def run_epoch(self, progress: bool = False) -> float:
+    def run_epoch(self, progress: bool = False, max_batches: int | None = None) -> float:
         """One pass over the users in random order; returns the mean loss of the embeddings.
-        ``progress`` shows a bar over the batches (an epoch at ML-25M size takes half an hour)."""
+        ``progress`` shows a bar over the batches (an epoch at ML-25M size takes half an hour);
+        ``max_batches`` stops after that many (a reduced epoch, for timing runs at scale)."""
         self.model.train()
         users = self.rng.permutation(self.inputs.train.n_users)
         users = users[self.inputs.train.counts()[users] > 0]
         total, batches = 0.0, 0
-        starts = range(0, len(users), self.config.batch_size)
+        starts = range(0, len(users), self.config.batch_size)[:max_batches]
         for start in tqdm(starts, desc="batches", disable=not progress, leave=False):
             batch = users[start : start + self.config.batch_size]
             total += self._step(batch)

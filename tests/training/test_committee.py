@@ -92,3 +92,17 @@ def test_a_committee_with_a_member_missing_is_refused(tables, tmp_path):
     with pytest.raises(ValueError, match=r"members \[0\] do not make a committee of 2"):
         finish_committee(prepared, [only], tmp_path / "artifact")
     assert not (tmp_path / "artifact").exists()
+
+
+def test_evaluating_on_a_user_sample_keeps_training_as_it_was(tables):
+    config = TrainConfig.small(members=1, epochs=1)
+    whole = prepare_committee(tables.users, tables.movies, tables.ratings, config)
+    sample = prepare_committee(tables.users, tables.movies, tables.ratings, config, eval_users=7)
+    assert len(sample.indexed.eval_users()) == 7 < len(whole.indexed.eval_users())
+    assert sample.split.test["user_id"].nunique() == 7
+    assert set(sample.split.test.itertuples(index=False)) <= set(
+        whole.split.test.itertuples(index=False)
+    )
+    np.testing.assert_array_equal(sample.inputs.train.items, whole.inputs.train.items)
+    for name, value in whole.model.state_dict().items():
+        assert torch.equal(sample.model.state_dict()[name], value), name

@@ -11,6 +11,8 @@ from recsys.models.trainer import TwoTowerFitter
 from training.data_parallel import DataParallelJob, launch
 from training.recsys.scale import Shape, _tables, power_law_rows
 
+pytestmark = pytest.mark.slow  # trains a pair in two processes
+
 # No corruption and the whole catalogue scored: a step is then a function of its users alone,
 # so the two ranks' halves and one process's whole batch can be compared exactly.
 SETTINGS = {
