@@ -23,7 +23,7 @@ import pandas as pd
 import torch
 
 from recsys.data.interactions import IndexedSplit
-from recsys.data.split import stratified_split
+from recsys.data.split import RatingSplit, stratified_split
 from recsys.evaluation import evaluate_model
 from recsys.metrics.names import NDCG_AT_10, PEAK_MB, TRAIN_SECONDS
 from recsys.models.batches import TowerInputs
@@ -148,11 +148,8 @@ def train_and_evaluate(
     report = progress or (lambda event: None)
     if config.torch_threads:
         torch.set_num_threads(config.torch_threads)
-    _check_tables(users, movies, ratings)
     report(ProgressEvent("split", total_epochs=config.fit.epochs, fraction=0.0))
-    split = stratified_split(ratings, config.train_ratio, config.split_seed)
-    user_ids = np.union1d(users["user_id"].to_numpy(dtype=np.int64), ratings["user_id"].to_numpy())
-    indexed = IndexedSplit.from_tables(split.train, split.test, user_ids, movies["movie_id"])
+    split, indexed = split_tables(users, movies, ratings, config)
     has_test = len(indexed.eval_users()) > 0
 
     def on_epoch(epoch_report: EpochReport) -> None:
@@ -176,6 +173,40 @@ def train_and_evaluate(
         on_epoch=on_epoch,
         show_progress=show_progress,
     )
+    return evaluate_and_write(
+        ranker, split, indexed, users, movies, ratings, config, out_dir, train_seconds, report
+    )
+
+
+def split_tables(
+    users: pd.DataFrame, movies: pd.DataFrame, ratings: pd.DataFrame, config: TrainConfig
+) -> tuple[RatingSplit, IndexedSplit]:
+    """The protocol's split of checked tables, and the same split as model indices."""
+    _check_tables(users, movies, ratings)
+    split = stratified_split(ratings, config.train_ratio, config.split_seed)
+    user_ids = np.union1d(users["user_id"].to_numpy(dtype=np.int64), ratings["user_id"].to_numpy())
+    indexed = IndexedSplit.from_tables(split.train, split.test, user_ids, movies["movie_id"])
+    return split, indexed
+
+
+def evaluate_and_write(
+    ranker: SpikingRanker,
+    split: RatingSplit,
+    indexed: IndexedSplit,
+    users: pd.DataFrame,
+    movies: pd.DataFrame,
+    ratings: pd.DataFrame,
+    config: TrainConfig,
+    out_dir: Path,
+    train_seconds: float,
+    report: Callable[[ProgressEvent], None],
+) -> TrainResult:
+    """Evaluate a fitted ranker on the held-out split, calibrate its match, write the artifact.
+
+    Why a function of its own: a committee trained member by member in separate processes
+    (training/committee.py) ends exactly as one trained here, through this same code.
+    """
+    has_test = len(indexed.eval_users()) > 0
     fitted = ranker.fitted
 
     report(ProgressEvent("evaluate", config.fit.epochs, config.fit.epochs, fraction=0.92))

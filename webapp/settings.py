@@ -274,6 +274,21 @@ SPIKELENS_HEARTBEAT_SECONDS = float(os.environ.get("SPIKELENS_HEARTBEAT_SECONDS"
 SPIKELENS_TRAINING_QUEUE = os.environ.get("SPIKELENS_TRAINING_QUEUE", "training")
 # "default" trains the production model; "small" trains a tiny one in seconds (tests, demos).
 SPIKELENS_TRAINING_PRESET = os.environ.get("SPIKELENS_TRAINING_PRESET", "default")
+# Committee members of a run train as a Celery chord, one task per member, so N training
+# workers train N members at once (webapp/recommender/runs/members.py). On by default with a
+# Redis result backend, which counts a chord's finished members natively; the folder broker
+# of a one-host `make run` keeps one task per run.
+SPIKELENS_PARALLEL_MEMBERS = (
+    os.environ.get(
+        "SPIKELENS_PARALLEL_MEMBERS", "1" if CELERY_RESULT_BACKEND.startswith("redis") else "0"
+    )
+    == "1"
+)
+# The committee's size for site retraining, over the preset's (0: the preset's).
+SPIKELENS_TRAINING_MEMBERS = int(os.environ.get("SPIKELENS_TRAINING_MEMBERS", "0"))
+# Torch threads of a training process (0: torch's default, one per core). Several training
+# workers on one host each want fewer, so together they do not ask for more than the cores.
+SPIKELENS_TRAINING_THREADS = int(os.environ.get("SPIKELENS_TRAINING_THREADS", "0"))
 # A new version is promoted automatically when its nDCG@10 is at most this much below the active one.
 SPIKELENS_PROMOTION_TOLERANCE = float(os.environ.get("SPIKELENS_PROMOTION_TOLERANCE", "0.01"))
 

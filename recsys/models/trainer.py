@@ -174,14 +174,15 @@ class TwoTowerFitter:
             for group in optimizer.param_groups:
                 group["lr"] = self.config.lr * scale * group.get("lr_scale", 1.0)
 
-    def run_epoch(self, progress: bool = False) -> float:
+    def run_epoch(self, progress: bool = False, max_batches: int | None = None) -> float:
         """One pass over the users in random order; returns the mean loss of the embeddings.
-        ``progress`` shows a bar over the batches (an epoch at ML-25M size takes half an hour)."""
+        ``progress`` shows a bar over the batches (an epoch at ML-25M size takes half an hour);
+        ``max_batches`` stops after that many (a reduced epoch, for timing runs at scale)."""
         self.model.train()
         users = self.rng.permutation(self.inputs.train.n_users)
         users = users[self.inputs.train.counts()[users] > 0]
         total, batches = 0.0, 0
-        starts = range(0, len(users), self.config.batch_size)
+        starts = range(0, len(users), self.config.batch_size)[:max_batches]
         for start in tqdm(starts, desc="batches", disable=not progress, leave=False):
             batch = users[start : start + self.config.batch_size]
             total += self._step(batch)
@@ -215,6 +216,15 @@ class TwoTowerFitter:
         x_item = item_batch_inputs(
             self.inputs, self.rng, config.item_id_dropout, items, sparse=config.sparse_inputs
         )
+        block_targets = None
+        if config.mode == "local":
+            block_targets = self._block_targets(users, targets, items)
+        # Batches are built on the CPU; a fitter whose model lives on a GPU moves them there.
+        x_user, x_item, targets = (self._to_device(t) for t in (x_user, x_item, targets))
+        if weights is not None:
+            weights = self._to_device(weights)
+        if block_targets is not None:
+            block_targets = [self._to_device(t) for t in block_targets]
         if config.mode == "bptt":
             scores = self.model(x_user, x_item)
             loss = self._loss(scores, targets, weights)
@@ -225,8 +235,11 @@ class TwoTowerFitter:
             for optimizer in optimizers:
                 optimizer.step()
             return float(loss.detach())
-        block_targets = self._block_targets(users, targets, items)
         return self._local_step(x_user, x_item, targets, block_targets, weights)
+
+    def _to_device(self, tensor: Tensor) -> Tensor:
+        """Where a batch's tensors go: the CPU here (a data-parallel rank may say a GPU)."""
+        return tensor
 
     def _block_targets(
         self, users: np.ndarray, targets: Tensor, items: np.ndarray | None = None

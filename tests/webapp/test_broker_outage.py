@@ -118,7 +118,11 @@ def test_scheduled_retraining_with_the_broker_down_is_skipped_not_stranded():
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
 @pytest.mark.django_db(transaction=True)
 def test_a_redis_restart_during_training_does_not_kill_the_run(tmp_path, settings):
-    """Redis goes away for 15 s while a worker trains; the run finishes and is recorded once."""
+    """Redis goes away for 15 s while a worker trains; the run finishes and is recorded once.
+
+    The one-task run (``SPIKELENS_PARALLEL_MEMBERS=0``): it keeps nothing in Redis while it
+    trains. Members trained as a chord keep their count there, and a Redis that restarts empty
+    loses it: that drill is tests/webapp/test_parallel_members.py's."""
     from tests.factories.site_data import populate_site
     from tests.webapp.worker import WorkerProcess
     from webapp.recommender.models import ModelVersion
@@ -132,6 +136,7 @@ def test_a_redis_restart_during_training_does_not_kill_the_run(tmp_path, setting
         extra_env={
             "CELERY_BROKER_URL": redis.url,
             "CELERY_RESULT_BACKEND": redis.url,
+            "SPIKELENS_PARALLEL_MEMBERS": "0",
             "SPIKELENS_TRAINING_PRESET": "small",
             "SPIKELENS_HEARTBEAT_SECONDS": "0.5",
             "SPIKELENS_ARTIFACTS_DIR": str(artifacts),

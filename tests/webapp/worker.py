@@ -29,8 +29,17 @@ def test_database_url() -> str:
 class WorkerProcess:
     """Starts ``celery worker`` on a queue of its own; stop() or kill() ends it."""
 
-    def __init__(self, log_path: Path, extra_env: dict[str, str] | None = None) -> None:
-        self.queue = f"test-{uuid.uuid4().hex[:10]}"
+    def __init__(
+        self,
+        log_path: Path,
+        extra_env: dict[str, str] | None = None,
+        queue: str | None = None,
+        name: str | None = None,
+    ) -> None:
+        """``queue``: share one with another worker (default: a queue of its own); ``name``:
+        the node's name before ``@`` (default: the queue's)."""
+        self.queue = queue or f"test-{uuid.uuid4().hex[:10]}"
+        self.name = name or self.queue
         self.log_path = log_path
         env = {
             **os.environ,
@@ -51,6 +60,7 @@ class WorkerProcess:
                 "webapp",
                 "worker",
                 "--pool=solo",
+                "--concurrency=1",  # solo runs one task; this keeps it from reserving two
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
@@ -58,7 +68,7 @@ class WorkerProcess:
                 "-Q",
                 self.queue,
                 "-n",
-                f"{self.queue}@%h",
+                f"{self.name}@%h",
             ],
             cwd=PROJECT_ROOT,
             env=env,

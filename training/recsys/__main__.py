@@ -280,6 +280,33 @@ def _cmd_readout_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_data_parallel(args: argparse.Namespace) -> int:
+    from training.data_parallel import compare, job_from
+
+    reports = compare(args.procs, job_from(args))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(reports, indent=2))
+    return 0
+
+
+def _cmd_scale_retrain(args: argparse.Namespace) -> int:
+    from training.recsys.scale_retrain import run_scale_retrain
+
+    run_scale_retrain(
+        n_ratings=args.ratings,
+        workers=args.workers,
+        epochs=args.epochs,
+        max_batches=args.max_batches,
+        eval_users=args.eval_users,
+        seed=args.seed,
+        settings=dict(args.set),
+        threads=args.threads,
+        json_path=args.json,
+    )
+    return 0
+
+
 def _cmd_scale(args: argparse.Namespace) -> int:
     from training.recsys.scale import run_scale
 
@@ -519,6 +546,42 @@ def build_parser() -> argparse.ArgumentParser:
         "--full-epoch", action="store_true", help="also train one pair for a whole epoch, timed"
     )
     scale.set_defaults(func=_cmd_scale)
+
+    retrain = sub.add_parser(
+        "scale-retrain",
+        help="a whole retraining on a synthetic ML-25M-shaped table, per stage, N workers",
+    )
+    retrain.add_argument("--ratings", type=int, default=1_000_000)
+    retrain.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    retrain.add_argument("--epochs", type=int, default=1, help="reduced epochs")
+    retrain.add_argument(
+        "--max-batches", type=int, default=5, help="batches per epoch (0: whole epochs)"
+    )
+    retrain.add_argument("--eval-users", type=int, default=2000, help="seeded user sample")
+    retrain.add_argument("--threads", type=int, default=1, help="torch threads per process")
+    retrain.add_argument("--seed", type=int, default=0)
+    retrain.add_argument("--json", help="write the figures here")
+    retrain.add_argument(
+        "--set",
+        type=_parse_setting,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a TrainConfig setting (batch_size=1024)",
+    )
+    retrain.set_defaults(func=_cmd_scale_retrain)
+
+    from training.data_parallel import add_arguments
+
+    parallel = sub.add_parser(
+        "data-parallel",
+        help="one tower pair trained by 1, 2, … torch.distributed processes, timed",
+    )
+    parallel.add_argument(
+        "--procs", type=int, nargs="+", default=[1, 2], help="process counts, in turn"
+    )
+    add_arguments(parallel)
+    parallel.set_defaults(func=_cmd_data_parallel)
 
     taste = sub.add_parser(
         "taste", help="score serving-time taste settings on the validation split"

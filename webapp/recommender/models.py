@@ -118,3 +118,39 @@ class TrainingRun(models.Model):
             return None
         end = self.finished_at or timezone.now()
         return (end - self.started_at).total_seconds()
+
+
+class TrainingMember(models.Model):
+    """One committee member of a run whose members train as separate Celery tasks.
+
+    Why a row per member and not a field of the run: members train at once on different
+    workers, and each writes only its own row, so no update overwrites another member's
+    progress. Its heartbeat tells a member whose worker died from one still training
+    (lifecycle.expire_stale_runs), while the others keep the run's heartbeat going.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Training"
+        DONE = "done", "Trained"
+        FAILED = "failed", "Failed"
+
+    run = models.ForeignKey(TrainingRun, on_delete=models.CASCADE, related_name="members")
+    index = models.PositiveSmallIntegerField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    worker = models.CharField(max_length=200, blank=True)
+    epoch = models.PositiveIntegerField(default=0)
+    total_epochs = models.PositiveIntegerField(default=0)
+    loss = models.FloatField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "index"], name="one_row_per_member"),
+        ]
+
+    def __str__(self) -> str:
+        return f"member {self.index} of run #{self.run_id} ({self.get_state_display().lower()})"

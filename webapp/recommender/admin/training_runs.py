@@ -22,12 +22,39 @@ from webapp.recommender.admin.forms import RetrainForm
 from webapp.recommender.admin.permissions import staff_with_permission
 from webapp.recommender.admin.progress import progress_view
 from webapp.recommender.charts import training_curve_svg
-from webapp.recommender.models import TrainingRun
+from webapp.recommender.models import TrainingMember, TrainingRun
 from webapp.recommender.runs import dispatch, lifecycle
+
+
+class TrainingMemberInline(admin.TabularInline):
+    """Each committee member of a run whose members train in parallel: where and how far."""
+
+    model = TrainingMember
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = [
+        "index",
+        "state",
+        "worker",
+        "epoch",
+        "total_epochs",
+        "loss",
+        "started_at",
+        "finished_at",
+        "heartbeat_at",
+    ]
+    verbose_name = "committee member"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(TrainingRun)
 class TrainingRunAdmin(admin.ModelAdmin):
+    inlines = [TrainingMemberInline]
     change_list_template = "admin/recommender/trainingrun/change_list.html"
     # The key columns first and few of them, in compact formats, so all fit beside the
     # navigation and the filters at 1280 px (tests/e2e/test_training_run_list.py). The stage

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from celery import chord, group
 from django.conf import settings
 from django.db import transaction
 
@@ -22,6 +23,11 @@ logger = logging.getLogger(__name__)
 
 # The Celery name of the task that carries out a queued run (webapp/recommender/tasks.py).
 EXECUTE_RUN_TASK = "spikelens.execute_training_run"
+# A run whose members train in parallel (runs/members.py): one task per member, then the
+# chord's callback, and its error callback.
+TRAIN_MEMBER_TASK = "spikelens.train_committee_member"
+FINISH_MEMBERS_TASK = "spikelens.finish_committee"
+MEMBERS_FAILED_TASK = "spikelens.committee_failed"
 
 
 class TrainingNotQueued(Exception):
@@ -67,3 +73,19 @@ def send_to_worker(run: TrainingRun) -> None:
         raise TrainingNotQueued(run, message) from exc
     TrainingRun.objects.filter(pk=run.pk).update(celery_task_id=result.id)
     run.celery_task_id = result.id
+
+
+def send_members(run_id: int, count: int, queue: str) -> str:
+    """Send a run's members as a chord on ``queue``: one task per member, then the callback.
+
+    Why a chord: the result backend counts the members that are done and sends the callback
+    once, whichever worker finishes last (Redis counts natively; other backends poll). Workers
+    take one member at a time (late acks, prefetch 1), so N workers train N members at once.
+    """
+    header = group(
+        app.signature(TRAIN_MEMBER_TASK, args=(run_id, index), queue=queue)
+        for index in range(count)
+    )
+    body = app.signature(FINISH_MEMBERS_TASK, args=(run_id,), queue=queue, immutable=True)
+    body.link_error(app.signature(MEMBERS_FAILED_TASK, args=(run_id,), queue=queue))
+    return chord(header, body).apply_async().id

@@ -97,6 +97,10 @@ def training_config(options: TrainingOptions):
     changes = {"model": lifecycle.MODES[options.mode]}
     if options.epochs is not None:
         changes["epochs"] = options.epochs
+    if settings.SPIKELENS_TRAINING_MEMBERS:
+        changes["members"] = settings.SPIKELENS_TRAINING_MEMBERS
+    if settings.SPIKELENS_TRAINING_THREADS:
+        changes["torch_threads"] = settings.SPIKELENS_TRAINING_THREADS
     return base.with_settings(**changes)
 
 

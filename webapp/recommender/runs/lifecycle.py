@@ -23,7 +23,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, connecti
 from django.db.models import Q
 from django.utils import timezone
 
-from webapp.recommender.models import TrainingRun
+from webapp.recommender.models import TrainingMember, TrainingRun
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -159,14 +159,19 @@ def record_progress(run_id: int, **fields) -> None:
     )
 
 
-def touch_heartbeat(run_id: int) -> None:
-    """Prove the run's worker is alive (called from the heartbeat thread)."""
-    through_database_blips(
-        lambda: TrainingRun.objects.filter(pk=run_id, state=State.RUNNING).update(
-            heartbeat_at=timezone.now()
-        ),
-        what=f"sending the heartbeat of run {run_id}",
-    )
+def touch_heartbeat(run_id: int, member: int | None = None) -> None:
+    """Prove the run's worker is alive (called from the heartbeat thread); a member task's
+    heartbeat also proves its own member alive."""
+
+    def beat() -> None:
+        now = timezone.now()
+        TrainingRun.objects.filter(pk=run_id, state=State.RUNNING).update(heartbeat_at=now)
+        if member is not None:
+            TrainingMember.objects.filter(
+                run_id=run_id, index=member, state=TrainingMember.State.RUNNING
+            ).update(heartbeat_at=now)
+
+    through_database_blips(beat, what=f"sending the heartbeat of run {run_id}")
 
 
 def finish(run_id: int, *, message: str, version=None, promoted: bool = False) -> None:
@@ -209,6 +214,22 @@ def expire_stale_runs(now: dt.datetime | None = None) -> int:
         ),
     }
     expired: list[int] = []
+    # A run whose members train on several workers keeps its heartbeat while any member
+    # trains; a member whose own heartbeat stopped lost its worker, and the run with it.
+    lost_member = Q(members__state=TrainingMember.State.RUNNING, members__heartbeat_at__lt=cutoff)
+    ids = list(
+        TrainingRun.objects.filter(lost_member, state=State.RUNNING)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    if ids and TrainingRun.objects.filter(pk__in=ids, state=State.RUNNING).update(
+        state=State.FAILED,
+        finished_at=now,
+        stage="failed",
+        message="A committee member's worker stopped reporting progress (it was killed or "
+        "crashed); the previous model keeps serving.",
+    ):
+        expired.extend(ids)
     for state, (silent, message) in reasons.items():
         ids = list(TrainingRun.objects.filter(silent, state=state).values_list("pk", flat=True))
         if ids and TrainingRun.objects.filter(silent, pk__in=ids, state=state).update(
@@ -255,9 +276,13 @@ def remove_staging(run_ids: list[int]) -> None:
 
 @dataclass
 class Heartbeat:
-    """Touches the run's heartbeat from a thread while training runs, however long an epoch takes."""
+    """Touches the run's heartbeat from a thread while training runs, however long an epoch takes.
+
+    ``member``: the committee member this task trains, whose own heartbeat is touched too.
+    """
 
     run_id: int
+    member: int | None = None
     interval: float = field(default_factory=lambda: settings.SPIKELENS_HEARTBEAT_SECONDS)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -276,7 +301,7 @@ class Heartbeat:
         try:
             while not self._stop.wait(self.interval):
                 try:
-                    touch_heartbeat(self.run_id)
+                    touch_heartbeat(self.run_id, self.member)
                 except Exception:  # a longer outage: keep beating; the run decides its fate
                     logger.exception("Heartbeat of training run %s failed", self.run_id)
         finally:
