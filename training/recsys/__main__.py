@@ -8,6 +8,9 @@
   written as an artifact.
 * ``bench-serving --artifact DIR``: top-10 latency for one user, and over 100,000 synthetic items.
 * ``plot --json OUT --out-dir docs/results``: results table and training-curve plots.
+* ``anchors --json FILE... [--served snn-local] [--anchors ease+bpr,ann-twin,ials,ease]``: per
+  split seed, the served model against each anchor over the training seeds both ran: means,
+  the paired difference (mean ± sd, 95% t interval) and how many seeds it is ahead on.
 * ``validate --model NAME [--set key=value ...] [--seeds 42,43,...] [--validation-ratio 0.8]
   --jsonl LOG``: a tuning run on the validation split (carved from the train 75%; the test 25%
   is never read) per training seed, appended to LOG, with the mean ± sd over the seeds.
@@ -237,6 +240,14 @@ def _cmd_seeds(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_anchors(args: argparse.Namespace) -> int:
+    from training.recsys.report import anchor_table
+
+    anchors = [name.strip() for name in args.anchors.split(",") if name.strip()]
+    print(anchor_table([Path(p) for p in args.json], args.served, anchors))
+    return 0
+
+
 def _parse_floats(text: str) -> list[float]:
     try:
         return [float(x) for x in text.split(",") if x.strip()]
@@ -452,6 +463,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="FIRST,SECOND (default bpr,snn-local)",
     )
     seeds.set_defaults(func=_cmd_seeds)
+
+    anchors = sub.add_parser(
+        "anchors",
+        help="the served model against each anchor, per split, paired over training seeds",
+    )
+    anchors.add_argument("--json", nargs="+", required=True, help="benchmark JSON files")
+    anchors.add_argument("--served", default="snn-local")
+    anchors.add_argument("--anchors", default="ease+bpr,ann-twin,ials,ease")
+    anchors.set_defaults(func=_cmd_anchors)
 
     tune = sub.add_parser("validate", help="one tuning run on the validation split")
     tune.add_argument("--model", required=True)

@@ -111,6 +111,70 @@ def seed_comparison(
     return "\n".join(lines)
 
 
+def paired_interval(diffs: Sequence[float], level: float = 0.95) -> tuple[float, float]:
+    """Student-t interval of the mean of paired differences (one per training seed)."""
+    from scipy import stats
+
+    mean = statistics.mean(diffs)
+    half = (
+        stats.t.ppf(0.5 + level / 2, len(diffs) - 1) * statistics.stdev(diffs) / len(diffs) ** 0.5
+    )
+    return mean - half, mean + half
+
+
+def _runs_by_split(paths: Sequence[Path]) -> dict[int, dict[int, dict[str, dict]]]:
+    """split seed → training seed → model → metrics, from benchmark JSON files (a model once per
+    split and training seed; files may hold any subset of the models)."""
+    runs: dict[int, dict[int, dict[str, dict]]] = {}
+    for path in paths:
+        for row in json.loads(Path(path).read_text()):
+            by_model = runs.setdefault(row["split_seed"], {}).setdefault(row["seed"], {})
+            if row["model"] in by_model:
+                raise ValueError(
+                    f"{row['model']} at split {row['split_seed']}, training seed {row['seed']} "
+                    "appears twice"
+                )
+            by_model[row["model"]] = row["metrics"]
+    return runs
+
+
+def anchor_table(
+    paths: Sequence[Path], served: str, anchors: Sequence[str], metric: str = NDCG_AT_10
+) -> str:
+    """Where ``served`` stands against each anchor, per split: both means ± sd over the training
+    seeds where both ran, the paired difference (mean ± sd, 95% t interval) and the wins."""
+    lines = [
+        f"| split seed | anchor | seeds | {served} | anchor | {served} − anchor (mean ± sd) "
+        "| paired 95% interval | wins |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for split, by_seed in sorted(_runs_by_split(paths).items()):
+        for anchor in anchors:
+            seeds = [s for s, models in sorted(by_seed.items()) if {served, anchor} <= set(models)]
+            if not seeds:
+                continue
+            ours = [by_seed[s][served][metric] for s in seeds]
+            theirs = [by_seed[s][anchor][metric] for s in seeds]
+            diffs = [a - b for a, b in zip(ours, theirs, strict=True)]
+            if len(seeds) > 1:
+                low, high = paired_interval(diffs)
+                cells = [
+                    mean_sd(ours),
+                    mean_sd(theirs),
+                    f"{mean_sd(diffs)}",
+                    f"[{low:+.4f}, {high:+.4f}]",
+                ]
+            else:
+                cells = [f"{ours[0]:.4f}", f"{theirs[0]:.4f}", f"{diffs[0]:+.4f}", "—"]
+            wins = sum(d > 0 for d in diffs)
+            lines.append(
+                f"| {split} | {anchor} | {len(seeds)} | "
+                + " | ".join(cells)
+                + f" | {wins} of {len(seeds)} |"
+            )
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     import sys
 
