@@ -5,7 +5,7 @@ import json
 import pytest
 
 from training.recsys.__main__ import main
-from training.recsys.report import anchor_table, seed_comparison
+from training.recsys.report import anchor_table, energy_table, seed_comparison
 
 
 def _run_file(tmp_path, seed, first, second, extra_model=None):
@@ -168,3 +168,37 @@ def test_a_model_twice_at_one_split_and_seed_is_refused(tmp_path):
     ]
     with pytest.raises(ValueError, match="appears twice"):
         anchor_table(paths, "snn-local", ["ease"])
+
+
+def test_the_energy_table_lists_models_and_references_cheapest_first(tmp_path):
+    from recsys.metrics import names
+
+    def energy(total, compute, ease):
+        return {
+            names.ENERGY_AC: 1000.0,
+            names.ENERGY_MAC: 20.0,
+            names.ENERGY_ACCESSES: 3000.0,
+            names.ENERGY_COMPUTE_NJ: compute,
+            names.ENERGY_NJ: total,
+            names.ENERGY_EASE_NJ: ease,
+            names.ENERGY_EASE_COMPUTE_NJ: ease / 4,
+        }
+
+    path = tmp_path / "runs.json"
+    path.write_text(
+        json.dumps(
+            [
+                {"model": "snn-local", "metrics": energy(5000.0, 1000.0, 2000.0)},
+                {"model": "ann-twin", "metrics": energy(4000.0, 1500.0, 2000.0)},
+                {"model": "ease", "metrics": {"ndcg@10": 0.48}},
+            ]
+        )
+    )
+    lines = energy_table([path]).splitlines()
+    assert [line.split(" | ")[0] for line in lines[2:]] == [
+        "| ease (reference)",
+        "| ann-twin",
+        "| snn-local",
+    ]
+    assert lines[4] == "| snn-local | 1,000 | 20 | 3,000 | 1.00 | 5.00 |"
+    assert lines[2] == "| ease (reference) | — | — | — | 0.50 | 2.00 |"

@@ -11,6 +11,8 @@
 * ``anchors --json FILE... [--served snn-local] [--anchors ease+bpr,ann-twin,ials,ease]``: per
   split seed, the served model against each anchor over the training seeds both ran: means,
   the paired difference (mean ± sd, 95% t interval) and how many seeds it is ahead on.
+* ``energy --json FILE...``: energy per recommendation (compute only and with memory) of every
+  benchmarked model that stored it, beside EASE, BPR-MF and their blend counted alike.
 * ``validate --model NAME [--set key=value ...] [--seeds 42,43,...] [--validation-ratio 0.8]
   --jsonl LOG``: a tuning run on the validation split (carved from the train 75%; the test 25%
   is never read) per training seed, appended to LOG, with the mean ± sd over the seeds.
@@ -248,6 +250,13 @@ def _cmd_anchors(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_energy(args: argparse.Namespace) -> int:
+    from training.recsys.report import energy_table
+
+    print(energy_table([Path(p) for p in args.json]))
+    return 0
+
+
 def _parse_floats(text: str) -> list[float]:
     try:
         return [float(x) for x in text.split(",") if x.strip()]
@@ -472,6 +481,12 @@ def build_parser() -> argparse.ArgumentParser:
     anchors.add_argument("--served", default="snn-local")
     anchors.add_argument("--anchors", default="ease+bpr,ann-twin,ials,ease")
     anchors.set_defaults(func=_cmd_anchors)
+
+    energy = sub.add_parser(
+        "energy", help="energy per recommendation of benchmarked models and the references"
+    )
+    energy.add_argument("--json", nargs="+", required=True, help="benchmark JSON files")
+    energy.set_defaults(func=_cmd_energy)
 
     tune = sub.add_parser("validate", help="one tuning run on the validation split")
     tune.add_argument("--model", required=True)

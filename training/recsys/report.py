@@ -12,6 +12,7 @@ import statistics
 from collections.abc import Sequence
 from pathlib import Path
 
+from recsys.metrics import names
 from recsys.metrics.names import MAP_AT_10, NDCG_AT_10
 
 PUBLISHED_ROWS = (
@@ -172,6 +173,45 @@ def anchor_table(
                 + " | ".join(cells)
                 + f" | {wins} of {len(seeds)} |"
             )
+    return "\n".join(lines)
+
+
+def energy_table(paths: Sequence[Path]) -> str:
+    """Energy per recommendation of every model in the benchmark files that stored it, and of
+    the references counted alike (recsys.models.energy), cheapest with memory first; each row
+    from the first run that has it."""
+    rows: dict[str, tuple[float, float, float, float, float]] = {}
+    for path in paths:
+        for run in json.loads(Path(path).read_text()):
+            m = run["metrics"]
+            if names.ENERGY_NJ not in m or run["model"] in rows:
+                continue
+            rows[run["model"]] = (
+                m[names.ENERGY_AC],
+                m[names.ENERGY_MAC],
+                m[names.ENERGY_ACCESSES],
+                m[names.ENERGY_COMPUTE_NJ],
+                m[names.ENERGY_NJ],
+            )
+            for ref, (total_key, compute_key) in names.ENERGY_REFERENCES.items():
+                if f"{ref} (reference)" not in rows and total_key in m:
+                    rows[f"{ref} (reference)"] = (
+                        float("nan"),
+                        float("nan"),
+                        float("nan"),
+                        m[compute_key],
+                        m[total_key],
+                    )
+    lines = [
+        "| model | accumulates | multiply-accumulates | memory accesses | compute µJ | "
+        "with memory µJ |",
+        "|---|---|---|---|---|---|",
+    ]
+    for model, (ac, mac, accesses, compute, total) in sorted(rows.items(), key=lambda r: r[1][4]):
+        counts = [f"{v:,.0f}" if v == v else "—" for v in (ac, mac, accesses)]
+        lines.append(
+            f"| {model} | " + " | ".join(counts) + f" | {compute / 1000:.2f} | {total / 1000:.2f} |"
+        )
     return "\n".join(lines)
 
 
