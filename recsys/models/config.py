@@ -36,6 +36,9 @@ from recsys.models.trainer import FitConfig
 #: co-rating path.
 SNN_MODELS: dict[str, dict[str, Any]] = {
     "snn-local": {"mode": "local", "synapse": "bilinear"},
+    # The served model's ANN twin: the same towers, readout and recipe with ReLU units instead
+    # of LIF neurons (recsys.models.towers.NEURON_CHOICES); the anchor for what spiking adds.
+    "ann-twin": {"mode": "local", "synapse": "bilinear", "neuron": "relu"},
     "snn-bptt": {"mode": "bptt", "synapse": "bilinear"},
     "snn-local-linear": {"mode": "local", "synapse": "linear"},
     "snn-towers": {"mode": "local", "synapse": "bilinear", "corating_gain": 0.0},
@@ -60,6 +63,10 @@ SNN_MODELS: dict[str, dict[str, Any]] = {
         "deep_lr_scale": 0.3,
     },
 }
+# Every spiking model pins its neurons, so ``snn-local --set neuron=relu`` is refused instead of
+# training the ANN twin under the spiking model's name.
+for _name, _pins in SNN_MODELS.items():
+    _pins.setdefault("neuron", "lif")
 
 
 @dataclass(frozen=True)

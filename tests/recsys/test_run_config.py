@@ -119,8 +119,20 @@ def test_all_models_are_covered():
             "snn-local-2block",
             "snn-bptt-2block",
             "snn-local-deep",
+            "ann-twin",
         ]
     )
+
+
+def test_the_ann_twin_is_the_served_model_with_relu_units_and_nothing_else():
+    served, twin = TrainConfig.for_model("snn-local"), TrainConfig.for_model("ann-twin")
+    for a, b in ((served.ranker.user, twin.ranker.user), (served.ranker.item, twin.ranker.item)):
+        assert (a.neuron, b.neuron) == ("lif", "relu")
+        assert {**a.to_dict(), "neuron": "relu"} == b.to_dict()
+    assert served.fit == twin.fit
+    assert served.ranker.corating_gain == twin.ranker.corating_gain
+    with pytest.raises(ValueError, match="'snn-local' pins neuron='lif'"):
+        TrainConfig.for_model("snn-local", neuron="relu")
 
 
 def test_a_setting_that_contradicts_the_model_name_is_refused():

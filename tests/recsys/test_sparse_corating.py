@@ -202,8 +202,10 @@ def test_energy_counts_k_synapses_per_rated_movie_for_the_sparse_readout():
     rows[0, [1, 4]] = 1.0
     rows[1, [0, 2, 3]] = 1.0
     report = recommendation_energy(model, rows, np.array([2, 3]), n)
-    assert report.snn["corating"].ac == pytest.approx(2.5 * 4)
-    assert report.ann["corating"].mac == n * 4
+    assert report.layers["corating"].ac == pytest.approx(2.5 * 4)
+    # Each of the 2.5 rated movies is read once and reads its 4 synapses; the readout's n
+    # accumulators are read and written once.
+    assert report.layers["corating"].accesses == pytest.approx(2.5 + 2.5 * 4 + 2 * n)
 
 
 @pytest.mark.parametrize(("block", "pool"), [(7, 12), (5, 30), (30, 30), (64, 9)])

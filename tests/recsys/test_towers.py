@@ -143,9 +143,34 @@ def test_skip_input_adds_a_feature_synapse_to_deeper_blocks_only():
         {"block_input": "membrane"},
         {"synapse": "x"},
         {"n_blocks": 0},
+        {"neuron": "sigmoid"},
         {"readout": "concat", "n_blocks": 4},  # 6 columns do not split over 4 blocks
     ],
 )
 def test_unknown_settings_are_refused(change):
     with pytest.raises(ValueError):
         _config(**change)
+
+
+def test_the_ann_twin_tower_is_the_same_network_with_relu_activations():
+    """Same weights, ReLU units: the head reads relu(current) (one real value per neuron, the
+    same at every step of the constant current) where the spiking tower reads a spike rate."""
+    torch.manual_seed(2)
+    spiking = SpikingTower(40, _config())
+    torch.manual_seed(2)
+    twin = SpikingTower(40, _config(neuron="relu"))
+    # Every weight is the same; only the LIF's decay has no counterpart in a ReLU.
+    weights = twin.state_dict()
+    assert set(spiking.state_dict()) - set(weights) == {"network.blocks.0.body.1.decay.value"}
+    for name, value in weights.items():
+        torch.testing.assert_close(spiking.state_dict()[name], value)
+    x = _sparse_rows()
+    block = twin.network.blocks[0]
+    current = block.synapse.integrate(x)
+    activity = twin.run_blocks(x)[0].spikes
+    assert activity.shape == (4, *current.shape)
+    torch.testing.assert_close(activity, torch.relu(current).expand(4, -1, -1))
+    torch.testing.assert_close(twin.embed(x), block.head.linear(torch.relu(current)))
+    spikes = spiking.run_blocks(x)[0].spikes
+    assert set(spikes.unique().tolist()) <= {0.0, 1.0}
+    assert not set(activity.unique().tolist()) <= {0.0, 1.0}

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from training.recsys.__main__ import main
-from training.recsys.report import seed_comparison
+from training.recsys.report import anchor_table, energy_table, seed_comparison
 
 
 def _run_file(tmp_path, seed, first, second, extra_model=None):
@@ -129,3 +129,76 @@ def test_the_command_wants_two_different_models(tmp_path, capsys, models):
         main(["seeds", "--json", str(path), "--models", models])
     assert exit_info.value.code == 2
     assert "expected two different models as FIRST,SECOND" in capsys.readouterr().err
+
+
+def _split_file(tmp_path, split, seed, scores):
+    rows = [
+        {"model": m, "seed": seed, "split_seed": split, "metrics": {"ndcg@10": v}}
+        for m, v in scores.items()
+    ]
+    path = tmp_path / f"split{split}_seed{seed}_{'_'.join(scores)}.json"
+    path.write_text(json.dumps(rows))
+    return path
+
+
+def test_the_anchor_table_pairs_by_split_and_training_seed(tmp_path):
+    # Split 42: snn 0.50, 0.52, 0.55 vs blend 0.49, 0.53, 0.50 → differences +0.01, −0.01,
+    # +0.05: mean 0.0167, sd 0.0306; t(0.975, 2) = 4.3027 → half-width 0.0759. Ahead on 2.
+    paths = [
+        _split_file(tmp_path, 42, 42, {"snn-local": 0.50, "ease+bpr": 0.49}),
+        _split_file(tmp_path, 42, 43, {"snn-local": 0.52, "ease+bpr": 0.53}),
+        _split_file(tmp_path, 42, 44, {"snn-local": 0.55}),
+        _split_file(tmp_path, 42, 44, {"ease+bpr": 0.50}),  # another file, same seed
+        _split_file(tmp_path, 1, 42, {"snn-local": 0.47, "ease+bpr": 0.46, "ann-twin": 0.48}),
+    ]
+    table = anchor_table(paths, "snn-local", ["ease+bpr", "ann-twin"]).splitlines()
+    assert table[2] == ("| 1 | ease+bpr | 1 | 0.4700 | 0.4600 | +0.0100 | — | 1 of 1 |")
+    assert table[3] == "| 1 | ann-twin | 1 | 0.4700 | 0.4800 | -0.0100 | — | 0 of 1 |"
+    row = table[4].split(" | ")
+    assert row[:3] == ["| 42", "ease+bpr", "3"]
+    assert row[5] == "0.0167 ± 0.0306" and row[7] == "2 of 3 |"
+    assert row[6] == "[-0.0592, +0.0926]"
+    assert len(table) == 5  # no ann-twin run on split 42: no row
+
+
+def test_a_model_twice_at_one_split_and_seed_is_refused(tmp_path):
+    paths = [
+        _split_file(tmp_path, 42, 42, {"snn-local": 0.50}),
+        _split_file(tmp_path, 42, 42, {"snn-local": 0.51, "ease": 0.4}),
+    ]
+    with pytest.raises(ValueError, match="appears twice"):
+        anchor_table(paths, "snn-local", ["ease"])
+
+
+def test_the_energy_table_lists_models_and_references_cheapest_first(tmp_path):
+    from recsys.metrics import names
+
+    def energy(total, compute, ease):
+        return {
+            names.ENERGY_AC: 1000.0,
+            names.ENERGY_MAC: 20.0,
+            names.ENERGY_ACCESSES: 3000.0,
+            names.ENERGY_COMPUTE_NJ: compute,
+            names.ENERGY_NJ: total,
+            names.ENERGY_EASE_NJ: ease,
+            names.ENERGY_EASE_COMPUTE_NJ: ease / 4,
+        }
+
+    path = tmp_path / "runs.json"
+    path.write_text(
+        json.dumps(
+            [
+                {"model": "snn-local", "metrics": energy(5000.0, 1000.0, 2000.0)},
+                {"model": "ann-twin", "metrics": energy(4000.0, 1500.0, 2000.0)},
+                {"model": "ease", "metrics": {"ndcg@10": 0.48}},
+            ]
+        )
+    )
+    lines = energy_table([path]).splitlines()
+    assert [line.split(" | ")[0] for line in lines[2:]] == [
+        "| ease (reference)",
+        "| ann-twin",
+        "| snn-local",
+    ]
+    assert lines[4] == "| snn-local | 1,000 | 20 | 3,000 | 1.00 | 5.00 |"
+    assert lines[2] == "| ease (reference) | — | — | — | 0.50 | 2.00 |"

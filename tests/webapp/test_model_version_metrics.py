@@ -25,15 +25,17 @@ FULL_METRICS = {
     names.MATCH_CALIBRATION_RATINGS: 25000.0,
     names.MATCH_TEST_CALIBRATION_ERROR: 0.0213456,
     names.MATCH_TEST_BRIER_SKILL: 0.08765,
-    names.ENERGY_SNN_AC: 1234567.0,
-    names.ENERGY_SNN_MAC: 2345.0,
-    names.ENERGY_SNN_NJ: 2391.234,
-    names.ENERGY_ANN_NJ: 17234.5,
-    names.ENERGY_ANN_OVER_SNN: 7.2071,
-    names.ENERGY_ANN_SPARSE_INPUT_NJ: 5012.3,
-    names.ENERGY_ANN_SPARSE_INPUT_OVER_SNN: 2.0961,
+    names.ENERGY_AC: 1234567.0,
+    names.ENERGY_MAC: 2345.0,
+    names.ENERGY_ACCESSES: 3456789.0,
+    names.ENERGY_NJ: 12391.234,
+    names.ENERGY_COMPUTE_NJ: 2391.234,
     names.ENERGY_EASE_NJ: 6789.0,
-    names.ENERGY_BPR_NJ: 1234.0,
+    names.ENERGY_EASE_COMPUTE_NJ: 657.0,
+    names.ENERGY_BPR_NJ: 9234.0,
+    names.ENERGY_BPR_COMPUTE_NJ: 1555.0,
+    names.ENERGY_EASE_BPR_NJ: 16500.0,
+    names.ENERGY_EASE_BPR_COMPUTE_NJ: 2300.0,
     "spike_rate/user_l1": 0.123456789,
 }
 
@@ -75,6 +77,10 @@ class TableRows(HTMLParser):
         self._text.append(data)
 
 
+def table_html_of(html: str) -> str:
+    return re.search(r'<table class="metrics-table">.*?</table>', html, re.S).group(0)
+
+
 def table_of(html: str) -> TableRows:
     parser = TableRows()
     parser.feed(html)
@@ -114,24 +120,34 @@ def test_a_version_with_every_metric_shows_a_rounded_table(staff_client):
     assert rows["Held-out ratings it was fitted on"] == "25,000"
     assert rows["Calibration error, out of fold (0 is perfect)"] == "0.021"
     assert rows["Brier skill over the base rate, out of fold"] == "+0.088"
-    assert rows["Spiking network"] == (
-        "2.39 µJ (1,234,567 accumulates, 2,345 multiply-accumulates)"
+    assert rows["This model, with memory"] == (
+        "12.39 µJ (2.39 µJ compute only; 1,234,567 accumulates, 2,345 multiply-accumulates, "
+        "3,456,789 memory accesses)"
     )
-    assert rows["The same network as an ANN"] == "17.23 µJ (7.2× more)"
-    assert rows["That ANN skipping zero inputs"] == "5.01 µJ (2.1× more)"
-    assert rows["EASE scoring"] == "6.79 µJ" and rows["BPR scoring"] == "1.23 µJ"
-    assert "Horowitz 2014" in html
+    # The references, cheapest (the strictest comparison) first, each counted alike.
+    energy = [label for label, _ in table.rows if "same counting" in label]
+    assert energy == [
+        "EASE, same counting",
+        "BPR-MF, same counting",
+        "EASE + BPR-MF, same counting",
+    ]
+    assert rows["EASE, same counting"] == "6.79 µJ (0.66 µJ compute only); this model 1.83×"
+    assert rows["EASE + BPR-MF, same counting"] == (
+        "16.50 µJ (2.30 µJ compute only); this model 0.75×"
+    )
+    assert "Horowitz 2014" in html and "priced alike" in html
+    assert "7.2" not in table_html_of(html)
     # No raw float in the table; the full JSON is still there, folded and rounded.
     table_html = re.search(r'<table class="metrics-table">.*?</table>', html, re.S).group(0)
     assert "0.4923456789" not in table_html and "98.765" not in table_html
-    assert "<details><summary>All 19 stored numbers, as JSON</summary>" in html
+    assert "<details><summary>All 21 stored numbers, as JSON</summary>" in html
     assert "&quot;spike_rate/user_l1&quot;: 0.1235" in html and "0.123456789" not in html
 
 
 def test_a_version_with_partial_metrics_shows_what_it_has(staff_client):
     html = version_page(
         staff_client,
-        {names.NDCG_AT_10: 0.47, names.TRAIN_SECONDS: 4000.4, names.ENERGY_SNN_NJ: 512.0},
+        {names.NDCG_AT_10: 0.47, names.TRAIN_SECONDS: 4000.4, names.ENERGY_NJ: 512.0},
     )
     table = table_of(html)
     assert table.groups == [
@@ -145,8 +161,25 @@ def test_a_version_with_partial_metrics_shows_what_it_has(staff_client):
         ("P@10", "—"),
         ("R@10", "—"),
         ("Training time", "1 h 6 min"),
-        ("Spiking network", "0.51 µJ"),
+        ("This model, with memory", "0.51 µJ"),
     ]
+
+
+def test_the_energy_references_are_ordered_by_what_they_cost():
+    metrics = {names.ENERGY_NJ: 1000.0, names.ENERGY_EASE_NJ: 900.0, names.ENERGY_BPR_NJ: 300.0}
+    labels = [label for label, _ in table_of(metrics_table(metrics)).rows]
+    assert labels[-3:] == [
+        "This model, with memory",
+        "BPR-MF, same counting",
+        "EASE, same counting",
+    ]
+
+
+def test_versions_counted_the_old_way_show_no_energy_comparison():
+    """The old counts priced the same operation differently in the two networks; they stay in
+    the stored JSON but are not put in the table."""
+    table = table_of(metrics_table({"energy/snn_nj": 2391.0, "energy/ann_over_snn": 7.2}))
+    assert "Energy per recommendation" not in table.groups
 
 
 def test_a_version_without_metrics_says_so(staff_client):

@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 
+from recsys.metrics import names
 from tests.factories.site_data import populate_site
 from tests.webapp.worker import WorkerProcess
 from webapp.catalog.models import Movie, Rating
@@ -317,8 +318,8 @@ def test_admin_pages_show_runs_versions_and_progress(site, staff, client):
     version_page = client.get(
         reverse("admin:recommender_modelversion_change", args=[run.model_version.pk])
     ).content.decode()
-    snn_uj = run.model_version.metrics["energy/snn_nj"] / 1000
-    assert "Energy per recommendation" in version_page and f"{snn_uj:.2f} µJ" in version_page
+    energy_uj = run.model_version.metrics[names.ENERGY_NJ] / 1000
+    assert "Energy per recommendation" in version_page and f"{energy_uj:.2f} µJ" in version_page
     progress = client.get(reverse("admin:recommender_trainingrun_progress"), {"id": run.pk}).json()
     assert progress["runs"][0]["state"] == "succeeded" and progress["runs"][0]["progress"] == 1.0
 

@@ -8,6 +8,11 @@
   written as an artifact.
 * ``bench-serving --artifact DIR``: top-10 latency for one user, and over 100,000 synthetic items.
 * ``plot --json OUT --out-dir docs/results``: results table and training-curve plots.
+* ``anchors --json FILE... [--served snn-local] [--anchors ease+bpr,ann-twin,ials,ease]``: per
+  split seed, the served model against each anchor over the training seeds both ran: means,
+  the paired difference (mean ± sd, 95% t interval) and how many seeds it is ahead on.
+* ``energy --json FILE...``: energy per recommendation (compute only and with memory) of every
+  benchmarked model that stored it, beside EASE, BPR-MF and their blend counted alike.
 * ``validate --model NAME [--set key=value ...] [--seeds 42,43,...] [--validation-ratio 0.8]
   --jsonl LOG``: a tuning run on the validation split (carved from the train 75%; the test 25%
   is never read) per training seed, appended to LOG, with the mean ± sd over the seeds.
@@ -234,6 +239,21 @@ def _cmd_seeds(args: argparse.Namespace) -> int:
 
     first, second = args.models
     print(seed_comparison([Path(p) for p in args.json], first, second))
+    return 0
+
+
+def _cmd_anchors(args: argparse.Namespace) -> int:
+    from training.recsys.report import anchor_table
+
+    anchors = [name.strip() for name in args.anchors.split(",") if name.strip()]
+    print(anchor_table([Path(p) for p in args.json], args.served, anchors))
+    return 0
+
+
+def _cmd_energy(args: argparse.Namespace) -> int:
+    from training.recsys.report import energy_table
+
+    print(energy_table([Path(p) for p in args.json]))
     return 0
 
 
@@ -479,6 +499,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="FIRST,SECOND (default bpr,snn-local)",
     )
     seeds.set_defaults(func=_cmd_seeds)
+
+    anchors = sub.add_parser(
+        "anchors",
+        help="the served model against each anchor, per split, paired over training seeds",
+    )
+    anchors.add_argument("--json", nargs="+", required=True, help="benchmark JSON files")
+    anchors.add_argument("--served", default="snn-local")
+    anchors.add_argument("--anchors", default="ease+bpr,ann-twin,ials,ease")
+    anchors.set_defaults(func=_cmd_anchors)
+
+    energy = sub.add_parser(
+        "energy", help="energy per recommendation of benchmarked models and the references"
+    )
+    energy.add_argument("--json", nargs="+", required=True, help="benchmark JSON files")
+    energy.set_defaults(func=_cmd_energy)
 
     tune = sub.add_parser("validate", help="one tuning run on the validation split")
     tune.add_argument("--model", required=True)

@@ -12,6 +12,7 @@ import statistics
 from collections.abc import Sequence
 from pathlib import Path
 
+from recsys.metrics import names
 from recsys.metrics.names import MAP_AT_10, NDCG_AT_10
 
 PUBLISHED_ROWS = (
@@ -107,6 +108,109 @@ def seed_comparison(
         lines.append(
             f"{metric}: {second} − {first} = {mean_sd(diffs)} over {len(diffs)} seeds; "
             f"{second} ahead on {ahead} of {len(diffs)}"
+        )
+    return "\n".join(lines)
+
+
+def paired_interval(diffs: Sequence[float], level: float = 0.95) -> tuple[float, float]:
+    """Student-t interval of the mean of paired differences (one per training seed)."""
+    from scipy import stats
+
+    mean = statistics.mean(diffs)
+    half = (
+        stats.t.ppf(0.5 + level / 2, len(diffs) - 1) * statistics.stdev(diffs) / len(diffs) ** 0.5
+    )
+    return mean - half, mean + half
+
+
+def _runs_by_split(paths: Sequence[Path]) -> dict[int, dict[int, dict[str, dict]]]:
+    """split seed → training seed → model → metrics, from benchmark JSON files (a model once per
+    split and training seed; files may hold any subset of the models)."""
+    runs: dict[int, dict[int, dict[str, dict]]] = {}
+    for path in paths:
+        for row in json.loads(Path(path).read_text()):
+            by_model = runs.setdefault(row["split_seed"], {}).setdefault(row["seed"], {})
+            if row["model"] in by_model:
+                raise ValueError(
+                    f"{row['model']} at split {row['split_seed']}, training seed {row['seed']} "
+                    "appears twice"
+                )
+            by_model[row["model"]] = row["metrics"]
+    return runs
+
+
+def anchor_table(
+    paths: Sequence[Path], served: str, anchors: Sequence[str], metric: str = NDCG_AT_10
+) -> str:
+    """Where ``served`` stands against each anchor, per split: both means ± sd over the training
+    seeds where both ran, the paired difference (mean ± sd, 95% t interval) and the wins."""
+    lines = [
+        f"| split seed | anchor | seeds | {served} | anchor | {served} − anchor (mean ± sd) "
+        "| paired 95% interval | wins |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for split, by_seed in sorted(_runs_by_split(paths).items()):
+        for anchor in anchors:
+            seeds = [s for s, models in sorted(by_seed.items()) if {served, anchor} <= set(models)]
+            if not seeds:
+                continue
+            ours = [by_seed[s][served][metric] for s in seeds]
+            theirs = [by_seed[s][anchor][metric] for s in seeds]
+            diffs = [a - b for a, b in zip(ours, theirs, strict=True)]
+            if len(seeds) > 1:
+                low, high = paired_interval(diffs)
+                cells = [
+                    mean_sd(ours),
+                    mean_sd(theirs),
+                    f"{mean_sd(diffs)}",
+                    f"[{low:+.4f}, {high:+.4f}]",
+                ]
+            else:
+                cells = [f"{ours[0]:.4f}", f"{theirs[0]:.4f}", f"{diffs[0]:+.4f}", "—"]
+            wins = sum(d > 0 for d in diffs)
+            lines.append(
+                f"| {split} | {anchor} | {len(seeds)} | "
+                + " | ".join(cells)
+                + f" | {wins} of {len(seeds)} |"
+            )
+    return "\n".join(lines)
+
+
+def energy_table(paths: Sequence[Path]) -> str:
+    """Energy per recommendation of every model in the benchmark files that stored it, and of
+    the references counted alike (recsys.models.energy), cheapest with memory first; each row
+    from the first run that has it."""
+    rows: dict[str, tuple[float, float, float, float, float]] = {}
+    for path in paths:
+        for run in json.loads(Path(path).read_text()):
+            m = run["metrics"]
+            if names.ENERGY_NJ not in m or run["model"] in rows:
+                continue
+            rows[run["model"]] = (
+                m[names.ENERGY_AC],
+                m[names.ENERGY_MAC],
+                m[names.ENERGY_ACCESSES],
+                m[names.ENERGY_COMPUTE_NJ],
+                m[names.ENERGY_NJ],
+            )
+            for ref, (total_key, compute_key) in names.ENERGY_REFERENCES.items():
+                if f"{ref} (reference)" not in rows and total_key in m:
+                    rows[f"{ref} (reference)"] = (
+                        float("nan"),
+                        float("nan"),
+                        float("nan"),
+                        m[compute_key],
+                        m[total_key],
+                    )
+    lines = [
+        "| model | accumulates | multiply-accumulates | memory accesses | compute µJ | "
+        "with memory µJ |",
+        "|---|---|---|---|---|---|",
+    ]
+    for model, (ac, mac, accesses, compute, total) in sorted(rows.items(), key=lambda r: r[1][4]):
+        counts = [f"{v:,.0f}" if v == v else "—" for v in (ac, mac, accesses)]
+        lines.append(
+            f"| {model} | " + " | ".join(counts) + f" | {compute / 1000:.2f} | {total / 1000:.2f} |"
         )
     return "\n".join(lines)
 

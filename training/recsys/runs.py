@@ -17,12 +17,15 @@ import pandas as pd
 
 from recsys.baselines import (
     EASE,
+    IALS,
     BPRConfig,
     BPRMatrixFactorization,
+    IALSConfig,
     ItemKNN,
     MostPopular,
     MultDAE,
     MultDAEConfig,
+    ScoreBlend,
 )
 from recsys.data.interactions import IndexedSplit
 from recsys.data.movielens import load_movielens_100k
@@ -31,7 +34,7 @@ from recsys.evaluation import evaluate_model
 from recsys.models.contract import RecommenderModel, TrainingData
 from training.pipeline import SNN_MODELS, TrainConfig, peak_memory_mb, train_and_evaluate
 
-BASELINES = ("pop", "itemknn", "bpr", "ease", "multdae")
+BASELINES = ("pop", "itemknn", "bpr", "ease", "multdae", "ials", "ease+bpr")
 ALL_MODELS = (*BASELINES, *SNN_MODELS)
 ITEMKNN_SETTINGS = {"n_neighbours": 400, "shrinkage": 0.0}
 EASE_SETTINGS = {"l2": 300.0}
@@ -39,6 +42,9 @@ MULTDAE_SETTINGS = MultDAEConfig()
 BPR_SETTINGS = BPRConfig(
     dim=200, epochs=200, lr=0.05, weight_decay=2e-2, batch_size=1024, cosine_decay=True
 )
+#: Chosen on the validation split from factors 64/128/256 × regularization 10–100 × alpha
+#: 2–30 (docs/benchmarks.md, *Fair anchors*).
+IALS_SETTINGS = IALSConfig(factors=128, regularization=30.0, alpha=3.0, iterations=15)
 
 
 def load_tables(data_path: str | None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -62,6 +68,17 @@ def baseline_settings(name: str, seed: int, overrides: dict[str, Any] | None = N
         return replace(MULTDAE_SETTINGS, seed=seed, **overrides)
     if name == "bpr":
         return replace(BPR_SETTINGS, seed=seed, **overrides)
+    if name == "ials":
+        return replace(IALS_SETTINGS, seed=seed, **overrides)
+    if name == "ease+bpr":
+        # The two parts run with their own benchmark settings; the weight is chosen in fit.
+        if overrides:
+            raise ValueError(f"ease+bpr has no settings, got {', '.join(overrides)}")
+        return {
+            "seed": seed,
+            "ease": EASE_SETTINGS,
+            "bpr": asdict(replace(BPR_SETTINGS, seed=seed)),
+        }
     raise ValueError(f"unknown baseline {name!r}")
 
 
@@ -92,6 +109,15 @@ def build_baseline(name: str, settings: Any) -> RecommenderModel:
         return MultDAE(settings)
     if name == "bpr":
         return BPRMatrixFactorization(settings)
+    if name == "ials":
+        return IALS(settings)
+    if name == "ease+bpr":
+        bpr = BPRConfig(**settings["bpr"])
+        return ScoreBlend(
+            lambda: EASE(**settings["ease"]),
+            lambda: BPRMatrixFactorization(bpr),
+            seed=settings["seed"],
+        )
     raise ValueError(f"unknown baseline {name!r}")
 
 
@@ -101,9 +127,11 @@ def fit_baseline(
     """(fitted model, the settings it used, epochs) for a baseline on ``data``."""
     settings = baseline_settings(name, seed, overrides)
     model = build_baseline(name, settings).fit(data)
+    if isinstance(model, ScoreBlend):
+        return model, {**settings, "weight": model.weight, "validation": model.validation}, 0
     if isinstance(settings, dict):
         return model, settings, 0
-    return model, asdict(settings), settings.epochs
+    return model, asdict(settings), getattr(settings, "epochs", getattr(settings, "iterations", 0))
 
 
 def run_baseline(

@@ -158,25 +158,42 @@ class MetricGroup:
     # empty row says the version was never evaluated); other groups only when measured.
     always: bool = False
     note: str = ""
-
-
-def _times(key: str, suffix: str) -> Callable[[float, dict[str, Any]], str]:
-    """A value in µJ followed by how it compares with the spiking network (``key``)."""
-
-    def render(value: float, metrics: dict[str, Any]) -> str:
-        ratio = _number(metrics.get(key))
-        return _microjoules(value) + (f" ({ratio:.1f}× {suffix})" if ratio is not None else "")
-
-    return render
+    #: Rows from this index on are shown in ascending order of their values (the strictest
+    #: comparison first); -1 keeps the declared order.
+    ranked_from: int = -1
 
 
 def _with_operations(value: float, metrics: dict[str, Any]) -> str:
-    accumulates = _number(metrics.get(names.ENERGY_SNN_AC))
-    multiplies = _number(metrics.get(names.ENERGY_SNN_MAC))
+    """This model's energy with memory, then compute only and the counts behind it."""
     text = _microjoules(value)
-    if accumulates is not None and multiplies is not None:
-        text += f" ({accumulates:,.0f} accumulates, {multiplies:,.0f} multiply-accumulates)"
+    compute = _number(metrics.get(names.ENERGY_COMPUTE_NJ))
+    if compute is not None:
+        text += f" ({_microjoules(compute)} compute only"
+        counts = [_number(metrics.get(k)) for k in (names.ENERGY_AC, names.ENERGY_MAC)]
+        accesses = _number(metrics.get(names.ENERGY_ACCESSES))
+        if None not in counts and accesses is not None:
+            text += (
+                f"; {counts[0]:,.0f} accumulates, {counts[1]:,.0f} multiply-accumulates, "
+                f"{accesses:,.0f} memory accesses"
+            )
+        text += ")"
     return text
+
+
+def _against(compute_key: str) -> Callable[[float, dict[str, Any]], str]:
+    """A reference model's energy with memory, compute only, and this model's over it."""
+
+    def render(value: float, metrics: dict[str, Any]) -> str:
+        text = _microjoules(value)
+        compute = _number(metrics.get(compute_key))
+        if compute is not None:
+            text += f" ({_microjoules(compute)} compute only)"
+        own = _number(metrics.get(names.ENERGY_NJ))
+        if own is not None and value > 0:
+            text += f"; this model {own / value:.2f}×"
+        return text
+
+    return render
 
 
 METRIC_GROUPS: tuple[MetricGroup, ...] = (
@@ -225,22 +242,22 @@ METRIC_GROUPS: tuple[MetricGroup, ...] = (
     MetricGroup(
         "Energy per recommendation",
         (
-            MetricRow(names.ENERGY_SNN_NJ, "Spiking network", _with_operations),
-            MetricRow(
-                names.ENERGY_ANN_NJ,
-                "The same network as an ANN",
-                _times(names.ENERGY_ANN_OVER_SNN, "more"),
+            MetricRow(names.ENERGY_NJ, "This model, with memory", _with_operations),
+            *(
+                MetricRow(total, f"{label}, same counting", _against(compute))
+                for label, (total, compute) in zip(
+                    ("EASE", "BPR-MF", "EASE + BPR-MF"),
+                    names.ENERGY_REFERENCES.values(),
+                    strict=True,
+                )
             ),
-            MetricRow(
-                names.ENERGY_ANN_SPARSE_INPUT_NJ,
-                "That ANN skipping zero inputs",
-                _times(names.ENERGY_ANN_SPARSE_INPUT_OVER_SNN, "more"),
-            ),
-            MetricRow(names.ENERGY_EASE_NJ, "EASE scoring", lambda v, m: _microjoules(v)),
-            MetricRow(names.ENERGY_BPR_NJ, "BPR scoring", lambda v, m: _microjoules(v)),
         ),
-        note="45 nm estimate from the spike counts: 0.9 pJ per accumulate, 4.6 pJ per "
-        "multiply-accumulate (Horowitz 2014).",
+        note="45 nm estimate, every model priced alike (Horowitz 2014): 0.9 pJ per add "
+        "(a binary input or spike gathering a weight), 4.6 pJ per multiply-add (a real value "
+        "meeting a weight), 5 pJ per 32-bit memory access (8 KB SRAM; larger memories cost "
+        "more). Cheapest reference first. Against the same network as a trained ANN (ReLU), "
+        "see docs/benchmarks.md.",
+        ranked_from=1,
     ),
 )
 
@@ -254,7 +271,14 @@ def metrics_table(metrics: Any) -> str:
         if not present and not group.always:
             continue
         body.append(format_html('<tr><th colspan="2" scope="colgroup">{}</th></tr>', group.title))
-        for row in group.rows if group.always else present:
+        shown_rows = list(group.rows if group.always else present)
+        if group.ranked_from >= 0:
+            fixed = group.rows[: group.ranked_from]
+            head = [row for row in shown_rows if row in fixed]
+            ranked = [row for row in shown_rows if row not in fixed]
+            ranked.sort(key=lambda row: _number(metrics.get(row.key)) or math.inf)
+            shown_rows = head + ranked
+        for row in shown_rows:
             value = _number(metrics.get(row.key))
             shown = row.render(value, metrics) if value is not None else "—"
             body.append(
