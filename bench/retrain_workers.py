@@ -33,8 +33,7 @@ import numpy as np  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from bench.stack import production_services  # noqa: E402
-from webapp.catalog.management.commands.hostile_run import database_url  # noqa: E402
-from webapp.local_server import PROJECT_ROOT  # noqa: E402
+from webapp.local_server import PROJECT_ROOT, database_url  # noqa: E402
 from webapp.recommender.models import TrainingRun  # noqa: E402
 from webapp.recommender.runs import dispatch  # noqa: E402
 from webapp.recommender.runs.lifecycle import TrainingOptions  # noqa: E402
