@@ -22,20 +22,7 @@ def restore_torch_threads():
 
 def resolved(preset: str) -> RunConfig:
     """The RunConfig `--preset <preset>` trains, without training it."""
-    parser = cli.build_parser()
-    argv = ["train", "--preset", preset]
-    train = parser._subparsers._group_actions[0].choices["train"]
-    train.set_defaults(**cli.PRESETS[preset])
-    args = parser.parse_args(argv)
-    return cli._config_from(
-        args,
-        dataset=args.dataset,
-        arch=args.arch,
-        hidden=args.hidden,
-        neuron=args.neuron,
-        rule=args.rule,
-        kernel=args.kernel,
-    )
+    return cli.resolve_train_config(["--preset", preset])
 
 
 def test_plasticity_centric_preset_is_the_seeds_network_and_settings():
