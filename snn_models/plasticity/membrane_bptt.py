@@ -34,6 +34,7 @@ import math
 import torch
 from torch import Tensor
 
+from snn_models.functional.lif_parameters import DEFAULT_TAU, DEFAULT_THRESHOLD
 from snn_models.plasticity.wta import k_winners
 from snn_models.state import TimeAwareModule
 from snn_models.surrogates import Surrogate, get_surrogate
@@ -123,8 +124,8 @@ class MembraneBPTTLIF(TimeAwareModule):
     def __init__(
         self,
         features: int,
-        tau: float = 2.0,
-        threshold: float = 1.0,
+        tau: float = DEFAULT_TAU,
+        threshold: float = DEFAULT_THRESHOLD,
         k: int | None = None,
         inhibition: float = 0.0,
         refractory_tau: float | None = None,

@@ -30,7 +30,6 @@ from training.vision.config import (
     LR_SCHEDULES,
     MBPTT_GRADIENTS,
     MBPTT_WEIGHT_LAYERS,
-    NEURON_MODELS,
     NEURONS,
     OUTPUT_LOSSES,
     READOUTS,
@@ -42,6 +41,7 @@ from training.vision.config import (
     MembraneBPTTSettings,
     PlasticityCentricSettings,
     RunConfig,
+    hidden_neuron_kinds,
     save_json,
 )
 from training.vision.datasets import DATASET_NAMES, DatasetMissingError
@@ -209,7 +209,7 @@ def _add_run_options(parser: argparse.ArgumentParser, sweep: bool) -> None:
     )
     model.add_argument("--encoding", choices=ENCODINGS, default=DEFAULTS.encoding)
     model.add_argument(
-        "--neuron-model", choices=NEURON_MODELS, help="hidden spiking neuron (default: lif)"
+        "--neuron-model", choices=hidden_neuron_kinds(), help="hidden spiking neuron (default: lif)"
     )
     model.add_argument("--tau", type=float, help="membrane time constant in steps (default: 2)")
     model.add_argument("--lambda-init", type=float, help="bilinear lambda at init (default 0.1)")

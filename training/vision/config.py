@@ -17,8 +17,6 @@ RULES = ("bptt", "local", "hsic", "membrane-bptt", "stdp-delta", "plasticity-cen
 MBPTT_GRADIENTS = ("membrane", "membrane-bounded", "atan")
 MBPTT_WEIGHT_LAYERS = ("all", "hidden")
 KERNELS = ("gaussian", "cosine", "laplace", "sigmoid", "laplace-l1", "arcsine")
-# delayed-reset: snnTorch's Leaky (the reset subtracted at the next step, undecayed, detached)
-NEURON_MODELS = ("lif", "plif", "delayed-reset")
 # atan: snn_models.ATan (alpha 2); atan-as-written: the formula the snnTorch report writes
 SURROGATES = ("atan", "atan-as-written")
 # how the output layer is read: membrane-mean (a non-spiking integrator, its potential averaged
@@ -44,6 +42,17 @@ SHUNTING_GATES = (
     "none",
 )
 ENCODINGS = ("direct", "rate")
+
+
+def hidden_neuron_kinds() -> tuple[str, ...]:
+    """The hidden layers' choices (``neuron_model``): the spiking kinds of the neuron registry
+    (lif, plif, delayed-reset = snnTorch's Leaky, and any kind registered since). Imported
+    here, not at the top, so this module stays importable without torch."""
+    from snn_models import neuron_kinds
+
+    return neuron_kinds(spiking=True)
+
+
 LR_SCHEDULES = ("cosine", "constant")
 
 
@@ -154,7 +163,7 @@ class RunConfig:
     encoding: str = "direct"
     # Added later; None means "the original default" and is left out of the fingerprint, so
     # runs cached before these fields existed keep their ids.
-    neuron_model: str | None = None  # lif (None) or plif
+    neuron_model: str | None = None  # a spiking kind of the neuron registry; None: lif
     tau: float | None = None  # membrane time constant of hidden LIF neurons (None: 2)
     lambda_init: float | None = None  # bilinear lambda at initialisation (None: 0.1)
     kappa: float | None = None  # shunting gate steepness (None: 1)
@@ -184,7 +193,6 @@ class RunConfig:
             ("kernel", self.kernel, KERNELS),
             ("encoding", self.encoding, ENCODINGS),
             ("lr_schedule", self.lr_schedule, LR_SCHEDULES),
-            ("neuron_model", self.neuron_model or "lif", NEURON_MODELS),
             ("bilinear_variant", self.bilinear_variant or "learned", BILINEAR_VARIANTS),
             ("shunting_gate", self.shunting_gate or "both", SHUNTING_GATES),
             ("surrogate", self.surrogate or "atan", SURROGATES),
@@ -194,6 +202,10 @@ class RunConfig:
         ):
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+        if self.neuron_model is not None and self.neuron_model not in hidden_neuron_kinds():
+            raise ValueError(
+                f"neuron_model must be one of {hidden_neuron_kinds()}, got {self.neuron_model!r}"
+            )
         if self.output_loss not in (None, "ce") and self.readout != "spike-count":
             raise ValueError(f"output_loss {self.output_loss!r} needs readout='spike-count'")
         if self.T < 1 or self.epochs < 1 or self.batch_size < 1:
