@@ -169,13 +169,13 @@ def _synapse_options(config: RunConfig, spike_input: bool) -> dict:
     """`spike_input` lets a bilinear synapse fold its diagonal term into one product when its
     input is 0/1 spikes; other kinds accept and ignore it."""
     options: dict = {"spike_input": spike_input}
-    if config.neuron == "bilinear":
+    if config.synapse == "bilinear":
         options["rank"] = config.rank
         if config.lambda_init is not None:
             options["lambda_init"] = config.lambda_init
-    if config.neuron == "shunting" and config.kappa is not None:
+    if config.synapse == "shunting" and config.kappa is not None:
         options["kappa"] = config.kappa
-    if config.neuron == "shunting" and config.shunting_gate is not None:
+    if config.synapse == "shunting" and config.shunting_gate is not None:
         options["gate"] = config.shunting_gate
     return options
 
@@ -185,7 +185,7 @@ def _apply_bilinear_variant(config: RunConfig, synapse: nn.Module) -> nn.Module:
     `quadratic-only` removes the linear term (W = 0, frozen), leaving lambda * ((V x)^2 -
     (V^2)(x^2)) + b; `with-self-terms` drops the diagonal correction, W x + lambda (V x)^2."""
     variant = config.bilinear_variant
-    if config.neuron != "bilinear" or variant in (None, "learned"):
+    if config.synapse != "bilinear" or variant in (None, "learned"):
         return synapse
     if variant == "fixed-lambda":
         synapse.interaction_gain.requires_grad_(False)
@@ -247,7 +247,7 @@ def _conv_block(
     per_step: list[nn.Module] = [
         _apply_bilinear_variant(
             config,
-            make_conv_synapse(config.neuron, in_channels, spec.channels, 3, padding=1, **options),
+            make_conv_synapse(config.synapse, in_channels, spec.channels, 3, padding=1, **options),
         )
     ]
     if config.batch_norm:
@@ -293,7 +293,7 @@ def _dense_block(
     per_step: list[nn.Module] = [nn.Flatten()] if len(in_shape) > 1 else []
     per_step.append(
         _apply_bilinear_variant(
-            config, make_synapse(config.neuron, in_features, features, **options)
+            config, make_synapse(config.synapse, in_features, features, **options)
         )
     )
     if config.batch_norm:
@@ -317,7 +317,7 @@ def _dense_block(
 def _output_block(config: RunConfig, in_features: int, num_classes: int) -> LocalBlock:
     options = _synapse_options(config, spike_input=True)
     synapse = _apply_bilinear_variant(
-        config, make_synapse(config.neuron, in_features, num_classes, **options)
+        config, make_synapse(config.synapse, in_features, num_classes, **options)
     )
     if config.readout == "spike-count":
         readout = CountedSpikingOutput(_neuron(config))
