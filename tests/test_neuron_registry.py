@@ -1,6 +1,9 @@
 """The neuron registry is what every network builder asks: a kind registered once is built by
 name by the vision classifiers and by the recommender's towers, with no other change."""
 
+import re
+from pathlib import Path
+
 import pytest
 import torch
 from torch import Tensor, nn
@@ -79,3 +82,13 @@ def test_the_built_in_kinds_come_from_the_registry():
     assert type(twin.network.blocks[0].neuron) is nn.ReLU
     assert set(neuron_kinds(spiking=True)) == {"lif", "plif", "delayed-reset"}
     assert set(neuron_kinds(spiking=False)) == {"li", "relu"}
+
+
+def test_the_how_to_example_runs_as_written():
+    """docs/how-to/add-a-neuron.md's complete example (its last Python block) runs and leaves
+    the registry as it found it."""
+    page = Path(__file__).resolve().parents[1] / "docs" / "how-to" / "add-a-neuron.md"
+    blocks = re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.S)
+    kinds = neuron_kinds()
+    exec(compile(blocks[-1], str(page), "exec"), {})
+    assert neuron_kinds() == kinds
