@@ -51,12 +51,15 @@ from snn_models.local import (
 )
 from snn_models.neurons import (
     LIF,
-    NEURON_KINDS,
     PLIF,
     DelayedResetLIF,
     LeakyIntegrator,
     SpikingNeuron,
+    is_spiking,
     make_neuron,
+    neuron_kinds,
+    register_neuron,
+    unregister_neuron,
 )
 from snn_models.readouts import (
     READOUT_KINDS,
@@ -102,7 +105,6 @@ __all__ = [
     "KERNEL_KINDS",
     "LIF",
     "LIFParameters",
-    "NEURON_KINDS",
     "READOUT_KINDS",
     "PLIF",
     "SHUNTING_GATES",
@@ -166,7 +168,11 @@ __all__ = [
     "lif_step",
     "make_conv_synapse",
     "make_encoder",
+    "is_spiking",
     "make_neuron",
+    "neuron_kinds",
+    "register_neuron",
+    "unregister_neuron",
     "make_readout",
     "make_synapse",
     "normalized_hsic",

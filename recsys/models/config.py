@@ -37,7 +37,8 @@ from recsys.models.trainer import FitConfig
 SNN_MODELS: dict[str, dict[str, Any]] = {
     "snn-local": {"mode": "local", "synapse": "bilinear"},
     # The served model's ANN twin: the same towers, readout and recipe with ReLU units instead
-    # of LIF neurons (recsys.models.towers.NEURON_CHOICES); the anchor for what spiking adds.
+    # of LIF neurons (the neuron registry's "relu", snn_models.make_neuron); the anchor for what
+    # spiking adds.
     "ann-twin": {"mode": "local", "synapse": "bilinear", "neuron": "relu"},
     "snn-bptt": {"mode": "bptt", "synapse": "bilinear"},
     "snn-local-linear": {"mode": "local", "synapse": "linear"},

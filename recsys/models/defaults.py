@@ -6,6 +6,8 @@ built without naming a setting gets the served model's value, never a second opi
 value was chosen on the validation split (docs/recsys.md, *Training*).
 """
 
+from snn_models.functional.lif_parameters import DEFAULT_TAU, DEFAULT_THRESHOLD
+
 # Shape.
 DIM = 64  # embedding width of each member
 HIDDEN = 512  # LIF neurons per tower block
@@ -13,10 +15,11 @@ MEMBERS = 3  # tower pairs in the committee
 RANK = 1  # rank of the bilinear interaction per neuron
 LAMBDA_INIT = 1.0  # initial bilinear gain λ
 # Neurons. A short time constant with reset by subtraction gives a well-behaved rate code
-# for a constant input current over a short window.
+# for a constant input current over a short window: the library's LIF defaults, read from
+# where they are declared.
 NUM_STEPS = 4
-TAU = 2.0
-THRESHOLD = 1.0
+TAU = DEFAULT_TAU
+THRESHOLD = DEFAULT_THRESHOLD
 BIAS_INIT = 0.0
 INPUT_WEIGHT_SCALE = 0.07
 HIDDEN_WEIGHT_GAIN = 2.0

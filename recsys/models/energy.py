@@ -46,6 +46,7 @@ import torch
 
 from recsys.metrics import names
 from recsys.models.ranker import TwoTowerRanker
+from snn_models import is_spiking
 
 PJ_PER_AC = 0.9
 PJ_PER_MAC = 4.6
@@ -164,7 +165,7 @@ def recommendation_energy(
     for m, pair in enumerate(model.members):
         tower = pair.user_tower
         config = tower.config
-        spiking = config.neuron == "lif"
+        spiking = is_spiking(config.neuron)
         rows_per_neuron = 1 + (config.rank + 1 if config.synapse == "bilinear" else 0)
         quadratic = 2 * config.rank if config.synapse == "bilinear" else 0
         params_per_neuron = 1 + (config.rank if config.synapse == "bilinear" else 0)

@@ -52,23 +52,19 @@ from torch.nn import functional as F
 
 from recsys.models import defaults
 from snn_models import (
-    LIF,
     ClassifierHead,
     DirectEncoder,
     LocalBlock,
     LocalNetwork,
     apply_over_time,
+    make_neuron,
     make_synapse,
+    neuron_kinds,
     repeat_over_time,
 )
 
 _EXPECTED_RATE = 0.1  # typical firing probability of a trained block, for weight scaling
 SYNAPSE_CHOICES = ("bilinear", "linear")
-#: ``"lif"``: spiking LIF neurons (the served model). ``"relu"``: the same tower as a
-#: conventional network (the *ANN twin*): each neuron outputs ``max(0, current)`` at every step,
-#: so its "rate" is a real number; same synapses, widths, heads and training. The benchmark's
-#: anchor for what the spikes themselves add (docs/recsys.md, *Against its ANN twin*).
-NEURON_CHOICES = ("lif", "relu")
 READOUT_CHOICES = ("last", "sum", "mean", "concat")
 BLOCK_INPUT_CHOICES = ("spikes", "rates")
 
@@ -99,6 +95,11 @@ class TowerConfig:
     hidden_weight_gain: float = defaults.HIDDEN_WEIGHT_GAIN
     hidden_bias_init: float = 0.0
     surrogate: str = "atan"
+    #: A kind of the neuron registry (:func:`snn_models.make_neuron`). ``"lif"``: spiking LIF
+    #: neurons (the served model). ``"relu"``: the same tower as a conventional network (the
+    #: *ANN twin*): each neuron outputs ``max(0, current)`` at every step, so its "rate" is a
+    #: real number; same synapses, widths, heads and training. The benchmark's anchor for what
+    #: the spikes themselves add (docs/recsys.md, *Against its ANN twin*).
     neuron: str = "lif"
     deep_hidden: int = 0  # neurons in blocks after the first; 0 = same as ``hidden``
     readout: str = "last"
@@ -109,7 +110,7 @@ class TowerConfig:
     def __post_init__(self) -> None:
         for name, value, choices in (
             ("synapse", self.synapse, SYNAPSE_CHOICES),
-            ("neuron", self.neuron, NEURON_CHOICES),
+            ("neuron", self.neuron, neuron_kinds()),
             ("readout", self.readout, READOUT_CHOICES),
             ("block_input", self.block_input, BLOCK_INPUT_CHOICES),
         ):
@@ -146,12 +147,13 @@ class TowerBlockOutput:
 
 
 def _neuron(config: TowerConfig) -> nn.Module:
-    """LIF neurons, or ReLU units for the ANN twin (elementwise over ``(T, B, width)``: with the
-    direct encoder's constant current every step carries the same activation, so the heads'
-    mean over steps reads exactly ``relu(current)``)."""
-    if config.neuron == "relu":
-        return nn.ReLU()
-    return LIF(tau=config.tau, threshold=config.threshold, surrogate=config.surrogate)
+    """The registry's ``config.neuron`` with the tower's membrane settings: LIF neurons, or ReLU
+    units for the ANN twin (elementwise over ``(T, B, width)``: with the direct encoder's
+    constant current every step carries the same activation, so the heads' mean over steps
+    reads exactly ``relu(current)``)."""
+    return make_neuron(
+        config.neuron, tau=config.tau, threshold=config.threshold, surrogate=config.surrogate
+    )
 
 
 def _synapse(

@@ -15,10 +15,15 @@ from torch import Tensor
 
 from snn_models.surrogates import ATan, Surrogate
 
-__all__ = ["RESET_MODES", "LIFParameters", "ResetMode"]
+__all__ = ["DEFAULT_TAU", "DEFAULT_THRESHOLD", "RESET_MODES", "LIFParameters", "ResetMode"]
 
 ResetMode = Literal["subtract", "zero"]
 RESET_MODES: tuple[str, ...] = ("subtract", "zero")
+
+#: The library's LIF defaults, declared here once: every neuron, readout and network that does
+#: not choose its own membrane time constant (in steps) or threshold reads them from here.
+DEFAULT_TAU = 2.0
+DEFAULT_THRESHOLD = 1.0
 
 
 @dataclass(frozen=True)
@@ -35,8 +40,8 @@ class LIFParameters:
         detach_reset: leave the reset out of the gradient.
     """
 
-    alpha: float | Tensor = 0.5
-    threshold: float = 1.0
+    alpha: float | Tensor = 1.0 - 1.0 / DEFAULT_TAU
+    threshold: float = DEFAULT_THRESHOLD
     reset: ResetMode = "subtract"
     surrogate: Surrogate = ATan()
     decay_input: bool = False

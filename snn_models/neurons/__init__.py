@@ -2,19 +2,28 @@
 
 from snn_models.neurons.base import SpikingNeuron
 from snn_models.neurons.decay import MembraneDecay, resolve_decay
-from snn_models.neurons.factory import NEURON_KINDS, make_neuron
 from snn_models.neurons.leaky_integrator import LeakyIntegrator
 from snn_models.neurons.lif import LIF, PLIF, DelayedResetLIF, plain_lif_parameters
+from snn_models.neurons.registry import (
+    is_spiking,
+    make_neuron,
+    neuron_kinds,
+    register_neuron,
+    unregister_neuron,
+)
 
 __all__ = [
     "LIF",
     "DelayedResetLIF",
-    "NEURON_KINDS",
     "PLIF",
     "plain_lif_parameters",
     "SpikingNeuron",
     "LeakyIntegrator",
     "MembraneDecay",
+    "is_spiking",
     "make_neuron",
+    "neuron_kinds",
+    "register_neuron",
+    "unregister_neuron",
     "resolve_decay",
 ]

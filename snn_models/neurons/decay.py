@@ -12,10 +12,14 @@ import math
 import torch
 from torch import Tensor, nn
 
+from snn_models.functional.lif_parameters import DEFAULT_TAU
+
 __all__ = ["MembraneDecay", "resolve_decay"]
 
 
-def resolve_decay(tau: float | None, alpha: float | None, default_tau: float = 2.0) -> float:
+def resolve_decay(
+    tau: float | None, alpha: float | None, default_tau: float = DEFAULT_TAU
+) -> float:
     """The decay factor in (0, 1] from exactly one of ``tau`` (> 1) or ``alpha``.
 
     ``alpha = 1`` is the non-leaky integrate-and-fire neuron (``tau`` infinite).

@@ -20,6 +20,9 @@ from snn_models.surrogates import Surrogate, get_surrogate
 __all__ = ["LIF", "PLIF", "DelayedResetLIF"]
 
 
+_DEFAULTS = LIFParameters()
+
+
 class LIF(SpikingNeuron):
     """LIF neurons: charge with decay, fire at ``threshold``, reset by subtraction or to zero.
 
@@ -32,11 +35,17 @@ class LIF(SpikingNeuron):
     Charge, fire and reset are the overridable steps of :class:`~snn_models.neurons.SpikingNeuron`;
     a subclass that overrides one of them runs the reference loop instead of the fused scan.
 
+    The settings live in ONE :class:`LIFParameters`, ``self.p`` (as Norse's
+    ``LIFCell(p=LIFParameters(...))``), whose class declares the defaults; only the decay is
+    held apart, by :class:`MembraneDecay`, because it may be learned.
+
     Args:
-        tau: membrane time constant in steps (> 1); ``alpha = 1 - 1/tau``. Default 2.
+        tau: membrane time constant in steps (> 1); ``alpha = 1 - 1/tau``. Default
+            :data:`~snn_models.functional.lif_parameters.DEFAULT_TAU`.
         alpha: the decay factor directly, instead of ``tau``.
         threshold: firing threshold.
-        reset: ``"subtract"`` keeps the overshoot (less information lost), ``"zero"`` drops it.
+        reset: one of :data:`RESET_MODES`: ``"subtract"`` keeps the overshoot (less information
+            lost), ``"zero"`` drops it.
         surrogate: name or :class:`~snn_models.surrogates.Surrogate` for the backward pass.
         learn_tau: learn the decay (PLIF, Fang et al. 2021).
         decay_input: scale the input by ``1 - alpha`` too, so the steady-state potential equals
@@ -49,24 +58,46 @@ class LIF(SpikingNeuron):
         self,
         tau: float | None = None,
         alpha: float | None = None,
-        threshold: float = 1.0,
-        reset: ResetMode = "subtract",
-        surrogate: str | Surrogate = "atan",
+        threshold: float = _DEFAULTS.threshold,
+        reset: ResetMode = _DEFAULTS.reset,
+        surrogate: str | Surrogate = _DEFAULTS.surrogate,
         learn_tau: bool = False,
-        decay_input: bool = False,
-        detach_reset: bool = False,
+        decay_input: bool = _DEFAULTS.decay_input,
+        detach_reset: bool = _DEFAULTS.detach_reset,
         backend: Backend = "auto",
     ) -> None:
         super().__init__()
-        if reset not in ("subtract", "zero"):
-            raise ValueError(f"reset must be 'subtract' or 'zero', got {reset!r}")
         self.decay = MembraneDecay(resolve_decay(tau, alpha), learnable=learn_tau)
-        self.threshold = float(threshold)
-        self.reset_mode: ResetMode = reset
-        self.surrogate = get_surrogate(surrogate)
-        self.decay_input = decay_input
-        self.detach_reset = detach_reset
+        # Validates the reset mode against RESET_MODES; alpha is filled in per call.
+        self.p = LIFParameters(
+            threshold=threshold,
+            reset=reset,
+            surrogate=get_surrogate(surrogate),
+            decay_input=decay_input,
+            detach_reset=detach_reset,
+        )
         self.backend: Backend = backend
+
+    # Read-only views of ``p``, for code that inspects one setting.
+    @property
+    def threshold(self) -> float:
+        return self.p.threshold
+
+    @property
+    def reset_mode(self) -> ResetMode:
+        return self.p.reset
+
+    @property
+    def surrogate(self) -> Surrogate:
+        return self.p.surrogate
+
+    @property
+    def decay_input(self) -> bool:
+        return self.p.decay_input
+
+    @property
+    def detach_reset(self) -> bool:
+        return self.p.detach_reset
 
     @property
     def alpha(self) -> Tensor:
@@ -74,14 +105,7 @@ class LIF(SpikingNeuron):
 
     def neuron_parameters(self) -> LIFParameters:
         """This layer's settings as one bundle, with the decay as it is now (learnable or not)."""
-        return LIFParameters(
-            alpha=self.decay(),
-            threshold=self.threshold,
-            reset=self.reset_mode,
-            surrogate=self.surrogate,
-            decay_input=self.decay_input,
-            detach_reset=self.detach_reset,
-        )
+        return self.p.with_decay(self.decay())
 
     def neuronal_charge(self, x: Tensor, v: Tensor | None, params: LIFParameters) -> Tensor:
         return lif_charge(x, v, params)
@@ -136,11 +160,11 @@ class PLIF(LIF):
         self,
         tau: float | None = None,
         alpha: float | None = None,
-        threshold: float = 1.0,
-        reset: ResetMode = "subtract",
-        surrogate: str | Surrogate = "atan",
+        threshold: float = _DEFAULTS.threshold,
+        reset: ResetMode = _DEFAULTS.reset,
+        surrogate: str | Surrogate = _DEFAULTS.surrogate,
         decay_input: bool = True,
-        detach_reset: bool = False,
+        detach_reset: bool = _DEFAULTS.detach_reset,
         backend: Backend = "auto",
     ) -> None:
         super().__init__(

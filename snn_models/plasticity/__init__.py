@@ -28,6 +28,7 @@ from snn_models.plasticity.equilibrium import (
 from snn_models.plasticity.lee2016 import (
     Lee2016Network,
     PoissonEvents,
+    WTANeurons,
     aggregate_gain,
     backward_errors,
     count_loss,
@@ -38,6 +39,7 @@ from snn_models.plasticity.lee2016 import (
 )
 from snn_models.plasticity.membrane_bptt import (
     MembraneBPTTLIF,
+    RefractoryState,
     exponential_weight_penalty,
     membrane_spike,
     threshold_update,
@@ -48,6 +50,8 @@ from snn_models.plasticity.wta import k_winners
 __all__ = [
     "Lee2016Network",
     "PoissonEvents",
+    "RefractoryState",
+    "WTANeurons",
     "aggregate_gain",
     "backward_errors",
     "count_loss",

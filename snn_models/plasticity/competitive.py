@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from snn_models.functional.lif_parameters import DEFAULT_TAU
 from snn_models.plasticity.membrane_bptt import threshold_update
 from snn_models.plasticity.stdp import trace_stdp_update
 from snn_models.plasticity.wta import k_winners
@@ -115,7 +116,7 @@ class TeacherOutputLayer(TimeAwareModule):
     ``dW = lr * (V_teacher - V_free) r_pre^T`` (the STDP of Bengio et al. 2015 in rate form).
     """
 
-    def __init__(self, in_features: int, out_features: int, tau: float = 2.0) -> None:
+    def __init__(self, in_features: int, out_features: int, tau: float = DEFAULT_TAU) -> None:
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         self.alpha = 1.0 - 1.0 / tau

@@ -39,8 +39,12 @@ import math
 import torch
 from torch import Tensor, nn
 
+from snn_models.neurons.base import SpikingNeuron
+from snn_models.plasticity.membrane_bptt import RefractoryState
+
 __all__ = [
     "Lee2016Network",
+    "WTANeurons",
     "PoissonEvents",
     "aggregate_gain",
     "backward_errors",
@@ -59,25 +63,67 @@ def refractory_weight(steps_since: Tensor, t_ref: float) -> Tensor:
     return (steps_since / t_ref).square().clamp(max=1.0)
 
 
+class WTANeurons(SpikingNeuron):
+    """The paper's winner-take-all layer of LIF neurons, as charge → fire → reset steps.
+
+    * charge: the refractory clock advances, then ``v = decay * v + (dt / T_ref)^2 * i``
+      (:func:`refractory_weight`);
+    * fire: ``v >= V_th,i``, each neuron at its own threshold (no gradient: the paper
+      differentiates the aggregate rate, :func:`aggregate_gain`, not the spikes);
+    * reset: subtract the neuron's threshold, inhibit every other neuron of the layer by
+      ``inhibition * V_th`` of the inhibited neuron, and restart the clock of every neuron that
+      spiked or was inhibited.
+
+    The thresholds are the network's learned parameters, so they are the step's ``params``
+    (``threshold`` here is only the default :meth:`neuron_parameters` gives a standalone layer).
+    """
+
+    def __init__(
+        self,
+        inhibition: float,
+        t_ref: float,
+        decay: float,
+        threshold: Tensor | None = None,
+    ) -> None:
+        super().__init__()
+        self.inhibition, self.t_ref, self.decay = inhibition, t_ref, decay
+        self.threshold = threshold
+
+    def neuron_parameters(self) -> Tensor:
+        if self.threshold is None:
+            raise RuntimeError("pass the thresholds to scan(), or build the layer with them")
+        return self.threshold
+
+    def check_state_shape(self, state: RefractoryState | None, x: Tensor) -> None:
+        super().check_state_shape(None if state is None else state.v, x)
+
+    def neuronal_charge(
+        self, x: Tensor, v: RefractoryState | None, params: Tensor
+    ) -> RefractoryState:
+        if v is None:
+            v = RefractoryState(x.new_zeros(x.shape), torch.full_like(x, float("inf")))
+        since = v.since + 1.0
+        return RefractoryState(self.decay * v.v + refractory_weight(since, self.t_ref) * x, since)
+
+    def neuronal_fire(self, u: RefractoryState, params: Tensor) -> Tensor:
+        return (u.v >= params).to(u.v.dtype)
+
+    def neuronal_reset(self, u: RefractoryState, spikes: Tensor, params: Tensor) -> RefractoryState:
+        v = u.v - spikes * params
+        others = spikes.sum(1, keepdim=True) - spikes
+        v = v - self.inhibition * params * others
+        hit = (spikes > 0) | (others > 0)
+        return RefractoryState(v, torch.where(hit, torch.zeros_like(u.since), u.since))
+
+
 def simulate_layer(
     current: Tensor, threshold: Tensor, inhibition: float, t_ref: float, decay: float
 ) -> tuple[Tensor, Tensor]:
-    """Run a WTA layer of LIF neurons on input currents ``(T, B, N)`` (already ``W`` times the
-    input events); returns the spikes ``(T, B, N)`` and the final potentials ``(B, N)``."""
-    v = current.new_zeros(current.shape[1:])
-    since = torch.full_like(v, float("inf"))
-    spikes = []
-    for i in current:
-        since = since + 1.0
-        v = decay * v + refractory_weight(since, t_ref) * i
-        s = (v >= threshold).to(v.dtype)
-        v = v - s * threshold
-        others = s.sum(1, keepdim=True) - s
-        v = v - inhibition * threshold * others
-        hit = (s > 0) | (others > 0)
-        since = torch.where(hit, torch.zeros_like(since), since)
-        spikes.append(s)
-    return torch.stack(spikes), v
+    """Run a WTA layer of LIF neurons (:class:`WTANeurons`) on input currents ``(T, B, N)``
+    (already ``W`` times the input events); returns the spikes ``(T, B, N)`` and the final
+    potentials ``(B, N)``."""
+    spikes, last = WTANeurons(inhibition, t_ref, decay).scan(current, None, threshold)
+    return spikes, last.v
 
 
 def aggregate_gain(total_input: Tensor, threshold: Tensor, mu: float, sigma: float) -> Tensor:

@@ -30,15 +30,24 @@ saved with the weights and used unchanged at test time.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import torch
 from torch import Tensor
 
+from snn_models.functional.lif_parameters import DEFAULT_TAU, DEFAULT_THRESHOLD
+from snn_models.functional.time import repeat_over_time
+from snn_models.neurons.base import SpikingNeuron
 from snn_models.plasticity.wta import k_winners
-from snn_models.state import TimeAwareModule
 from snn_models.surrogates import Surrogate, get_surrogate
 
-__all__ = ["MembraneBPTTLIF", "exponential_weight_penalty", "membrane_spike", "threshold_update"]
+__all__ = [
+    "MembraneBPTTLIF",
+    "RefractoryState",
+    "exponential_weight_penalty",
+    "membrane_spike",
+    "threshold_update",
+]
 
 
 class _MembraneSpike(torch.autograd.Function):
@@ -100,8 +109,21 @@ def threshold_update(
     return (threshold + change).clamp(min=minimum)
 
 
-class MembraneBPTTLIF(TimeAwareModule):
+class RefractoryState(NamedTuple):
+    """A neuron's membrane ``v`` and the steps ``since`` its last spike (or inhibition): the
+    state of neurons with a refractory period, carried from step to step as one value."""
+
+    v: Tensor
+    since: Tensor
+
+
+class MembraneBPTTLIF(SpikingNeuron):
     """LIF neurons trained as in Lee et al. (2016); a drop-in for :class:`~snn_models.LIF`.
+
+    A :class:`~snn_models.neurons.SpikingNeuron`: charge (refractory input scaling, leak), fire
+    (winner-take-all, membrane or surrogate gradient) and reset (detached subtraction, lateral
+    inhibition, refractory clock) are its three steps, run by the base class's reference loop
+    on a :class:`RefractoryState`.
 
     Args:
         features: neurons in the layer (thresholds are per neuron).
@@ -117,14 +139,15 @@ class MembraneBPTTLIF(TimeAwareModule):
             below this many thresholds (see :func:`membrane_spike`; ``None``: no ceiling).
 
     In training mode the layer remembers the spike counts of its last call, so a learning rule
-    can call :meth:`regularise_thresholds` after its optimizer step.
+    can call :meth:`regularise_thresholds` after its optimizer step. Multi-step only, from rest
+    every call (the winner-take-all circuit and the counts are per sequence).
     """
 
     def __init__(
         self,
         features: int,
-        tau: float = 2.0,
-        threshold: float = 1.0,
+        tau: float = DEFAULT_TAU,
+        threshold: float = DEFAULT_THRESHOLD,
         k: int | None = None,
         inhibition: float = 0.0,
         refractory_tau: float | None = None,
@@ -150,42 +173,58 @@ class MembraneBPTTLIF(TimeAwareModule):
         self.register_buffer("threshold", torch.full((features,), float(threshold)))
         self.last_counts: Tensor | None = None
 
-    def forward(self, current: Tensor) -> Tensor:
+    def neuron_parameters(self) -> Tensor:
+        """The thresholds, per neuron."""
+        return self.threshold
+
+    def neuronal_charge(
+        self, x: Tensor, v: RefractoryState | None, params: Tensor
+    ) -> RefractoryState:
+        if v is None:
+            v = RefractoryState(x.new_zeros(x.shape), torch.full_like(x, math.inf))
+        if self.refractory_tau is not None:
+            x = x * (1.0 - torch.exp(-v.since / self.refractory_tau))
+        return RefractoryState(self.alpha * v.v + x, v.since)
+
+    def neuronal_fire(self, u: RefractoryState, params: Tensor) -> Tensor:
+        v, theta = u.v, params
+        allowed = torch.ones_like(v, dtype=torch.bool)
+        if self.k is not None:
+            with torch.no_grad():
+                candidates = v >= theta
+                winners = k_winners(v - theta, candidates, self.k)
+                allowed = ~candidates | winners
+        if self.surrogate is None:
+            return membrane_spike(v, theta, allowed, self.gradient_ceiling)
+        return self.surrogate(v - theta) * allowed.to(v.dtype)
+
+    def neuronal_reset(self, u: RefractoryState, spikes: Tensor, params: Tensor) -> RefractoryState:
+        theta, s = params, spikes
+        # Reset by subtraction, kept out of the gradient: the output is treated as the
+        # potential over the threshold, as in the paper's a = x / V_th.
+        v = u.v - (s * theta).detach()
+        if self.inhibition > 0:
+            others = s.sum(-1, keepdim=True) - s
+            v = v - (self.inhibition * theta * others).detach()
+        with torch.no_grad():
+            since = torch.where(s > 0, torch.ones_like(u.since), u.since + 1)
+        return RefractoryState(v, since)
+
+    def single_step_forward(self, x: Tensor) -> Tensor:
+        raise NotImplementedError("MembraneBPTTLIF runs whole sequences (multi-step mode)")
+
+    def multi_step_forward(self, current: Tensor) -> Tensor:
         if current.dim() != 3 or current.shape[-1] != self.features:
             raise ValueError(
                 f"expected (T, B, {self.features}) currents, got {tuple(current.shape)}"
             )
-        theta = self.threshold.to(current.dtype)
-        v = current.new_zeros(current.shape[1:])
-        since = torch.full_like(v, math.inf)  # steps since each neuron's last spike
-        spikes = []
-        for x in current:
-            if self.refractory_tau is not None:
-                x = x * (1.0 - torch.exp(-since / self.refractory_tau))
-            v = self.alpha * v + x
-            allowed = torch.ones_like(v, dtype=torch.bool)
-            if self.k is not None:
-                with torch.no_grad():
-                    candidates = v >= theta
-                    winners = k_winners(v - theta, candidates, self.k)
-                    allowed = ~candidates | winners
-            if self.surrogate is None:
-                s = membrane_spike(v, theta, allowed, self.gradient_ceiling)
-            else:
-                s = self.surrogate(v - theta) * allowed.to(v.dtype)
-            # Reset by subtraction, kept out of the gradient: the output is treated as the
-            # potential over the threshold, as in the paper's a = x / V_th.
-            v = v - (s * theta).detach()
-            if self.inhibition > 0:
-                others = s.sum(-1, keepdim=True) - s
-                v = v - (self.inhibition * theta * others).detach()
-            with torch.no_grad():
-                since = torch.where(s > 0, torch.ones_like(since), since + 1)
-            spikes.append(s)
-        out = torch.stack(spikes)
+        out, _ = self.scan(current, None, self.threshold.to(current.dtype))
         if self.training:
             self.last_counts = out.detach().sum(0).mean(0)
         return out
+
+    def forward_repeated(self, step: Tensor, num_steps: int) -> Tensor:
+        return self(repeat_over_time(step, num_steps))
 
     @torch.no_grad()
     def regularise_thresholds(self) -> None:

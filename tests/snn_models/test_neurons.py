@@ -181,9 +181,10 @@ def test_leaky_integrator_learns_its_decay_and_handles_repeated_input():
 
 
 def test_neuron_factory():
-    from snn_models import NEURON_KINDS, make_neuron
+    from snn_models import make_neuron, neuron_kinds
 
-    assert set(NEURON_KINDS) == {"lif", "plif", "li"}
+    # The registry now also holds snnTorch's Leaky and the ANN twin's ReLU (issue 26).
+    assert set(neuron_kinds()) == {"lif", "plif", "li", "delayed-reset", "relu"}
     lif = make_neuron("lif", tau=4.0, surrogate="triangle")
     assert type(lif) is LIF and lif.alpha.item() == pytest.approx(0.75)
     assert type(make_neuron("PLIF")) is PLIF

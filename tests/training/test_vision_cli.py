@@ -79,7 +79,7 @@ def train(tmp_path, *extra):
 def test_bptt_learns_for_every_architecture_and_integration(tmp_path, arch, neuron):
     record = train(tmp_path, "--arch", arch, "--neuron", neuron, "--rule", "bptt")
     assert record["final_test_accuracy"] > 4 * CHANCE
-    assert record["config"]["arch"] == arch and record["config"]["neuron"] == neuron
+    assert record["config"]["arch"] == arch and record["config"]["synapse"] == neuron
 
 
 @pytest.mark.parametrize(

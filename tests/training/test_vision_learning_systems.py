@@ -52,7 +52,7 @@ def test_membrane_bptt_rule_learns_and_records_its_settings(tmp_path):
 
 def test_membrane_bptt_network_uses_the_lee_neuron_and_its_thresholds_move_in_training():
     config = RunConfig(
-        dataset="digits", arch="fcn", hidden=32, neuron="linear", rule="membrane-bptt", T=4,
+        dataset="digits", arch="fcn", hidden=32, synapse="linear", rule="membrane-bptt", T=4,
         membrane_bptt=MembraneBPTTSettings(k=4, rho=1e-3),
     )  # fmt: skip
     network = build_network(config, (1, 8, 8), 10)
@@ -73,7 +73,7 @@ def test_bounded_membrane_gradient_reaches_the_lee_neurons_from_the_cli():
          "--mbptt-gradient", "membrane-bounded", "--mbptt-gradient-ceiling", "1.5"]
     )  # fmt: skip
     config = cli._config_from(
-        args, dataset="digits", arch="fcn", hidden=32, neuron="linear", rule="membrane-bptt"
+        args, dataset="digits", arch="fcn", hidden=32, synapse="linear", rule="membrane-bptt"
     )
     assert (
         config.membrane_bptt.gradient == "membrane-bounded"
@@ -97,7 +97,7 @@ def test_membrane_bptt_weight_penalty_can_leave_the_output_layer_free():
     from training.vision.rules import build_rule
 
     config = RunConfig(
-        dataset="digits", arch="fcn", hidden=16, neuron="linear", rule="membrane-bptt", T=4,
+        dataset="digits", arch="fcn", hidden=16, synapse="linear", rule="membrane-bptt", T=4,
         membrane_bptt=MembraneBPTTSettings(k=4, weight_layers="hidden"),
     )  # fmt: skip
     network = build_network(config, (1, 8, 8), 10)
@@ -134,7 +134,7 @@ def test_stdp_delta_rule_learns_digits_with_no_gradient(tmp_path):
 
 
 def test_stdp_delta_network_has_no_trainable_parameters():
-    config = RunConfig(dataset="digits", arch="fcn", hidden=20, rule="stdp-delta", neuron="linear")
+    config = RunConfig(dataset="digits", arch="fcn", hidden=20, rule="stdp-delta", synapse="linear")
     network = build_network(config, (1, 8, 8), 10)
     assert isinstance(network.blocks[0].body, CompetitiveSTDPLayer)
     assert isinstance(network.blocks[1].body, TeacherOutputLayer)
@@ -155,20 +155,20 @@ def test_bernoulli_rate_preset_sets_its_settings_and_flags_override_it(tmp_path)
 
 
 def test_plif_and_source_synapse_settings_reach_the_network():
-    config = RunConfig(arch="fcn", hidden=16, neuron="bilinear", neuron_model="plif",
+    config = RunConfig(arch="fcn", hidden=16, synapse="bilinear", neuron_model="plif",
                        lambda_init=0.01)  # fmt: skip
     network = build_network(config, (1, 8, 8), 10)
     assert any(isinstance(m, PLIF) for m in network.modules())
     gains = [m.interaction_gain for m in network.modules() if hasattr(m, "interaction_gain")]
     assert gains and all(torch.allclose(g, torch.full_like(g, 0.01)) for g in gains)
-    shunting = build_network(RunConfig(arch="fcn", hidden=16, neuron="shunting", kappa=0.1),
+    shunting = build_network(RunConfig(arch="fcn", hidden=16, synapse="shunting", kappa=0.1),
                              (1, 8, 8), 10)  # fmt: skip
     assert {m.kappa for m in shunting.modules() if hasattr(m, "kappa")} == {0.1}
 
 
 @pytest.mark.parametrize("variant", ["fixed-lambda", "quadratic-only"])
 def test_bilinear_ablations_freeze_what_they_name(variant):
-    config = RunConfig(dataset="digits", arch="fcn", hidden=16, neuron="bilinear",
+    config = RunConfig(dataset="digits", arch="fcn", hidden=16, synapse="bilinear",
                        bilinear_variant=variant, T=3)  # fmt: skip
     network = build_network(config, (1, 8, 8), 10)
     synapses = [m for m in network.modules() if hasattr(m, "interaction_gain")]
@@ -204,10 +204,10 @@ def test_shunting_gate_flag_builds_that_gate_and_is_recorded(tmp_path):
 def test_shunting_gate_none_network_is_the_linear_network():
     """Same seed: the gate-free shunting network starts from the linear network's weights."""
     torch.manual_seed(0)
-    ablated = build_network(RunConfig(arch="fcn", hidden=16, neuron="shunting",
+    ablated = build_network(RunConfig(arch="fcn", hidden=16, synapse="shunting",
                                       shunting_gate="none"), (1, 8, 8), 10)  # fmt: skip
     torch.manual_seed(0)
-    linear = build_network(RunConfig(arch="fcn", hidden=16, neuron="linear"), (1, 8, 8), 10)
+    linear = build_network(RunConfig(arch="fcn", hidden=16, synapse="linear"), (1, 8, 8), 10)
     assert ablated.state_dict().keys() == linear.state_dict().keys()
     for name, value in linear.state_dict().items():
         assert torch.equal(ablated.state_dict()[name], value), name
@@ -223,13 +223,13 @@ def test_shunting_gate_setting_is_validated_and_fingerprinted():
 
     assert CONFIG_GATES == SHUNTING_GATES
     with pytest.raises(ValueError, match="shunting_gate"):
-        RunConfig(neuron="shunting", shunting_gate="sideways")
-    base = RunConfig(neuron="shunting")
+        RunConfig(synapse="shunting", shunting_gate="sideways")
+    base = RunConfig(synapse="shunting")
     # the default gate named explicitly is the same model, so the same cached run
     assert replace(base, shunting_gate="both").fingerprint() == base.fingerprint()
     assert replace(base, shunting_gate="shared").fingerprint() != base.fingerprint()
     # a gate on a neuron without gates changes nothing either
-    linear = RunConfig(neuron="linear")
+    linear = RunConfig(synapse="linear")
     assert replace(linear, shunting_gate="shared").fingerprint() == linear.fingerprint()
     assert replace(linear, shunting_gate="shared").label() == linear.label()
 

@@ -54,7 +54,7 @@ def test_vgg_like_doubles_channels_after_each_pool_and_scales_with_width():
 
 @pytest.mark.parametrize("neuron", ["linear", "bilinear", "shunting"])
 def test_the_integration_flag_selects_every_synapse(neuron):
-    net = build_network(RunConfig(arch="cnn", neuron=neuron), MNIST_SHAPE, 10)
+    net = build_network(RunConfig(arch="cnn", synapse=neuron), MNIST_SHAPE, 10)
     prefix = {
         "linear": ("LinearSynapse", "Conv2dSynapse"),
         "bilinear": ("Bilinear",),

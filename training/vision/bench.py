@@ -71,8 +71,8 @@ def run_bench(
     base: RunConfig, cases: Sequence[tuple[str, str, str]] = DEFAULT_CASES, repeats: int = 5
 ) -> list[dict]:
     rows = []
-    for arch, neuron, rule in cases:
-        config = replace(base, arch=arch, neuron=neuron, rule=rule)
+    for arch, synapse, rule in cases:
+        config = replace(base, arch=arch, synapse=synapse, rule=rule)
         rows.append(time_case(config, repeats=repeats))
     return rows
 

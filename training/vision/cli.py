@@ -1,6 +1,6 @@
 r"""Command line for the vision benchmarks.
 
-    python -m training.vision --dataset fashion-mnist --arch cnn --neuron bilinear --rule local \
+    python -m training.vision --dataset fashion-mnist --arch cnn --synapse bilinear --rule local \
         --epochs 1 --T 10 --json out.json
     python -m training.vision sweep --grid cnn --datasets fashion-mnist mnist --epochs 3 --T 6
     python -m training.vision fetch fashion-mnist
@@ -30,18 +30,18 @@ from training.vision.config import (
     LR_SCHEDULES,
     MBPTT_GRADIENTS,
     MBPTT_WEIGHT_LAYERS,
-    NEURON_MODELS,
-    NEURONS,
     OUTPUT_LOSSES,
     READOUTS,
     RULES,
     SHUNTING_GATES,
     SURROGATES,
+    SYNAPSES,
     Lee2016Settings,
     LocalLossWeights,
     MembraneBPTTSettings,
     PlasticityCentricSettings,
     RunConfig,
+    hidden_neuron_kinds,
     save_json,
 )
 from training.vision.datasets import DATASET_NAMES, DatasetMissingError
@@ -62,7 +62,7 @@ PRESETS: dict[str, dict] = {
         dataset="mnist",
         arch="fcn",
         hidden=1000,
-        neuron="linear",
+        synapse="linear",
         rule="bptt",
         encoding="direct",
         T=25,
@@ -82,7 +82,7 @@ PRESETS: dict[str, dict] = {
     "fcn1000-bernoulli-rate": dict(
         arch="fcn",
         hidden=1000,
-        neuron="linear",
+        synapse="linear",
         rule="bptt",
         encoding="rate",
         T=25,
@@ -97,7 +97,7 @@ PRESETS: dict[str, dict] = {
     "plasticity-centric": dict(
         arch="fcn",
         hidden=4500,
-        neuron="linear",
+        synapse="linear",
         rule="plasticity-centric",
         encoding="direct",
         batch_norm=False,
@@ -114,7 +114,7 @@ PRESETS: dict[str, dict] = {
     "lee2016": dict(
         arch="fcn",
         hidden=800,
-        neuron="linear",
+        synapse="linear",
         rule="lee2016",
         batch_norm=False,
         T=60,
@@ -125,11 +125,11 @@ PRESETS: dict[str, dict] = {
     # Our surrogate-BPTT variant with a few of Lee et al.'s (2016) mechanisms (membrane
     # pass-through gradient, top-k WTA, threshold and weight regularisers) on the FCN-100.
     "membrane-bptt": dict(
-        arch="fcn", hidden=100, neuron="linear", rule="membrane-bptt", epochs=10, T=6
+        arch="fcn", hidden=100, synapse="linear", rule="membrane-bptt", epochs=10, T=6
     ),
     # Competitive STDP hidden layer + teacher-driven delta-rule readout, no back-propagation.
     "stdp-delta": dict(
-        arch="fcn", hidden=2000, neuron="linear", rule="stdp-delta", epochs=5, T=10, batch_size=16
+        arch="fcn", hidden=2000, synapse="linear", rule="stdp-delta", epochs=5, T=10, batch_size=16
     ),
 }
 
@@ -178,7 +178,14 @@ def _add_run_options(parser: argparse.ArgumentParser, sweep: bool) -> None:
     model = parser.add_argument_group("model")
     if not sweep:
         model.add_argument("--arch", choices=ARCHS, default=DEFAULTS.arch)
-        model.add_argument("--neuron", choices=NEURONS, default=DEFAULTS.neuron)
+        model.add_argument(
+            "--synapse",
+            "--neuron",  # its name before issue 26; documented commands still use it
+            dest="synapse",
+            choices=SYNAPSES,
+            default=DEFAULTS.synapse,
+            help="how every layer integrates its input (the output layer's too)",
+        )
         model.add_argument("--rule", choices=RULES, default=DEFAULTS.rule)
         model.add_argument("--kernel", choices=KERNELS, default=DEFAULTS.kernel, help="HSIC kernel")
         model.add_argument("--hidden", type=int, default=DEFAULTS.hidden, help="FCN hidden width")
@@ -209,7 +216,7 @@ def _add_run_options(parser: argparse.ArgumentParser, sweep: bool) -> None:
     )
     model.add_argument("--encoding", choices=ENCODINGS, default=DEFAULTS.encoding)
     model.add_argument(
-        "--neuron-model", choices=NEURON_MODELS, help="hidden spiking neuron (default: lif)"
+        "--neuron-model", choices=hidden_neuron_kinds(), help="hidden spiking neuron (default: lif)"
     )
     model.add_argument("--tau", type=float, help="membrane time constant in steps (default: 2)")
     model.add_argument("--lambda-init", type=float, help="bilinear lambda at init (default 0.1)")
@@ -338,7 +345,14 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--grid", choices=sorted(GRIDS), default="cnn")
     sweep.add_argument("--datasets", nargs="+", choices=DATASET_NAMES, default=["fashion-mnist"])
     sweep.add_argument("--archs", nargs="+", help="override, e.g. fcn-100 fcn-400 cnn vgg")
-    sweep.add_argument("--neurons", nargs="+", choices=NEURONS, help="override the grid's neurons")
+    sweep.add_argument(
+        "--synapses",
+        "--neurons",  # its name before issue 26
+        dest="synapses",
+        nargs="+",
+        choices=SYNAPSES,
+        help="override the grid's synapses",
+    )
     sweep.add_argument("--rules", nargs="+", help="override, e.g. bptt local hsic-laplace")
     sweep.add_argument(
         "--noise",
@@ -450,7 +464,7 @@ def _train_config(args: argparse.Namespace) -> RunConfig:
         dataset=args.dataset,
         arch=args.arch,
         hidden=args.hidden,
-        neuron=args.neuron,
+        synapse=args.synapse,
         rule=args.rule,
         kernel=args.kernel,
         noise=args.noise,
@@ -502,14 +516,14 @@ def _sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
         base,
         datasets=args.datasets,
         archs=args.archs or grid.archs,
-        neurons=args.neurons or grid.neurons,
+        synapses=args.synapses or grid.synapses,
         rules=args.rules or grid.rules,
         noise=grid.noise if args.noise is None else args.noise,
         seeds=args.seeds,
     )
     command = "python -m training.vision " + shlex.join(argv)
-    # The grid's description only fits when its archs, neurons and rules are the ones run.
-    overridden = bool(args.archs or args.neurons or args.rules)
+    # The grid's description only fits when its archs, synapses and rules are the ones run.
+    overridden = bool(args.archs or args.synapses or args.rules)
     purpose = "" if overridden else grid.purpose
     notes = "\n\n".join(text for text in (purpose, args.notes) if text)
     outputs = run_sweep(

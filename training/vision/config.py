@@ -9,16 +9,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 ARCHS = ("fcn", "cnn", "vgg")
-NEURONS = ("linear", "bilinear", "shunting")
+# How a layer integrates its input (the synapse of every layer, snn_models.make_synapse).
+SYNAPSES = ("linear", "bilinear", "shunting")
 # Rule names before issue 25 gave the variants names of their own (they are not the seeds').
 RENAMED_RULES = {"lee": "membrane-bptt", "plasticity": "stdp-delta"}
+# Config keys under their old names: records written before issue 26 called the synapse kind
+# "neuron"; before issue 25 the membrane-bptt settings were "lee".
+RENAMED_KEYS = {"neuron": "synapse", "lee": "membrane_bptt"}
 RULES = ("bptt", "local", "hsic", "membrane-bptt", "stdp-delta", "plasticity-centric", "lee2016")
 # How --rule membrane-bptt differentiates a spike: the paper, our discrete-time bound of it, a surrogate.
 MBPTT_GRADIENTS = ("membrane", "membrane-bounded", "atan")
 MBPTT_WEIGHT_LAYERS = ("all", "hidden")
 KERNELS = ("gaussian", "cosine", "laplace", "sigmoid", "laplace-l1", "arcsine")
-# delayed-reset: snnTorch's Leaky (the reset subtracted at the next step, undecayed, detached)
-NEURON_MODELS = ("lif", "plif", "delayed-reset")
 # atan: snn_models.ATan (alpha 2); atan-as-written: the formula the snnTorch report writes
 SURROGATES = ("atan", "atan-as-written")
 # how the output layer is read: membrane-mean (a non-spiking integrator, its potential averaged
@@ -44,6 +46,17 @@ SHUNTING_GATES = (
     "none",
 )
 ENCODINGS = ("direct", "rate")
+
+
+def hidden_neuron_kinds() -> tuple[str, ...]:
+    """The hidden layers' choices (``neuron_model``): the spiking kinds of the neuron registry
+    (lif, plif, delayed-reset = snnTorch's Leaky, and any kind registered since). Imported
+    here, not at the top, so this module stays importable without torch."""
+    from snn_models import neuron_kinds
+
+    return neuron_kinds(spiking=True)
+
+
 LR_SCHEDULES = ("cosine", "constant")
 
 
@@ -144,7 +157,7 @@ class RunConfig:
     arch: str = "cnn"
     hidden: int = 100
     width: float = 1.0
-    neuron: str = "bilinear"
+    synapse: str = "bilinear"  # "neuron" in records written before issue 26
     rank: int = 1
     batch_norm: bool = True
     rule: str = "bptt"
@@ -154,7 +167,7 @@ class RunConfig:
     encoding: str = "direct"
     # Added later; None means "the original default" and is left out of the fingerprint, so
     # runs cached before these fields existed keep their ids.
-    neuron_model: str | None = None  # lif (None) or plif
+    neuron_model: str | None = None  # a spiking kind of the neuron registry; None: lif
     tau: float | None = None  # membrane time constant of hidden LIF neurons (None: 2)
     lambda_init: float | None = None  # bilinear lambda at initialisation (None: 0.1)
     kappa: float | None = None  # shunting gate steepness (None: 1)
@@ -179,12 +192,11 @@ class RunConfig:
     def __post_init__(self) -> None:
         for name, value, allowed in (
             ("arch", self.arch, ARCHS),
-            ("neuron", self.neuron, NEURONS),
+            ("synapse", self.synapse, SYNAPSES),
             ("rule", self.rule, RULES),
             ("kernel", self.kernel, KERNELS),
             ("encoding", self.encoding, ENCODINGS),
             ("lr_schedule", self.lr_schedule, LR_SCHEDULES),
-            ("neuron_model", self.neuron_model or "lif", NEURON_MODELS),
             ("bilinear_variant", self.bilinear_variant or "learned", BILINEAR_VARIANTS),
             ("shunting_gate", self.shunting_gate or "both", SHUNTING_GATES),
             ("surrogate", self.surrogate or "atan", SURROGATES),
@@ -194,6 +206,10 @@ class RunConfig:
         ):
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+        if self.neuron_model is not None and self.neuron_model not in hidden_neuron_kinds():
+            raise ValueError(
+                f"neuron_model must be one of {hidden_neuron_kinds()}, got {self.neuron_model!r}"
+            )
         if self.output_loss not in (None, "ce") and self.readout != "spike-count":
             raise ValueError(f"output_loss {self.output_loss!r} needs readout='spike-count'")
         if self.T < 1 or self.epochs < 1 or self.batch_size < 1:
@@ -213,13 +229,9 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> RunConfig:
-        values = dict(values)
+        values = upgrade_config(values)
         if isinstance(values.get("local"), dict):
             values["local"] = LocalLossWeights(**values["local"])
-        # records written before the variants were renamed (issue 25)
-        if "lee" in values:
-            values["membrane_bptt"] = values.pop("lee")
-        values["rule"] = RENAMED_RULES.get(values.get("rule", "bptt"), values.get("rule", "bptt"))
         if isinstance(values.get("lee2016"), dict):
             values["lee2016"] = Lee2016Settings(**values["lee2016"])
         if isinstance(values.get("plasticity_centric"), dict):
@@ -234,16 +246,16 @@ class RunConfig:
         rule = f"hsic-{self.kernel}" if self.rule == "hsic" else self.rule
         if self.rule == "local" and self.local_form == "hu-thesis":
             rule = "local(hu-thesis)"
-        neuron = self.neuron
+        layer = self.synapse
         if self.bilinear_variant not in (None, "learned"):
-            neuron = f"{neuron}({self.bilinear_variant})"
-        if self.neuron == "shunting" and self.shunting_gate not in (None, "both"):
-            neuron = f"{neuron}(gate={self.shunting_gate})"
+            layer = f"{layer}({self.bilinear_variant})"
+        if self.synapse == "shunting" and self.shunting_gate not in (None, "both"):
+            layer = f"{layer}(gate={self.shunting_gate})"
         if self.neuron_model not in (None, "lif"):
-            neuron = f"{neuron}/{self.neuron_model}"
+            layer = f"{layer}/{self.neuron_model}"
         if self.readout == "spike-count":
             rule = f"{rule} (count, {self.output_loss or 'ce'})"
-        return f"{arch} {neuron} {rule}"
+        return f"{arch} {layer} {rule}"
 
     def fingerprint(self) -> str:
         """Stable id of the settings that change the trained model.
@@ -275,11 +287,22 @@ class RunConfig:
         }
         if not relevant["local"].get("supcon"):
             relevant["local"].pop("supcon", None)
-        # the default gate, or a gate on a neuron without one, builds the same model as None
-        if relevant.get("shunting_gate") == "both" or self.neuron != "shunting":
+        # the default gate, or a gate on a synapse without one, builds the same model as None
+        if relevant.get("shunting_gate") == "both" or self.synapse != "shunting":
             relevant.pop("shunting_gate", None)
+        # under the key the ids were first computed with, so cached runs keep their ids
+        relevant["neuron"] = relevant.pop("synapse")
         blob = json.dumps(relevant, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def upgrade_config(values: dict) -> dict:
+    """A record's config dict with today's key and rule names (a copy; old records still load,
+    group and compare with new ones)."""
+    values = {RENAMED_KEYS.get(key, key): value for key, value in values.items()}
+    if "rule" in values:
+        values["rule"] = RENAMED_RULES.get(values["rule"], values["rule"])
+    return values
 
 
 def save_json(payload: dict, path: Path) -> None:

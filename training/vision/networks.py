@@ -21,12 +21,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from snn_models import (
-    LIF,
-    PLIF,
     ClassifierHead,
     ConvDecoder,
     CountedSpikingOutput,
-    DelayedResetLIF,
     DenseDecoder,
     HSICBottleneckLoss,
     HybridLocalLoss,
@@ -36,8 +33,10 @@ from snn_models import (
     TimeDistributed,
     make_conv_synapse,
     make_encoder,
+    make_neuron,
     make_synapse,
 )
+from snn_models.functional.lif_parameters import DEFAULT_TAU
 from snn_models.local import SimilarityEmbedding, per_step_cross_entropy
 from snn_models.plasticity import (
     CompetitiveSTDPLayer,
@@ -137,42 +136,46 @@ class SpikeMeanCrossEntropy:
 
 
 def _neuron(config: RunConfig, features: int | None = None) -> nn.Module:
-    """The hidden layers' spiking neuron: LIF (default), PLIF (`--neuron-model plif`), snnTorch's
-    Leaky (`delayed-reset`), or the Lee et al. (2016) neuron for `--rule membrane-bptt` on dense
-    layers (`features` given)."""
-    tau = 2.0 if config.tau is None else config.tau
-    surrogate = config.surrogate or "atan"
+    """A hidden (or spike-count output) layer's spiking neuron: the registry's
+    ``config.neuron_model`` (LIF by default; PLIF, snnTorch's Leaky as ``delayed-reset``, or any
+    registered kind), or, for ``--rule membrane-bptt`` on dense layers (``features`` given), the
+    Lee et al. (2016) neuron that rule trains. Unset ``tau`` and threshold are the library's
+    LIF defaults."""
     if config.rule == "membrane-bptt" and features is not None:
-        lee = config.membrane_bptt or MembraneBPTTSettings()
-        return MembraneBPTTLIF(
-            features,
-            tau=tau,
-            k=lee.k if lee.k is not None else max(1, features // 10),
-            inhibition=lee.inhibition,
-            refractory_tau=lee.refractory_tau,
-            rho=lee.rho,
-            surrogate=None if lee.gradient.startswith("membrane") else lee.gradient,
-            gradient_ceiling=lee.gradient_ceiling if lee.gradient == "membrane-bounded" else None,
-        )
-    if config.neuron_model == "plif":
-        # PLIF (Fang et al. 2021): learned time constant, input scaled by 1 - alpha.
-        return PLIF(tau=tau, threshold=1.0, reset="subtract", surrogate=surrogate)
-    if config.neuron_model == "delayed-reset":
-        return DelayedResetLIF(tau=tau, threshold=1.0, surrogate=surrogate)
-    return LIF(tau=tau, threshold=1.0, reset="subtract", surrogate=surrogate)
+        return _membrane_bptt_neuron(config, features)
+    settings: dict = {"surrogate": config.surrogate or "atan"}
+    if config.tau is not None:
+        settings["tau"] = config.tau
+    return make_neuron(config.neuron_model or "lif", **settings)
+
+
+def _membrane_bptt_neuron(config: RunConfig, features: int) -> MembraneBPTTLIF:
+    """The neuron is part of the membrane-bptt rule (its threshold regulariser is the rule's
+    step), so the rule, not a neuron-kind name, picks it."""
+    lee = config.membrane_bptt or MembraneBPTTSettings()
+    return MembraneBPTTLIF(
+        features,
+        tau=DEFAULT_TAU if config.tau is None else config.tau,
+        k=lee.k if lee.k is not None else max(1, features // 10),
+        inhibition=lee.inhibition,
+        refractory_tau=lee.refractory_tau,
+        rho=lee.rho,
+        surrogate=None if lee.gradient.startswith("membrane") else lee.gradient,
+        gradient_ceiling=lee.gradient_ceiling if lee.gradient == "membrane-bounded" else None,
+    )
 
 
 def _synapse_options(config: RunConfig, spike_input: bool) -> dict:
     """`spike_input` lets a bilinear synapse fold its diagonal term into one product when its
     input is 0/1 spikes; other kinds accept and ignore it."""
     options: dict = {"spike_input": spike_input}
-    if config.neuron == "bilinear":
+    if config.synapse == "bilinear":
         options["rank"] = config.rank
         if config.lambda_init is not None:
             options["lambda_init"] = config.lambda_init
-    if config.neuron == "shunting" and config.kappa is not None:
+    if config.synapse == "shunting" and config.kappa is not None:
         options["kappa"] = config.kappa
-    if config.neuron == "shunting" and config.shunting_gate is not None:
+    if config.synapse == "shunting" and config.shunting_gate is not None:
         options["gate"] = config.shunting_gate
     return options
 
@@ -182,7 +185,7 @@ def _apply_bilinear_variant(config: RunConfig, synapse: nn.Module) -> nn.Module:
     `quadratic-only` removes the linear term (W = 0, frozen), leaving lambda * ((V x)^2 -
     (V^2)(x^2)) + b; `with-self-terms` drops the diagonal correction, W x + lambda (V x)^2."""
     variant = config.bilinear_variant
-    if config.neuron != "bilinear" or variant in (None, "learned"):
+    if config.synapse != "bilinear" or variant in (None, "learned"):
         return synapse
     if variant == "fixed-lambda":
         synapse.interaction_gain.requires_grad_(False)
@@ -244,7 +247,7 @@ def _conv_block(
     per_step: list[nn.Module] = [
         _apply_bilinear_variant(
             config,
-            make_conv_synapse(config.neuron, in_channels, spec.channels, 3, padding=1, **options),
+            make_conv_synapse(config.synapse, in_channels, spec.channels, 3, padding=1, **options),
         )
     ]
     if config.batch_norm:
@@ -290,7 +293,7 @@ def _dense_block(
     per_step: list[nn.Module] = [nn.Flatten()] if len(in_shape) > 1 else []
     per_step.append(
         _apply_bilinear_variant(
-            config, make_synapse(config.neuron, in_features, features, **options)
+            config, make_synapse(config.synapse, in_features, features, **options)
         )
     )
     if config.batch_norm:
@@ -314,7 +317,7 @@ def _dense_block(
 def _output_block(config: RunConfig, in_features: int, num_classes: int) -> LocalBlock:
     options = _synapse_options(config, spike_input=True)
     synapse = _apply_bilinear_variant(
-        config, make_synapse(config.neuron, in_features, num_classes, **options)
+        config, make_synapse(config.synapse, in_features, num_classes, **options)
     )
     if config.readout == "spike-count":
         readout = CountedSpikingOutput(_neuron(config))
@@ -324,7 +327,7 @@ def _output_block(config: RunConfig, in_features: int, num_classes: int) -> Loca
         }.get(config.output_loss or "ce")
         body = nn.Sequential(synapse, readout)
         return LocalBlock(body, head=None, loss=loss(readout) if loss else OutputCrossEntropy())
-    body = nn.Sequential(synapse, MembraneReadout(tau=2.0, reduce="mean"))
+    body = nn.Sequential(synapse, MembraneReadout(reduce="mean"))
     return LocalBlock(body, head=None, loss=OutputCrossEntropy())
 
 

@@ -6,7 +6,7 @@ import json
 import statistics
 from collections.abc import Sequence
 
-from training.vision.config import RENAMED_RULES
+from training.vision.config import RENAMED_RULES, upgrade_config
 from training.vision.paired import mean_sd, paired_difference
 
 
@@ -67,7 +67,9 @@ def _rule_name(config: dict) -> str:
 
 
 def _neuron_name(config: dict) -> str:
-    name = config["neuron"]
+    """The layers' synapse kind and, where not plain LIF, their neuron (the table's column)."""
+    config = upgrade_config(config)  # records written before the synapse had its own key
+    name = config["synapse"]
     variant = config.get("bilinear_variant")
     if variant not in (None, "learned"):
         name += f" ({variant})"
@@ -76,7 +78,7 @@ def _neuron_name(config: dict) -> str:
     if config.get("kappa") is not None:
         name += f", κ={config['kappa']:g}"
     gate = config.get("shunting_gate")
-    if config["neuron"] == "shunting" and gate not in (None, "both"):
+    if config["synapse"] == "shunting" and gate not in (None, "both"):
         name += f", gate {gate}"
     if config.get("neuron_model") == "plif":
         name += ", PLIF"
@@ -110,7 +112,7 @@ def _group_by_setting(records: Sequence[dict]) -> list[list[dict]]:
     """Records that differ only in seed, in first-seen order, each group sorted by seed."""
     groups: dict[tuple, list[dict]] = {}
     for record in records:
-        config = record["config"]
+        config = upgrade_config(record["config"])  # old and new records of a setting together
         key = tuple(
             (name, json.dumps(value, sort_keys=True))
             for name, value in sorted(config.items())

@@ -31,10 +31,10 @@ from training.vision.report import sweep_markdown
 
 @dataclass(frozen=True)
 class Grid:
-    """Which networks, neurons and rules a named sweep crosses, and why it exists."""
+    """Which networks, synapses and rules a named sweep crosses, and why it exists."""
 
     archs: tuple[str, ...]
-    neurons: tuple[str, ...]
+    synapses: tuple[str, ...]
     rules: tuple[str, ...]
     noise: bool
     purpose: str
@@ -43,35 +43,35 @@ class Grid:
 GRIDS: dict[str, Grid] = {
     "fcn": Grid(
         archs=("fcn-100", "fcn-200", "fcn-400"),
-        neurons=("linear", "bilinear", "shunting"),
+        synapses=("linear", "bilinear", "shunting"),
         rules=("bptt",),
         noise=False,
         purpose="FCN 784-H-10, H = 100 / 200 / 400: linear vs bilinear vs shunting, BPTT.",
     ),
     "cnn": Grid(
         archs=("cnn",),
-        neurons=("linear", "bilinear", "shunting"),
+        synapses=("linear", "bilinear", "shunting"),
         rules=("bptt",),
         noise=False,
         purpose="Small CNN: linear vs bilinear vs shunting integration, BPTT.",
     ),
     "rules": Grid(
         archs=("cnn",),
-        neurons=("linear",),
+        synapses=("linear",),
         rules=("bptt", "local", "hsic-gaussian", "hsic-cosine"),
         noise=True,
         purpose="Small CNN: BPTT vs local hybrid loss vs HSIC bottleneck, and noise robustness.",
     ),
     "kernels": Grid(
         archs=("cnn",),
-        neurons=("linear",),
+        synapses=("linear",),
         rules=("hsic-gaussian", "hsic-cosine", "hsic-laplace", "hsic-sigmoid"),
         noise=False,
         purpose="Small CNN trained by the HSIC bottleneck: which kernel.",
     ),
     "vgg": Grid(
         archs=("vgg",),
-        neurons=("linear",),
+        synapses=("linear",),
         rules=("bptt", "local"),
         noise=False,
         purpose="VGG-like CNN: local hybrid loss vs BPTT.",
@@ -105,15 +105,15 @@ def expand_grid(
     base: RunConfig,
     datasets: Sequence[str],
     archs: Iterable[str],
-    neurons: Iterable[str],
+    synapses: Iterable[str],
     rules: Iterable[str],
     noise: bool,
     seeds: Sequence[int] | None = None,
 ) -> list[RunConfig]:
-    """Every (dataset, arch, neuron, rule, seed) combination, in that nesting order."""
-    grid = itertools.product(datasets, archs, neurons, rules, seeds or [base.seed])
+    """Every (dataset, arch, synapse, rule, seed) combination, in that nesting order."""
+    grid = itertools.product(datasets, archs, synapses, rules, seeds or [base.seed])
     configs = []
-    for dataset, arch, neuron, rule, seed in grid:
+    for dataset, arch, synapse, rule, seed in grid:
         rule_options = parse_rule(rule)
         gradient = rule_options.pop("gradient", None)
         lee = None
@@ -125,7 +125,7 @@ def expand_grid(
             replace(
                 base,
                 dataset=dataset,
-                neuron=neuron,
+                synapse=synapse,
                 noise=noise,
                 seed=seed,
                 membrane_bptt=lee,
