@@ -87,6 +87,24 @@ def test_readout_sweep_scores_pair_units_beside_the_linear_readout(
     assert rows[0]["readout_alone_metrics"] != rows[1]["readout_alone_metrics"]
 
 
+def test_readout_sweep_scores_pair_units_alone_per_validation_draw(
+    movielens_folder,  # noqa: F811
+    tmp_path,
+):
+    log = tmp_path / "pairs_alone.jsonl"
+    argv = ["readout-sweep", "--data", str(movielens_folder), "--readout-only"]
+    argv += ["--pairs", "0:0,20:5", "--seeds", "1,2", "--jsonl", str(log)]
+    assert main(argv) == 0
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(r["validation_seed"], r["n_pairs"]) for r in rows] == [
+        (1, 0),
+        (1, 20),
+        (2, 0),
+        (2, 20),
+    ]
+    assert all(r["readout_only"] and 0 <= r["metrics"]["ndcg@10"] <= 1 for r in rows)
+
+
 @pytest.mark.parametrize("pairs", ["5", "5:0", "-1:3"])
 def test_readout_sweep_refuses_bad_pair_settings(pairs, capsys):
     with pytest.raises(SystemExit):

@@ -294,6 +294,7 @@ def _cmd_readout_sweep(args: argparse.Namespace) -> int:
     from training.recsys.readout_sweep import (
         sweep_neighbours,
         sweep_pair_units,
+        sweep_pair_units_alone,
         sweep_readout_alone,
         write_jsonl,
     )
@@ -302,6 +303,11 @@ def _cmd_readout_sweep(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
     tables = load_tables(args.data)
     for seed in args.seeds or [args.seed]:
+        if args.pairs and args.readout_only:
+            rows = sweep_pair_units_alone(tables, args.pairs, seed, args.validation_ratio)
+            if args.jsonl:
+                write_jsonl(rows, args.jsonl)
+            continue
         if args.pairs:
             overrides = {} if args.epochs is None else {"epochs": args.epochs}
             rows = sweep_pair_units(tables, args.pairs, seed, args.validation_ratio, overrides)

@@ -153,6 +153,52 @@ def sweep_readout_alone(
     return rows
 
 
+def sweep_pair_units_alone(
+    tables: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+    settings: list[tuple[int, float]],
+    validation_seed: int,
+    validation_ratio: float = VALIDATION_RATIO,
+) -> list[dict[str, Any]]:
+    """The second-order readout on its own (no towers), per ``(n_pairs, pair_l2)`` setting,
+    ``(0, 0)`` being the linear readout: closed form, so ``validation_seed`` draws another
+    validation carve-out of the protocol's train part instead of a training seed."""
+    from recsys.models.pairwise import PairwiseCoRatingReadout
+
+    users, movies, ratings = tables
+    split = validation_split(
+        ratings, validation_ratio=validation_ratio, validation_seed=validation_seed
+    )
+    user_ids = np.union1d(users["user_id"].to_numpy(np.int64), ratings["user_id"].to_numpy())
+    indexed = IndexedSplit.from_tables(split.train, split.test, user_ids, movies["movie_id"])
+    rows = []
+    for n_pairs, pair_l2 in settings:
+        started = time.perf_counter()
+        if n_pairs == 0:
+            readout = corating_readout(indexed.train.n_items, 1.0, 0)
+        else:
+            readout = PairwiseCoRatingReadout(indexed.train.n_items, 1.0, n_pairs, pair_l2)
+        readout.fit(indexed.train, defaults.CORATING_L2)
+        fit_seconds = time.perf_counter() - started
+        metrics = evaluate_model(_ReadoutScores(readout, indexed), indexed)
+        rows.append(
+            {
+                "n_pairs": n_pairs,
+                "pair_l2": pair_l2,
+                "readout_only": True,
+                "validation_seed": validation_seed,
+                "validation_ratio": validation_ratio,
+                "metrics": metrics,
+                "readout_fit_seconds": fit_seconds,
+            }
+        )
+        print(
+            f"readout alone, validation draw {validation_seed}, pairs {n_pairs} pair_l2 "
+            f"{pair_l2:g}: nDCG@10 {metrics[NDCG_AT_10]:.4f}  fit {fit_seconds:.1f}s",
+            flush=True,
+        )
+    return rows
+
+
 def sweep_pair_units(
     tables: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
     settings: list[tuple[int, float]],
