@@ -45,7 +45,7 @@ from recsys.models.teacher import CoRatingTeacher
 from snn_models import LocalTrainer
 
 TRAINING_MODES = ("local", "bptt")
-DISTILL_MODES = ("negatives", "mix")
+DISTILL_MODES = ("negatives", "mix", "residual")
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,9 @@ class FitConfig:
     corating_l2: float = defaults.CORATING_L2  # ridge of the co-rating readout, if any
     # Local mode: blocks from ``distill_from`` on learn the ratings with the unrated movies'
     # targets raised to w·teacher (``distill_mode`` "negatives"), or (1 - w)·ratings + w·teacher
-    # ("mix"); the teacher is the co-rating (EASE) scores of the user's train ratings.
+    # ("mix"), or ratings - w·teacher ("residual": with w the readout's gain, the towers learn
+    # what the co-rating readout gets wrong, not the ratings beside it); the teacher is the
+    # co-rating (EASE) scores of the user's train ratings.
     distill_weight: float = 0.0
     distill_from: int = 1
     distill_mode: str = "negatives"
@@ -253,6 +255,8 @@ class TwoTowerFitter:
         teacher = self.teacher.scores(torch.from_numpy(self.inputs.train.dense(users)), items)
         if self.config.distill_mode == "mix":
             mixed = (1.0 - w) * targets + w * teacher
+        elif self.config.distill_mode == "residual":  # the towers' score is added to w·teacher
+            mixed = targets - w * teacher
         else:  # the rated movies stay at 1; the teacher ranks the rest (its "dark knowledge")
             mixed = targets + w * (1.0 - targets) * teacher
         blocks = len(self.model.user_tower.network.blocks)

@@ -94,7 +94,7 @@ def _two_block_fitter(fitted_ranker, **config) -> TwoTowerFitter:
     return TwoTowerFitter(model, fitted_ranker.inputs, FitConfig(**config))
 
 
-@pytest.mark.parametrize("mode", ["negatives", "mix"])
+@pytest.mark.parametrize("mode", ["negatives", "mix", "residual"])
 def test_distillation_puts_the_teacher_into_deeper_blocks_targets_only(fitted_ranker, mode):
     fitter = _two_block_fitter(
         fitted_ranker, distill_weight=0.25, corating_l2=10.0, distill_mode=mode
@@ -106,6 +106,8 @@ def test_distillation_puts_the_teacher_into_deeper_blocks_targets_only(fitted_ra
     teacher = fitter.teacher.scores(ratings)
     if mode == "mix":
         torch.testing.assert_close(second, 0.75 * ratings + 0.25 * teacher)
+    elif mode == "residual":  # what a readout of gain 0.25 leaves for the towers to learn
+        torch.testing.assert_close(second, ratings - 0.25 * teacher)
     else:  # rated movies keep target 1, the others learn a quarter of the teacher's score
         rated = ratings > 0
         torch.testing.assert_close(second[rated], torch.ones(int(rated.sum())))

@@ -69,6 +69,49 @@ def test_readout_sweep_logs_each_size_for_each_seed(movielens_folder, tmp_path):
     assert all(r["split"] == "validation" and 0 <= r["metrics"]["ndcg@10"] <= 1 for r in rows)
 
 
+def test_readout_sweep_scores_pair_units_beside_the_linear_readout(
+    movielens_folder,  # noqa: F811
+    tmp_path,
+):
+    log = tmp_path / "pairs.jsonl"
+    argv = ["readout-sweep", "--data", str(movielens_folder), "--epochs", "1", "--threads", "1"]
+    argv += ["--pairs", "0:0,20:5", "--seeds", "1", "--jsonl", str(log)]
+    assert main(argv) == 0
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(r["n_pairs"], r["pair_l2"]) for r in rows] == [(0, 0.0), (20, 5.0)]
+    for row in rows:
+        assert row["split"] == "validation"
+        assert 0 <= row["readout_alone_metrics"]["ndcg@10"] <= 1
+    # The same towers: the two rows differ only by the readout's pair units.
+    assert rows[0]["tower_train_seconds"] == rows[1]["tower_train_seconds"]
+    assert rows[0]["readout_alone_metrics"] != rows[1]["readout_alone_metrics"]
+
+
+def test_readout_sweep_scores_pair_units_alone_per_validation_draw(
+    movielens_folder,  # noqa: F811
+    tmp_path,
+):
+    log = tmp_path / "pairs_alone.jsonl"
+    argv = ["readout-sweep", "--data", str(movielens_folder), "--readout-only"]
+    argv += ["--pairs", "0:0,20:5", "--seeds", "1,2", "--jsonl", str(log)]
+    assert main(argv) == 0
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(r["validation_seed"], r["n_pairs"]) for r in rows] == [
+        (1, 0),
+        (1, 20),
+        (2, 0),
+        (2, 20),
+    ]
+    assert all(r["readout_only"] and 0 <= r["metrics"]["ndcg@10"] <= 1 for r in rows)
+
+
+@pytest.mark.parametrize("pairs", ["5", "5:0", "-1:3"])
+def test_readout_sweep_refuses_bad_pair_settings(pairs, capsys):
+    with pytest.raises(SystemExit):
+        main(["readout-sweep", "--pairs", pairs])
+    assert "--pairs" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("sizes", ["5,-1", "a,b"])
 def test_readout_sweep_refuses_bad_sizes(sizes, capsys):
     with pytest.raises(SystemExit):

@@ -277,15 +277,43 @@ def _parse_neighbours(text: str) -> list[int]:
     return sizes
 
 
+def _parse_pair_settings(text: str) -> list[tuple[int, float]]:
+    """``0:0,1000:3000``: (pair units, pair ridge) settings of the second-order readout."""
+    try:
+        settings = [(int(p), float(l2)) for p, l2 in (part.split(":") for part in text.split(","))]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected P:L2,... , got {text!r}") from None
+    if any(p < 0 or (p > 0 and l2 <= 0) for p, l2 in settings):
+        raise argparse.ArgumentTypeError(f"pairs >= 0 and a positive ridge with pairs: {text!r}")
+    return settings
+
+
 def _cmd_readout_sweep(args: argparse.Namespace) -> int:
     import torch
 
-    from training.recsys.readout_sweep import sweep_neighbours, sweep_readout_alone, write_jsonl
+    from training.recsys.readout_sweep import (
+        sweep_neighbours,
+        sweep_pair_units,
+        sweep_pair_units_alone,
+        sweep_readout_alone,
+        write_jsonl,
+    )
     from training.recsys.runs import load_tables
 
     torch.set_num_threads(args.threads)
     tables = load_tables(args.data)
     for seed in args.seeds or [args.seed]:
+        if args.pairs and args.readout_only:
+            rows = sweep_pair_units_alone(tables, args.pairs, seed, args.validation_ratio)
+            if args.jsonl:
+                write_jsonl(rows, args.jsonl)
+            continue
+        if args.pairs:
+            overrides = {} if args.epochs is None else {"epochs": args.epochs}
+            rows = sweep_pair_units(tables, args.pairs, seed, args.validation_ratio, overrides)
+            if args.jsonl:
+                write_jsonl(rows, args.jsonl)
+            continue
         if args.readout_only:
             rows = sweep_readout_alone(tables, args.neighbours, seed, args.validation_ratio)
             if args.jsonl:
@@ -552,6 +580,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--readout-only",
         action="store_true",
         help="the readout alone, no towers; --seeds then draw validation carve-outs",
+    )
+    sweep.add_argument(
+        "--pairs",
+        type=_parse_pair_settings,
+        metavar="P:L2,...",
+        help="instead of neighbourhood sizes: the second-order readout with P pair units and "
+        "pair ridge L2 (0:0 = the linear readout), on the same towers per seed",
     )
     common(sweep)
     sweep.set_defaults(func=_cmd_readout_sweep)
