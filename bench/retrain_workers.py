@@ -26,6 +26,8 @@ from pathlib import Path
 
 import django
 
+from recsys.metrics.names import PEAK_MB
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
 django.setup()
 
@@ -122,7 +124,7 @@ def retrain_with(count: int, args: argparse.Namespace, logs: Path) -> dict:
         "member_seconds": [(m.finished_at - m.started_at).total_seconds() for m in members],
         "member_workers": [m.worker.split("@")[0] for m in members],
         "cpu": cpu,
-        "peak_mb": peak,
+        PEAK_MB: peak,
         "ndcg": run.model_version.ndcg,
     }
 
@@ -174,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{', '.join(f'{s:.1f}' for s in result['member_seconds'])} s on "
             f"{', '.join(result['member_workers'])}; CPU s per worker "
             f"{', '.join(f'{c:.1f}' for c in result['cpu'])}; peak MB per worker "
-            f"{', '.join(f'{m:.0f}' for m in result['peak_mb'])}; nDCG@10 {result['ndcg']:.4f}",
+            f"{', '.join(f'{m:.0f}' for m in result[PEAK_MB])}; nDCG@10 {result['ndcg']:.4f}",
             flush=True,
         )
     base = results[0]

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from recsys.constants import MOVIE_ID, RATING, TIMESTAMP, USER_ID
 from recsys.data.genres import GENRES
 from recsys.data.interactions import UserItemRows
 from recsys.models import defaults
@@ -202,7 +203,7 @@ def _tables(rows: UserItemRows, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, 
     genre_names = np.array(GENRES)
     movies = pd.DataFrame(
         {
-            "movie_id": np.arange(1, n_items + 1),
+            MOVIE_ID: np.arange(1, n_items + 1),
             "title": [f"Movie {i}" for i in range(n_items)],
             "year": rng.integers(1920, 2020, n_items),
             "genres": [
@@ -213,7 +214,7 @@ def _tables(rows: UserItemRows, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, 
     )
     users = pd.DataFrame(
         {
-            "user_id": np.arange(1, n_users + 1),
+            USER_ID: np.arange(1, n_users + 1),
             "age": rng.integers(15, 70, n_users),
             "gender": rng.choice(["M", "F"], n_users),
             "occupation": rng.choice(["student", "engineer", "artist", "other"], n_users),
@@ -223,10 +224,10 @@ def _tables(rows: UserItemRows, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, 
     user_of, item_of = rows.pairs()
     ratings = pd.DataFrame(
         {
-            "user_id": user_of + 1,
-            "movie_id": item_of + 1,
-            "rating": rows.ratings,
-            "timestamp": np.zeros(len(item_of), dtype=np.int64),
+            USER_ID: user_of + 1,
+            MOVIE_ID: item_of + 1,
+            RATING: rows.ratings,
+            TIMESTAMP: np.zeros(len(item_of), dtype=np.int64),
         }
     )
     return users, movies, ratings

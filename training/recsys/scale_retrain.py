@@ -33,6 +33,7 @@ from typing import Any
 
 import torch
 
+from recsys.metrics.names import N_EVAL_USERS, NDCG_AT_10, RECALL_AT_10
 from recsys.models.config import TrainConfig
 
 
@@ -76,7 +77,7 @@ def _finish_in_worker(folder: str, name: str, threads: int) -> dict:
     members = [load_member(Path(folder), index) for index in range(prepared.members)]
     artifact = Path(folder) / name
     result = finish_committee(prepared, members, artifact)
-    keys = ("ndcg@10", "recall@10", "n_eval_users")
+    keys = (NDCG_AT_10, RECALL_AT_10, N_EVAL_USERS)
     return {
         "wall_seconds": time.perf_counter() - started,
         "cpu_seconds": time.process_time() - started_cpu,
