@@ -2,7 +2,7 @@
 
 Layout (all written by :func:`write_artifact`, each file fsynced, the manifest last)::
 
-    config.json          model/feature/training settings and the artifact format version
+    config.json          model/feature/training settings (the ranker's once) and the format version
     weights.pt           the ranker's state_dict (loaded with ``weights_only=True``)
     item_embeddings.npy  (n_items, members·dim + 1) precomputed item vectors (last column = bias)
     id_maps.json         movie ids (row order of the embeddings) and the training user ids
@@ -31,6 +31,7 @@ import hashlib
 import io
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -128,7 +129,7 @@ def write_artifact(directory: Path, contents: ArtifactContents) -> Path:
         except ArtifactError:  # weights that fit no model: the loader says so, not the writer
             serving = {}
     payloads = {
-        "config.json": _json_bytes({**contents.config, "format": ARTIFACT_FORMAT}),
+        "config.json": _json_bytes({**stored_config(contents.config), "format": ARTIFACT_FORMAT}),
         "weights.pt": weights.getvalue(),
         "item_embeddings.npy": embeddings.getvalue(),
         "id_maps.json": _json_bytes(
@@ -167,6 +168,41 @@ def _fsync_directory(directory: Path) -> None:
 
 
 # --------------------------------------------------------------------------- reading
+
+
+def stored_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """``config`` as ``config.json`` holds it: the ranker's settings once, under ``"ranker"``
+    (what serving builds the model from), and the training configuration under ``"train"``
+    without its copy of them. Two copies of one fact can disagree; one cannot.
+
+    A training configuration whose ranker differs from the model's is kept whole: then they
+    are two facts, and both are stored."""
+    train = config.get("train")
+    if (
+        isinstance(train, Mapping)
+        and "ranker" in config
+        and train.get("ranker") == config["ranker"]
+    ):
+        return {**config, "train": {k: v for k, v in train.items() if k != "ranker"}}
+    return dict(config)
+
+
+def loaded_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The inverse of :func:`stored_config`: the training configuration whole again, its
+    ``"ranker"`` read from the one stored copy (keys sorted, as ``config.json`` holds them, so
+    it is the dict an artifact that stored both copies loads as). Those artifacts, written
+    before the copy was dropped, already have it and load unchanged."""
+    train = config.get("train")
+    if not isinstance(train, Mapping) or "ranker" in train or "ranker" not in config:
+        return dict(config)
+    return {**config, "train": dict(sorted({**train, "ranker": config["ranker"]}.items()))}
+
+
+def read_fingerprint(directory: Path) -> dict[str, Any]:
+    """What the artifact in ``directory`` was trained on (hash and counts), as training computed
+    it once (``training.pipeline.data_fingerprint``) and stored it: a registry reads it here
+    rather than hashing the same tables again."""
+    return _read_json(Path(directory), "fingerprint.json")
 
 
 def _read_json(directory: Path, name: str) -> Any:
@@ -287,7 +323,7 @@ def read_artifact(directory: Path, mapped: bool = False) -> ArtifactContents:
     read into private memory and the serving matrices are left to be derived."""
     directory = Path(directory)
     manifest = verify_manifest(directory)
-    config = _read_json(directory, "config.json")
+    config = loaded_config(_read_json(directory, "config.json"))
     id_maps = _read_json(directory, "id_maps.json")
     mode = "r" if mapped else None
     try:

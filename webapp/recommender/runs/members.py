@@ -234,9 +234,8 @@ def finish(run_id: int) -> TrainingRun | None:
                 artifact, Path(settings.SPIKELENS_ARTIFACTS_DIR) / _version_name(run_id)
             )
             shutil.rmtree(staging, ignore_errors=True)
-            # The prepared run holds the snapshot's tables, which is what registering reads.
             version = lifecycle.through_database_blips(
-                lambda: _register(final, result, prepared), what=f"registering run {run_id}"
+                lambda: _register(final, result), what=f"registering run {run_id}"
             )
             promoted, note = lifecycle.through_database_blips(
                 lambda: _decide_promotion(version, options), what=f"promoting run {run_id}"
