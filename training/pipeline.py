@@ -10,8 +10,6 @@ from a different model). Nothing is lost at serving time: the user tower is indu
 from __future__ import annotations
 
 import hashlib
-import resource
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +38,7 @@ from recsys.serving.recommender import build_recommender
 from recsys.serving.taste import DEFAULT_TASTE, taste_to_dict
 from training.calibration import calibrate_on_held_out
 from training.export import artifact_contents
+from training.measure import peak_memory_mb
 
 MONITOR_METRIC = NDCG_AT_10
 #: The run configuration lives in recsys (the spiking ranker's contract class reads it too);
@@ -66,12 +65,6 @@ class TrainResult:
     artifact_path: Path
     config: TrainConfig
     history: list[dict[str, Any]] = field(default_factory=list)
-
-
-def peak_memory_mb() -> float:
-    """Peak resident memory of this process (ru_maxrss is KiB on Linux, bytes on macOS)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
 def data_fingerprint(movies: pd.DataFrame, ratings: pd.DataFrame) -> dict[str, Any]:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import resource
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -35,10 +34,7 @@ import torch
 
 from recsys.metrics.names import N_EVAL_USERS, NDCG_AT_10, RECALL_AT_10
 from recsys.models.config import TrainConfig
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from training.measure import peak_memory_mb
 
 
 def _timed(call) -> tuple[Any, dict[str, float]]:
@@ -47,7 +43,7 @@ def _timed(call) -> tuple[Any, dict[str, float]]:
     return value, {
         "wall_seconds": time.perf_counter() - wall,
         "cpu_seconds": time.process_time() - cpu,
-        "peak_rss_mb": _peak_mb(),
+        "peak_rss_mb": peak_memory_mb(),
     }
 
 
@@ -63,7 +59,7 @@ def _member_in_worker(folder: str, index: int, max_batches: int | None, threads:
         "member": index,
         "wall_seconds": time.perf_counter() - started,
         "cpu_seconds": time.process_time() - started_cpu,
-        "peak_rss_mb": _peak_mb(),
+        "peak_rss_mb": peak_memory_mb(),
         "losses": result.losses,
     }
 
@@ -81,7 +77,7 @@ def _finish_in_worker(folder: str, name: str, threads: int) -> dict:
     return {
         "wall_seconds": time.perf_counter() - started,
         "cpu_seconds": time.process_time() - started_cpu,
-        "peak_rss_mb": _peak_mb(),
+        "peak_rss_mb": peak_memory_mb(),
         "metrics": {k: result.metrics[k] for k in keys if k in result.metrics},
         "artifact_mb": sum(f.stat().st_size for f in artifact.rglob("*") if f.is_file()) / 2**20,
     }
