@@ -170,32 +170,72 @@ def _fsync_directory(directory: Path) -> None:
 # --------------------------------------------------------------------------- reading
 
 
+#: In ``config.json["train"]``, in place of ``"ranker"``: the training configuration's ranker
+#: settings that differ from ``config["ranker"]`` (the model's), nested as they are. They
+#: differ where the fit resolved a setting, e.g. ``corating_items`` 0 ("the whole catalogue")
+#: became the catalogue's size; everything else is stored once, under ``"ranker"``.
+RANKER_DIFFERENCES = "ranker_differences"
+
+
 def stored_config(config: Mapping[str, Any]) -> dict[str, Any]:
     """``config`` as ``config.json`` holds it: the ranker's settings once, under ``"ranker"``
     (what serving builds the model from), and the training configuration under ``"train"``
-    without its copy of them. Two copies of one fact can disagree; one cannot.
-
-    A training configuration whose ranker differs from the model's is kept whole: then they
-    are two facts, and both are stored."""
+    with only where its ranker differs (:data:`RANKER_DIFFERENCES`) instead of a second copy.
+    Two copies of one fact can disagree; one cannot."""
     train = config.get("train")
-    if (
-        isinstance(train, Mapping)
-        and "ranker" in config
-        and train.get("ranker") == config["ranker"]
-    ):
-        return {**config, "train": {k: v for k, v in train.items() if k != "ranker"}}
-    return dict(config)
+    if not (isinstance(train, Mapping) and "ranker" in train and "ranker" in config):
+        return dict(config)
+    rest = {k: v for k, v in train.items() if k != "ranker"}
+    model, requested = _plain(config["ranker"]), _plain(train["ranker"])
+    return {**config, "train": {**rest, RANKER_DIFFERENCES: _differences(model, requested)}}
 
 
 def loaded_config(config: Mapping[str, Any]) -> dict[str, Any]:
     """The inverse of :func:`stored_config`: the training configuration whole again, its
-    ``"ranker"`` read from the one stored copy (keys sorted, as ``config.json`` holds them, so
-    it is the dict an artifact that stored both copies loads as). Those artifacts, written
-    before the copy was dropped, already have it and load unchanged."""
+    ``"ranker"`` the model's settings with the stored differences applied (keys sorted, as
+    ``config.json`` holds them, so it is the dict an artifact that stored both copies loads as).
+    Those artifacts, written before the copy was dropped, load unchanged."""
     train = config.get("train")
-    if not isinstance(train, Mapping) or "ranker" in train or "ranker" not in config:
+    if not isinstance(train, Mapping) or RANKER_DIFFERENCES not in train:
         return dict(config)
-    return {**config, "train": dict(sorted({**train, "ranker": config["ranker"]}.items()))}
+    rest = {k: v for k, v in train.items() if k != RANKER_DIFFERENCES}
+    ranker = _applied(config["ranker"], train[RANKER_DIFFERENCES])
+    return {**config, "train": dict(sorted({**rest, "ranker": ranker}.items()))}
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON gives it back (tuples as lists), so equal settings compare equal."""
+    return json.loads(json.dumps(value, default=_json_default))
+
+
+def _differences(base: Any, other: Any) -> dict[str, Any]:
+    """The entries of mapping ``other`` that differ from ``base``, recursing into mappings both
+    have (a setting present in only one of them is a difference too, given as ``other``'s)."""
+    out = {}
+    for key in sorted(set(base) | set(other)):
+        a, b = base.get(key, _MISSING), other.get(key, _MISSING)
+        if isinstance(a, Mapping) and isinstance(b, Mapping):
+            nested = _differences(a, b)
+            if nested:
+                out[key] = nested
+        elif b is _MISSING:
+            raise ValueError(f"the training ranker settings lack {key!r}; store them whole")
+        elif a != b:
+            out[key] = b
+    return out
+
+
+def _applied(base: Mapping[str, Any], differences: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in differences.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _applied(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+_MISSING = object()
 
 
 def read_fingerprint(directory: Path) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import pytest
 from recsys.models.config import TrainConfig
 from recsys.serving import load_recommender, write_artifact
 from recsys.serving.artifact import (
+    RANKER_DIFFERENCES,
     loaded_config,
     read_artifact,
     read_fingerprint,
@@ -42,6 +43,7 @@ def test_config_json_holds_the_ranker_settings_once(artifact_dir, train_config):
     stored = json.loads((artifact_dir / "config.json").read_text())
     assert stored["ranker"] == json.loads(json.dumps(train_config.ranker.to_dict()))
     assert "ranker" not in stored["train"]
+    assert stored["train"][RANKER_DIFFERENCES] == {}
     assert stored["train"]["fit"]["seed"] == train_config.fit.seed
 
 
@@ -59,10 +61,18 @@ def test_an_artifact_that_stored_both_copies_loads_unchanged(train_config):
     assert loaded_config(stored_config(older)) == older
 
 
-def test_a_training_ranker_that_differs_from_the_model_is_kept(train_config):
-    other = {**train_config.to_dict(), "ranker": {**train_config.ranker.to_dict(), "dim": 1}}
-    config = {"ranker": train_config.ranker.to_dict(), "train": other}
-    assert stored_config(config) == config
+def test_where_the_fit_resolved_a_setting_only_that_difference_is_stored(train_config):
+    """The default model's run asks for corating_items 0 (the whole catalogue); the model holds
+    the catalogue's size. The request survives the trip through config.json, alone."""
+    model = {**train_config.ranker.to_dict(), "corating_items": 1682}
+    model["user"] = {**model["user"], "hidden": 7}
+    config = {"ranker": model, "train": train_config.to_dict()}
+    stored = json.loads(json.dumps(stored_config(config)))
+    assert stored["train"][RANKER_DIFFERENCES] == {
+        "corating_items": train_config.ranker.corating_items,
+        "user": {"hidden": train_config.ranker.user.hidden},
+    }
+    assert TrainConfig.from_dict(loaded_config(stored)["train"]) == train_config
 
 
 def test_the_fingerprint_is_read_as_training_stored_it(artifact_dir):
