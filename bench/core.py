@@ -38,7 +38,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -49,6 +48,8 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from training.measure import peak_rss_bytes
 
 LIBRARIES = ("snn_models", "snntorch", "spikingjelly")
 ENCODINGS = ("direct", "hoisted", "spikes")
@@ -271,12 +272,8 @@ def _saved_tensor_peak(step: Callable[[], None]) -> int:
 # --- measurement -------------------------------------------------------------------------
 
 
-def _peak_rss_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
-
-
 def _measure(step: Callable[[], None], warmup: int, steps: int, repeats: int) -> dict:
-    before = _peak_rss_bytes()
+    before = peak_rss_bytes()
     for _ in range(warmup):
         step()
     rates, cpu_ms = [], []
@@ -290,7 +287,7 @@ def _measure(step: Callable[[], None], warmup: int, steps: int, repeats: int) ->
         "steps_per_s": statistics.median(rates),
         "steps_per_s_all": rates,
         "cpu_ms_per_step": statistics.median(cpu_ms),
-        "peak_rss_growth_mb": (_peak_rss_bytes() - before) / 2**20,
+        "peak_rss_growth_mb": (peak_rss_bytes() - before) / 2**20,
     }
 
 

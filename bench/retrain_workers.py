@@ -26,6 +26,9 @@ from pathlib import Path
 
 import django
 
+from recsys.metrics.names import PEAK_MB
+from training.measure import process_peak_mb
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
 django.setup()
 
@@ -67,13 +70,6 @@ def proc_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def proc_peak_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def retrain_with(count: int, args: argparse.Namespace, logs: Path) -> dict:
     """One retraining on ``count`` workers; 0 is today's one-task run on one worker (no
     chord: the committee trained in one process, its metric monitored every epoch)."""
@@ -100,7 +96,7 @@ def retrain_with(count: int, args: argparse.Namespace, logs: Path) -> dict:
         if run.state != TrainingRun.State.SUCCEEDED:
             raise RuntimeError(f"run {run.pk} {run.state}: {run.message}")
         cpu = [proc_cpu_seconds(w.pid) - b for w, b in zip(workers, cpu_before, strict=True)]
-        peak = [proc_peak_mb(w.pid) for w in workers]
+        peak = [process_peak_mb(w.pid) for w in workers]
     finally:
         for worker in workers:
             worker.terminate()
@@ -122,7 +118,7 @@ def retrain_with(count: int, args: argparse.Namespace, logs: Path) -> dict:
         "member_seconds": [(m.finished_at - m.started_at).total_seconds() for m in members],
         "member_workers": [m.worker.split("@")[0] for m in members],
         "cpu": cpu,
-        "peak_mb": peak,
+        PEAK_MB: peak,
         "ndcg": run.model_version.ndcg,
     }
 
@@ -174,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{', '.join(f'{s:.1f}' for s in result['member_seconds'])} s on "
             f"{', '.join(result['member_workers'])}; CPU s per worker "
             f"{', '.join(f'{c:.1f}' for c in result['cpu'])}; peak MB per worker "
-            f"{', '.join(f'{m:.0f}' for m in result['peak_mb'])}; nDCG@10 {result['ndcg']:.4f}",
+            f"{', '.join(f'{m:.0f}' for m in result[PEAK_MB])}; nDCG@10 {result['ndcg']:.4f}",
             flush=True,
         )
     base = results[0]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from recsys.constants import LIKED_STARS
+from recsys.constants import LIKED_STARS, MOVIE_ID, RATING, USER_ID
 from recsys.features.schema import UserQuery
 from recsys.features.users import query_from_row
 from recsys.metrics.names import (
@@ -97,15 +97,15 @@ def held_out_scores(
     knows, each person's score computed as the site computes it (the served recommender's
     :meth:`~recsys.serving.recommender.Recommender.match_scores`) from their profile and
     their ``fitting`` ratings with their stars, never from the held-out ones."""
-    profiles = users.set_index("user_id") if len(users) else users
+    profiles = users.set_index(USER_ID) if len(users) else users
     known_people = set(profiles.index) if len(users) else set()
-    by_person = {int(u): rows for u, rows in fitting.groupby("user_id")}
+    by_person = {int(u): rows for u, rows in fitting.groupby(USER_ID)}
     scores, liked, people = [], [], []
-    for person, rows in held_out.groupby("user_id"):
+    for person, rows in held_out.groupby(USER_ID):
         person = int(person)
         train = by_person.get(person)
         ratings = (
-            dict(zip(train["movie_id"].astype(int), train["rating"].astype(float), strict=True))
+            dict(zip(train[MOVIE_ID].astype(int), train[RATING].astype(float), strict=True))
             if train is not None
             else {}
         )
@@ -114,14 +114,14 @@ def held_out_scores(
             if person in known_people
             else UserQuery(user_id=person, ratings=ratings)
         )
-        movies = rows["movie_id"].to_numpy(dtype=np.int64)
+        movies = rows[MOVIE_ID].to_numpy(dtype=np.int64)
         known = np.array([recommender.has_item(int(m)) for m in movies], dtype=bool)
         if not known.any():
             continue
         taste = recommender.match_scores(query)
         positions = recommender.positions_of(movies[known])
         scores.append(taste[positions])
-        liked.append(rows["rating"].to_numpy()[known] >= LIKED_STARS)
+        liked.append(rows[RATING].to_numpy()[known] >= LIKED_STARS)
         people.append(np.full(int(known.sum()), person, dtype=np.int64))
     if not scores:
         return np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64)

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from recsys.constants import USER_ID
 from recsys.data.interactions import IndexedSplit, build_rows
 from recsys.data.split import RatingSplit
 from recsys.evaluation import evaluate_model
@@ -117,10 +118,10 @@ def _held_out_sample(
     split: RatingSplit, indexed: IndexedSplit, users: int, seed: int
 ) -> tuple[RatingSplit, IndexedSplit]:
     """The split with held-out ratings of ``users`` users only (a seeded draw)."""
-    ids = np.unique(split.test["user_id"].to_numpy())
+    ids = np.unique(split.test[USER_ID].to_numpy())
     if users < len(ids):
         ids = np.random.default_rng(seed).choice(ids, users, replace=False)
-    test = split.test[split.test["user_id"].isin(ids)]
+    test = split.test[split.test[USER_ID].isin(ids)]
     sampled = replace(split, test=test)
     held_out = build_rows(test, indexed.user_map, indexed.item_map)
     return sampled, replace(indexed, test=held_out)

@@ -20,7 +20,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import resource
 import socket
 import sys
 import tempfile
@@ -32,6 +31,8 @@ from typing import Any
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
+
+from training.measure import peak_memory_mb
 
 
 @dataclass(frozen=True)
@@ -50,10 +51,6 @@ class DataParallelJob:
     threads: int = 1
     #: Write each rank's final weights here (tests compare them).
     weights_dir: str | None = None
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _free_port() -> int:
@@ -119,7 +116,7 @@ def run_rank(rank: int, world: int, job: DataParallelJob, result_path: str | Non
             "prepare_seconds": prepare_seconds,
             "wall_seconds": wall,
             "cpu_seconds": cpu,
-            "peak_rss_mb": _peak_rss_mb(),
+            "peak_rss_mb": peak_memory_mb(),
             "users_in_timed_steps": int(
                 sum(len(fitter.part(b)) for b in batches[job.warmup : job.warmup + job.steps])
             ),

@@ -10,8 +10,6 @@ from a different model). Nothing is lost at serving time: the user tower is indu
 from __future__ import annotations
 
 import hashlib
-import resource
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,10 +20,11 @@ import numpy as np
 import pandas as pd
 import torch
 
+from recsys.constants import MOVIE_ID, RATING, USER_ID
 from recsys.data.interactions import IndexedSplit
 from recsys.data.split import RatingSplit, stratified_split
 from recsys.evaluation import evaluate_model
-from recsys.metrics.names import NDCG_AT_10, PEAK_MB, TRAIN_SECONDS
+from recsys.metrics.names import N_EVAL_USERS, NDCG_AT_10, PEAK_MB, TRAIN_SECONDS
 from recsys.models.batches import TowerInputs
 from recsys.models.config import SNN_MODELS, TrainConfig
 from recsys.models.contract import TrainingData
@@ -39,6 +38,7 @@ from recsys.serving.recommender import build_recommender
 from recsys.serving.taste import DEFAULT_TASTE, taste_to_dict
 from training.calibration import calibrate_on_held_out
 from training.export import artifact_contents
+from training.measure import peak_memory_mb
 
 MONITOR_METRIC = NDCG_AT_10
 #: The run configuration lives in recsys (the spiking ranker's contract class reads it too);
@@ -67,38 +67,32 @@ class TrainResult:
     history: list[dict[str, Any]] = field(default_factory=list)
 
 
-def peak_memory_mb() -> float:
-    """Peak resident memory of this process (ru_maxrss is KiB on Linux, bytes on macOS)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
-
-
 def data_fingerprint(movies: pd.DataFrame, ratings: pd.DataFrame) -> dict[str, Any]:
     """A content hash of what the model learned from, to tell two snapshots apart."""
-    table = ratings[["user_id", "movie_id", "rating"]].sort_values(["user_id", "movie_id"])
+    table = ratings[[USER_ID, MOVIE_ID, RATING]].sort_values([USER_ID, MOVIE_ID])
     digest = hashlib.sha256()
     digest.update(np.ascontiguousarray(table.to_numpy(dtype=np.int64)).tobytes())
-    digest.update(np.sort(movies["movie_id"].to_numpy(dtype=np.int64)).tobytes())
+    digest.update(np.sort(movies[MOVIE_ID].to_numpy(dtype=np.int64)).tobytes())
     return {
         "sha256": digest.hexdigest(),
         "n_ratings": int(len(ratings)),
-        "n_users": int(ratings["user_id"].nunique()),
+        "n_users": int(ratings[USER_ID].nunique()),
         "n_movies": int(len(movies)),
     }
 
 
 def _check_tables(users: pd.DataFrame, movies: pd.DataFrame, ratings: pd.DataFrame) -> None:
     for name, table, columns in (
-        ("ratings", ratings, ("user_id", "movie_id", "rating")),
-        ("movies", movies, ("movie_id", "genres")),
-        ("users", users, ("user_id",)),
+        ("ratings", ratings, (USER_ID, MOVIE_ID, RATING)),
+        ("movies", movies, (MOVIE_ID, "genres")),
+        ("users", users, (USER_ID,)),
     ):
         missing = [c for c in columns if c not in table.columns]
         if missing:
             raise ValueError(f"{name} table lacks column(s): {', '.join(missing)}")
     if ratings.empty:
         raise ValueError("no ratings to train on")
-    unknown = ~ratings["movie_id"].isin(movies["movie_id"])
+    unknown = ~ratings[MOVIE_ID].isin(movies[MOVIE_ID])
     if unknown.any():
         raise ValueError(
             f"{int(unknown.sum())} ratings refer to movies missing from the movies table"
@@ -184,8 +178,8 @@ def split_tables(
     """The protocol's split of checked tables, and the same split as model indices."""
     _check_tables(users, movies, ratings)
     split = stratified_split(ratings, config.train_ratio, config.split_seed)
-    user_ids = np.union1d(users["user_id"].to_numpy(dtype=np.int64), ratings["user_id"].to_numpy())
-    indexed = IndexedSplit.from_tables(split.train, split.test, user_ids, movies["movie_id"])
+    user_ids = np.union1d(users[USER_ID].to_numpy(dtype=np.int64), ratings[USER_ID].to_numpy())
+    indexed = IndexedSplit.from_tables(split.train, split.test, user_ids, movies[MOVIE_ID])
     return split, indexed
 
 
@@ -215,9 +209,7 @@ def evaluate_and_write(
         metrics.update(evaluate_model(ranker, indexed))
         if fitted.model.corating is not None:
             towers = evaluate_model(ranker.towers_only(), indexed)
-            metrics.update(
-                {f"towers_only/{k}": v for k, v in towers.items() if k != "n_eval_users"}
-            )
+            metrics.update({f"towers_only/{k}": v for k, v in towers.items() if k != N_EVAL_USERS})
     metrics[TRAIN_SECONDS] = train_seconds
     metrics[PEAK_MB] = peak_memory_mb()
     metrics.update(spike_rates(fitted.model, fitted.inputs))

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from recsys.constants import MOVIE_ID, RATING, USER_ID
 from recsys.data.interactions import IndexedSplit, UserItemRows
 from recsys.data.split import stratified_split
 from recsys.evaluation.harness import evaluate_model
@@ -44,7 +45,7 @@ def carve_rows(rows: UserItemRows, ratio: float, seed: int) -> IndexedSplit:
     """Each user's training ratings split ``ratio`` / rest, in the same index space (the
     stratified rule of :func:`recsys.data.split.stratified_split`)."""
     users, items = rows.pairs()
-    table = pd.DataFrame({"user_id": users, "movie_id": items, "rating": rows.ratings})
+    table = pd.DataFrame({USER_ID: users, MOVIE_ID: items, RATING: rows.ratings})
     split = stratified_split(table, ratio, seed)
     return IndexedSplit.from_tables(
         split.train, split.test, np.arange(rows.n_users), np.arange(rows.n_items)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from recsys.constants import MOVIE_ID, RATING, USER_ID
+
 
 @dataclass(frozen=True)
 class IdMap:
@@ -90,9 +92,9 @@ class UserItemRows:
 
 def build_rows(ratings: pd.DataFrame, user_map: IdMap, item_map: IdMap) -> UserItemRows:
     """Index a rating table; ratings of users or movies outside the maps are ignored."""
-    user_idx = ratings["user_id"].map(lambda u: user_map.get(u)).to_numpy(dtype=np.int64)
-    item_idx = ratings["movie_id"].map(lambda m: item_map.get(m)).to_numpy(dtype=np.int64)
-    values = ratings["rating"].to_numpy(dtype=np.float32)
+    user_idx = ratings[USER_ID].map(lambda u: user_map.get(u)).to_numpy(dtype=np.int64)
+    item_idx = ratings[MOVIE_ID].map(lambda m: item_map.get(m)).to_numpy(dtype=np.int64)
+    values = ratings[RATING].to_numpy(dtype=np.float32)
     keep = (user_idx >= 0) & (item_idx >= 0)
     user_idx, item_idx, values = user_idx[keep], item_idx[keep], values[keep]
     order = np.lexsort((item_idx, user_idx))

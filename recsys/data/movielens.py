@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from recsys.constants import MOVIE_ID, RATING, TIMESTAMP, USER_ID
 from recsys.data.genres import GENRES
 from recsys.paths import raw_data_dir
 
@@ -204,17 +205,17 @@ def _read_official(opener: _Opener, source: str) -> MovieLens:
         "u.data",
         sep="\t",
         header=None,
-        names=["user_id", "movie_id", "rating", "timestamp"],
+        names=[USER_ID, MOVIE_ID, RATING, TIMESTAMP],
     )
     users = _read_table(
         opener,
         "u.user",
         sep="|",
         header=None,
-        names=["user_id", "age", "gender", "occupation", "zip_code"],
+        names=[USER_ID, "age", "gender", "occupation", "zip_code"],
         dtype={"zip_code": str},
     )
-    item_columns = ["movie_id", "title", "release_date", "video_date", "imdb_url"]
+    item_columns = [MOVIE_ID, "title", "release_date", "video_date", "imdb_url"]
     items = _read_table(
         opener,
         "u.item",
@@ -230,7 +231,7 @@ def _read_official(opener: _Opener, source: str) -> MovieLens:
     release_year = pd.to_datetime(items["release_date"], format="%d-%b-%Y", errors="coerce").dt.year
     movies = pd.DataFrame(
         {
-            "movie_id": items["movie_id"],
+            MOVIE_ID: items[MOVIE_ID],
             "raw_title": items["title"].fillna(""),
             "release_year": release_year,
             "genres": genres,
@@ -243,23 +244,23 @@ def _read_atomic(opener: _Opener, source: str) -> MovieLens:
     ratings = _read_table(opener, "ml-100k.inter", sep="\t")
     users = _read_table(opener, "ml-100k.user", sep="\t", dtype=str)
     items = _read_table(opener, "ml-100k.item", sep="\t", dtype=str, keep_default_na=False)
-    ratings = _strip_types(ratings, "ml-100k.inter", ["user_id", "item_id", "rating", "timestamp"])
+    ratings = _strip_types(ratings, "ml-100k.inter", [USER_ID, "item_id", RATING, TIMESTAMP])
     users = _strip_types(
-        users, "ml-100k.user", ["user_id", "age", "gender", "occupation", "zip_code"]
+        users, "ml-100k.user", [USER_ID, "age", "gender", "occupation", "zip_code"]
     )
     items = _strip_types(items, "ml-100k.item", ["item_id", "movie_title", "release_year", "class"])
-    ratings = ratings.rename(columns={"item_id": "movie_id"})
+    ratings = ratings.rename(columns={"item_id": MOVIE_ID})
     known = set(GENRES)
     movies = pd.DataFrame(
         {
-            "movie_id": _as_int(items["item_id"], "ml-100k.item", "item_id"),
+            MOVIE_ID: _as_int(items["item_id"], "ml-100k.item", "item_id"),
             "raw_title": items["movie_title"],
             "release_year": pd.to_numeric(items["release_year"], errors="coerce"),
             "genres": [tuple(g for g in str(c).split() if g in known) for c in items["class"]],
         }
     )
     users = users.assign(
-        user_id=_as_int(users["user_id"], "ml-100k.user", "user_id"),
+        user_id=_as_int(users[USER_ID], "ml-100k.user", USER_ID),
         age=_as_int(users["age"], "ml-100k.user", "age"),
     )
     return _normalise(users, movies, ratings, source)
@@ -315,19 +316,19 @@ def clean_title(raw_title: str) -> tuple[str, int | None]:
 def _normalise(
     users: pd.DataFrame, movies: pd.DataFrame, ratings: pd.DataFrame, source: str
 ) -> MovieLens:
-    for column in ("user_id", "movie_id", "rating", "timestamp"):
+    for column in (USER_ID, MOVIE_ID, RATING, TIMESTAMP):
         if column not in ratings.columns:
             raise MovieLensDataError(f"ratings are malformed: missing column {column}")
         ratings[column] = _as_int(ratings[column], "ratings", column)
-    ratings = ratings[["user_id", "movie_id", "rating", "timestamp"]].reset_index(drop=True)
-    out_of_range = ~ratings["rating"].between(1, 5)
+    ratings = ratings[[USER_ID, MOVIE_ID, RATING, TIMESTAMP]].reset_index(drop=True)
+    out_of_range = ~ratings[RATING].between(1, 5)
     if out_of_range.any():
         row = int(out_of_range.to_numpy().nonzero()[0][0])
         raise MovieLensDataError(
-            f"ratings are malformed: rating {ratings['rating'].iloc[row]} is outside 1–5 "
+            f"ratings are malformed: rating {ratings[RATING].iloc[row]} is outside 1–5 "
             f"(data row {row + 1})"
         )
-    if ratings.duplicated(["user_id", "movie_id"]).any():
+    if ratings.duplicated([USER_ID, MOVIE_ID]).any():
         raise MovieLensDataError("ratings are malformed: a user rates the same movie twice")
 
     titles, years = (
@@ -340,24 +341,24 @@ def _normalise(
     year = year.where(year.notna(), title_year).astype("Int64")
     movies = pd.DataFrame(
         {
-            "movie_id": movies["movie_id"].astype("int64"),
+            MOVIE_ID: movies[MOVIE_ID].astype("int64"),
             "title": list(titles),
             "year": year,
             "genres": movies["genres"].map(tuple),
         }
     )
-    if movies["movie_id"].duplicated().any():
+    if movies[MOVIE_ID].duplicated().any():
         raise MovieLensDataError("movies are malformed: duplicate movie ids")
-    if users["user_id"].duplicated().any():
+    if users[USER_ID].duplicated().any():
         raise MovieLensDataError("users are malformed: duplicate user ids")
     users = users.assign(
         gender=users["gender"].astype(str).str.upper(),
         occupation=users["occupation"].astype(str).str.strip(),
         zip_code=users["zip_code"].astype(str).str.strip(),
-    )[["user_id", "age", "gender", "occupation", "zip_code"]].reset_index(drop=True)
+    )[[USER_ID, "age", "gender", "occupation", "zip_code"]].reset_index(drop=True)
 
-    unknown_users = ~ratings["user_id"].isin(users["user_id"])
-    unknown_movies = ~ratings["movie_id"].isin(movies["movie_id"])
+    unknown_users = ~ratings[USER_ID].isin(users[USER_ID])
+    unknown_movies = ~ratings[MOVIE_ID].isin(movies[MOVIE_ID])
     if unknown_users.any() or unknown_movies.any():
         raise MovieLensDataError(
             f"ratings are malformed: {int(unknown_users.sum())} refer to unknown users and "

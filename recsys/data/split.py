@@ -31,6 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from recsys.constants import MOVIE_ID, USER_ID
+
 DEFAULT_TRAIN_RATIO = 0.75
 DEFAULT_SEED = 42
 
@@ -55,17 +57,17 @@ def stratified_split(
     """
     if not 0.0 < ratio <= 1.0:
         raise ValueError(f"ratio must be in (0, 1], got {ratio}")
-    ordered = ratings.sort_values(["user_id", "movie_id"], kind="stable").reset_index(drop=True)
+    ordered = ratings.sort_values([USER_ID, MOVIE_ID], kind="stable").reset_index(drop=True)
     rng = np.random.default_rng(seed)
     draw = rng.random(len(ordered))
-    users = ordered["user_id"].to_numpy()
+    users = ordered[USER_ID].to_numpy()
     # Rank each row inside its user by the random draw: that is a per-user random permutation.
     order = np.lexsort((draw, users))
     rank = np.empty(len(ordered), dtype=np.int64)
     group_start = np.r_[0, np.flatnonzero(users[order][1:] != users[order][:-1]) + 1]
     group_sizes = np.diff(np.r_[group_start, len(order)])
     rank[order] = np.arange(len(order)) - np.repeat(group_start, group_sizes)
-    n_per_user = ordered.groupby("user_id")["user_id"].transform("size").to_numpy()
+    n_per_user = ordered.groupby(USER_ID)[USER_ID].transform("size").to_numpy()
     # Round half up for every user alike (np.round would send 2.5 → 2 but 3.5 → 4).
     n_train = np.floor(ratio * n_per_user + 0.5).astype(np.int64)
     in_train = rank < n_train

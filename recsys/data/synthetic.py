@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from recsys.constants import MOVIE_ID, RATING, TIMESTAMP, USER_ID
+
 PLANTED_GENRES = ("Horror", "Comedy", "Romance", "Sci-Fi")
 
 
@@ -35,7 +37,7 @@ def planted_genre_tables(
     movie_genre = [genres[i % len(genres)] for i in range(n_movies)]
     movies = pd.DataFrame(
         {
-            "movie_id": np.arange(1, n_movies + 1) * 10,  # ids that are not indices
+            MOVIE_ID: np.arange(1, n_movies + 1) * 10,  # ids that are not indices
             "title": [f"{g} story {i}" for i, g in enumerate(movie_genre)],
             "year": rng.integers(1960, 1999, size=n_movies),
             "genres": [(g,) for g in movie_genre],
@@ -43,7 +45,7 @@ def planted_genre_tables(
     )
     users = pd.DataFrame(
         {
-            "user_id": np.arange(1, n_users + 1) + 1000,
+            USER_ID: np.arange(1, n_users + 1) + 1000,
             "age": rng.integers(15, 70, size=n_users),
             "gender": rng.choice(["M", "F"], size=n_users),
             "occupation": rng.choice(["student", "engineer", "artist"], size=n_users),
@@ -52,20 +54,20 @@ def planted_genre_tables(
             ],
         }
     )
-    by_genre = {g: movies["movie_id"].to_numpy()[[mg == g for mg in movie_genre]] for g in genres}
+    by_genre = {g: movies[MOVIE_ID].to_numpy()[[mg == g for mg in movie_genre]] for g in genres}
     rows, user_genre = [], {}
-    for index, user_id in enumerate(users["user_id"]):
+    for index, user_id in enumerate(users[USER_ID]):
         favourite = genres[index % len(genres)]
         user_genre[int(user_id)] = favourite
         n_on = int(round(ratings_per_user * on_genre_share))
         on = rng.choice(
             by_genre[favourite], size=min(n_on, len(by_genre[favourite])), replace=False
         )
-        others = movies["movie_id"].to_numpy()[[g != favourite for g in movie_genre]]
+        others = movies[MOVIE_ID].to_numpy()[[g != favourite for g in movie_genre]]
         off = rng.choice(others, size=ratings_per_user - len(on), replace=False)
         for movie in on:
             rows.append((int(user_id), int(movie), 5, 0))
         for movie in off:
             rows.append((int(user_id), int(movie), 2, 0))
-    ratings = pd.DataFrame(rows, columns=["user_id", "movie_id", "rating", "timestamp"])
+    ratings = pd.DataFrame(rows, columns=[USER_ID, MOVIE_ID, RATING, TIMESTAMP])
     return PlantedTables(users=users, movies=movies, ratings=ratings, user_genre=user_genre)

@@ -13,6 +13,7 @@ import numpy as np
 
 from recsys.data.interactions import IndexedSplit, UserItemRows
 from recsys.metrics import ranking_metrics
+from recsys.metrics.names import N_EVAL_USERS
 from recsys.models.contract import Scorer
 
 
@@ -59,7 +60,7 @@ def evaluate_model(model: Scorer, split: IndexedSplit, k: int = 10) -> dict[str,
     recommended = recommend_for_users(model, split.train, users, k)
     relevant = [split.test.items_of(int(u)) for u in users]
     metrics = ranking_metrics(recommended, relevant, k)
-    metrics["n_eval_users"] = float(len(users))
+    metrics[N_EVAL_USERS] = float(len(users))
     return metrics
 
 

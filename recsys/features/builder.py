@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from recsys.constants import LIKED_STARS
+from recsys.constants import LIKED_STARS, MOVIE_ID, USER_ID
 from recsys.data.genres import GENRES
 from recsys.data.interactions import IdMap, UserItemRows
 from recsys.features.buckets import POPULARITY_EDGES
@@ -57,7 +57,7 @@ class FeatureBuilder:
     ) -> FeatureBuilder:
         """Vocabularies from the tables, statistics from the *train* ratings only."""
         item_spec = item_spec or ItemFeatureSpec()
-        by_id = movies.set_index("movie_id")
+        by_id = movies.set_index(MOVIE_ID)
         contents = [content_from_row(by_id.loc[int(i)]) for i in item_map.ids]
         counts = train.item_counts()
         genres = (
@@ -175,7 +175,7 @@ class FeatureBuilder:
     ) -> np.ndarray:
         """:meth:`user_static` of every training user from their *train* ratings only (no test
         leak); the bag part of their rows is ``train`` itself (see ``TowerInputs``)."""
-        by_id = users.set_index("user_id") if len(users) else users
+        by_id = users.set_index(USER_ID) if len(users) else users
         known = set(by_id.index) if len(users) else set()
         rows = []
         for index, user_id in enumerate(user_map.ids):

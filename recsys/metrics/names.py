@@ -1,11 +1,36 @@
-"""Metric names, defined once: results, artifacts, the gate and the admin read them by these."""
+"""Metric names, defined once: results, artifacts, the gate and the admin read them by these.
 
-MAP_AT_10 = "map@10"
-NDCG_AT_10 = "ndcg@10"
-PRECISION_AT_10 = "precision@10"
-RECALL_AT_10 = "recall@10"
+A new metric is one entry here and the code that computes it (docs/how-to/add-a-metric.md);
+``tests/test_constants.py`` fails on a metric name written as a literal anywhere else in source.
+"""
+
+from __future__ import annotations
+
+# The ranking measures at a cut-off k; the protocol reports them at k = 10.
+_MAP, _NDCG, _PRECISION, _RECALL, _MAP_CAPPED = "map", "ndcg", "precision", "recall", "map_capped"
+
+
+def at_k(measure: str, k: int) -> str:
+    """The key of ``measure`` at cut-off ``k`` (``ndcg@10``): one spelling for every ``k``."""
+    return f"{measure}@{k}"
+
+
+def ranking_at_k(k: int) -> tuple[str, str, str, str, str]:
+    """The keys of MAP, nDCG, precision, recall and capped MAP at ``k``, in that order."""
+    return tuple(at_k(m, k) for m in (_MAP, _NDCG, _PRECISION, _RECALL, _MAP_CAPPED))  # type: ignore[return-value]
+
+
+MAP_AT_10, NDCG_AT_10, PRECISION_AT_10, RECALL_AT_10, MAP_CAPPED_AT_10 = ranking_at_k(10)
 #: The protocol's columns, in the published tables' order.
 TOP_10_METRICS = (MAP_AT_10, NDCG_AT_10, PRECISION_AT_10, RECALL_AT_10)
+#: How many test users the ranking measures averaged over (recsys/evaluation/harness.py).
+N_EVAL_USERS = "n_eval_users"
+
+
+def spike_rate(side: str, block: int) -> str:
+    """The key of the mean firing rate of block ``block`` of the ``side`` ("user"/"item") tower."""
+    return f"spike_rate/{side}/block{block}"
+
 
 # What the training itself cost (training/pipeline.py).
 TRAIN_SECONDS = "train_seconds"
@@ -17,6 +42,14 @@ MATCH_CALIBRATION_RATINGS = "match/calibration_ratings"
 MATCH_TEST_CALIBRATION_ERROR = "match/test_calibration_error"
 MATCH_TEST_BRIER_SKILL = "match/test_brier_skill"
 MATCH_TEST_AUC = "match/test_auc"
+
+# What a simulated visitor sees from the served recommender (training/recsys/taste_sweep.py):
+# nDCG@10 of the movies they liked, the share of the top 10 they would dislike, and the
+# out-of-fold AUC and Brier skill of the predicted match.
+LIKED_NDCG_AT_10 = "liked_ndcg@10"
+DISLIKED_AT_10 = "disliked@10"
+MATCH_AUC = "match_auc"
+MATCH_BRIER_SKILL = "match_brier_skill"
 
 # Energy of one recommendation, 45 nm estimates counted alike for every model
 # (recsys/models/energy.py): the measured model's operations and 32-bit memory accesses, its

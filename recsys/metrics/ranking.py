@@ -21,6 +21,8 @@ from collections.abc import Collection, Sequence
 
 import numpy as np
 
+from recsys.metrics.names import ranking_at_k
+
 
 def _hits(
     recommended: Sequence[Sequence[int]], relevant: Sequence[Collection[int]], k: int
@@ -116,10 +118,11 @@ def ranking_metrics(
 ) -> dict[str, float]:
     """All metrics at once from a single pass over the lists (what the harness reports)."""
     hits, n_relevant = _hits(recommended, relevant, k)
+    map_, ndcg, precision, recall, map_capped = ranking_at_k(k)
     return {
-        f"map@{k}": float(_per_user_map(hits, n_relevant).mean()),
-        f"ndcg@{k}": float(_per_user_ndcg(hits, n_relevant).mean()),
-        f"precision@{k}": float(_per_user_precision(hits, n_relevant).mean()),
-        f"recall@{k}": float(_per_user_recall(hits, n_relevant).mean()),
-        f"map_capped@{k}": float(_per_user_map_capped(hits, n_relevant).mean()),
+        map_: float(_per_user_map(hits, n_relevant).mean()),
+        ndcg: float(_per_user_ndcg(hits, n_relevant).mean()),
+        precision: float(_per_user_precision(hits, n_relevant).mean()),
+        recall: float(_per_user_recall(hits, n_relevant).mean()),
+        map_capped: float(_per_user_map_capped(hits, n_relevant).mean()),
     }

@@ -26,6 +26,7 @@ from typing import Protocol, Self, runtime_checkable
 import numpy as np
 import pandas as pd
 
+from recsys.constants import MOVIE_ID, USER_ID
 from recsys.data.interactions import IdMap, IndexedSplit, UserItemRows, build_rows
 from recsys.features.schema import UserQuery
 
@@ -79,10 +80,10 @@ class TrainingData:
         rating table, sorted), the catalogue is the movie table in its order."""
         if user_ids is None:
             user_ids = np.union1d(
-                users["user_id"].to_numpy(np.int64), train_ratings["user_id"].to_numpy()
+                users[USER_ID].to_numpy(np.int64), train_ratings[USER_ID].to_numpy()
             )
         user_map = IdMap(np.asarray(user_ids, dtype=np.int64))
-        item_map = IdMap(movies["movie_id"].to_numpy(np.int64))
+        item_map = IdMap(movies[MOVIE_ID].to_numpy(np.int64))
         return cls(build_rows(train_ratings, user_map, item_map), user_map, item_map, users, movies)
 
     def bags(self, queries: Sequence[UserQuery]) -> np.ndarray:

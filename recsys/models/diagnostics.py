@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from recsys.metrics import names
 from recsys.models import defaults
 from recsys.models.batches import TowerInputs, item_batch_inputs, user_batch_inputs
 from recsys.models.energy import recommendation_energy
@@ -40,7 +41,7 @@ def spike_rates(
     x_item = item_batch_inputs(inputs, items=items if large else None, sparse=large)
     per_member = [
         {
-            f"spike_rate/{side}/block{index}": rate
+            names.spike_rate(side, index): rate
             for side, tower, x in (
                 ("user", pair.user_tower, x_user),
                 ("item", pair.item_tower, x_item),

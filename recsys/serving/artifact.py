@@ -2,7 +2,7 @@
 
 Layout (all written by :func:`write_artifact`, each file fsynced, the manifest last)::
 
-    config.json          model/feature/training settings and the artifact format version
+    config.json          model/feature/training settings (the ranker's once) and the format version
     weights.pt           the ranker's state_dict (loaded with ``weights_only=True``)
     item_embeddings.npy  (n_items, members·dim + 1) precomputed item vectors (last column = bias)
     id_maps.json         movie ids (row order of the embeddings) and the training user ids
@@ -31,6 +31,7 @@ import hashlib
 import io
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -128,7 +129,7 @@ def write_artifact(directory: Path, contents: ArtifactContents) -> Path:
         except ArtifactError:  # weights that fit no model: the loader says so, not the writer
             serving = {}
     payloads = {
-        "config.json": _json_bytes({**contents.config, "format": ARTIFACT_FORMAT}),
+        "config.json": _json_bytes({**stored_config(contents.config), "format": ARTIFACT_FORMAT}),
         "weights.pt": weights.getvalue(),
         "item_embeddings.npy": embeddings.getvalue(),
         "id_maps.json": _json_bytes(
@@ -167,6 +168,81 @@ def _fsync_directory(directory: Path) -> None:
 
 
 # --------------------------------------------------------------------------- reading
+
+
+#: In ``config.json["train"]``, in place of ``"ranker"``: the training configuration's ranker
+#: settings that differ from ``config["ranker"]`` (the model's), nested as they are. They
+#: differ where the fit resolved a setting, e.g. ``corating_items`` 0 ("the whole catalogue")
+#: became the catalogue's size; everything else is stored once, under ``"ranker"``.
+RANKER_DIFFERENCES = "ranker_differences"
+
+
+def stored_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """``config`` as ``config.json`` holds it: the ranker's settings once, under ``"ranker"``
+    (what serving builds the model from), and the training configuration under ``"train"``
+    with only where its ranker differs (:data:`RANKER_DIFFERENCES`) instead of a second copy.
+    Two copies of one fact can disagree; one cannot."""
+    train = config.get("train")
+    if not (isinstance(train, Mapping) and "ranker" in train and "ranker" in config):
+        return dict(config)
+    rest = {k: v for k, v in train.items() if k != "ranker"}
+    model, requested = _plain(config["ranker"]), _plain(train["ranker"])
+    return {**config, "train": {**rest, RANKER_DIFFERENCES: _differences(model, requested)}}
+
+
+def loaded_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The inverse of :func:`stored_config`: the training configuration whole again, its
+    ``"ranker"`` the model's settings with the stored differences applied (keys sorted, as
+    ``config.json`` holds them, so it is the dict an artifact that stored both copies loads as).
+    Those artifacts, written before the copy was dropped, load unchanged."""
+    train = config.get("train")
+    if not isinstance(train, Mapping) or RANKER_DIFFERENCES not in train:
+        return dict(config)
+    rest = {k: v for k, v in train.items() if k != RANKER_DIFFERENCES}
+    ranker = _applied(config["ranker"], train[RANKER_DIFFERENCES])
+    return {**config, "train": dict(sorted({**rest, "ranker": ranker}.items()))}
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON gives it back (tuples as lists), so equal settings compare equal."""
+    return json.loads(json.dumps(value, default=_json_default))
+
+
+def _differences(base: Any, other: Any) -> dict[str, Any]:
+    """The entries of mapping ``other`` that differ from ``base``, recursing into mappings both
+    have (a setting present in only one of them is a difference too, given as ``other``'s)."""
+    out = {}
+    for key in sorted(set(base) | set(other)):
+        a, b = base.get(key, _MISSING), other.get(key, _MISSING)
+        if isinstance(a, Mapping) and isinstance(b, Mapping):
+            nested = _differences(a, b)
+            if nested:
+                out[key] = nested
+        elif b is _MISSING:
+            raise ValueError(f"the training ranker settings lack {key!r}; store them whole")
+        elif a != b:
+            out[key] = b
+    return out
+
+
+def _applied(base: Mapping[str, Any], differences: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in differences.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _applied(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+_MISSING = object()
+
+
+def read_fingerprint(directory: Path) -> dict[str, Any]:
+    """What the artifact in ``directory`` was trained on (hash and counts), as training computed
+    it once (``training.pipeline.data_fingerprint``) and stored it: a registry reads it here
+    rather than hashing the same tables again."""
+    return _read_json(Path(directory), "fingerprint.json")
 
 
 def _read_json(directory: Path, name: str) -> Any:
@@ -287,7 +363,7 @@ def read_artifact(directory: Path, mapped: bool = False) -> ArtifactContents:
     read into private memory and the serving matrices are left to be derived."""
     directory = Path(directory)
     manifest = verify_manifest(directory)
-    config = _read_json(directory, "config.json")
+    config = loaded_config(_read_json(directory, "config.json"))
     id_maps = _read_json(directory, "id_maps.json")
     mode = "r" if mapped else None
     try:

@@ -32,8 +32,20 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from recsys.constants import USER_ID
 from recsys.data.split import DEFAULT_SEED, VALIDATION_RATIO, stratified_split
-from recsys.metrics.names import NDCG_AT_10
+from recsys.metrics.names import (
+    DISLIKED_AT_10,
+    LIKED_NDCG_AT_10,
+    MAP_AT_10,
+    MATCH_AUC,
+    MATCH_BRIER_SKILL,
+    NDCG_AT_10,
+    PEAK_MB,
+    PRECISION_AT_10,
+    RECALL_AT_10,
+    TRAIN_SECONDS,
+)
 
 
 def _cmd_run_model(args: argparse.Namespace) -> int:
@@ -85,9 +97,9 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
             result = json.loads(out.read_text())
             metrics = result["metrics"]
             print(
-                f"   nDCG@10 {metrics['ndcg@10']:.4f}  MAP@10 {metrics['map@10']:.4f}  "
-                f"P@10 {metrics['precision@10']:.4f}  R@10 {metrics['recall@10']:.4f}  "
-                f"train {result['train_seconds']:.1f}s  peak {result['peak_mb']:.0f} MB",
+                f"   nDCG@10 {metrics[NDCG_AT_10]:.4f}  MAP@10 {metrics[MAP_AT_10]:.4f}  "
+                f"P@10 {metrics[PRECISION_AT_10]:.4f}  R@10 {metrics[RECALL_AT_10]:.4f}  "
+                f"train {result[TRAIN_SECONDS]:.1f}s  peak {result[PEAK_MB]:.0f} MB",
                 flush=True,
             )
             results.append(result)
@@ -146,9 +158,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         print(
             f"{args.model} {json.dumps(overrides)} seed {seed}: "
             f"validation ({args.validation_ratio:g} of train) "
-            f"nDCG@10 {metrics['ndcg@10']:.4f} MAP@10 {metrics['map@10']:.4f} "
-            f"P@10 {metrics['precision@10']:.4f} R@10 {metrics['recall@10']:.4f} "
-            f"train {result['train_seconds']:.1f}s",
+            f"nDCG@10 {metrics[NDCG_AT_10]:.4f} MAP@10 {metrics[MAP_AT_10]:.4f} "
+            f"P@10 {metrics[PRECISION_AT_10]:.4f} R@10 {metrics[RECALL_AT_10]:.4f} "
+            f"train {result[TRAIN_SECONDS]:.1f}s",
             flush=True,
         )
         if args.jsonl:
@@ -403,9 +415,9 @@ def _cmd_taste(args: argparse.Namespace) -> int:
     visitors = validation_visitors(users, ratings, args.split_seed, args.validation_ratio)
     log = Path(args.jsonl) if args.jsonl else None
     rows = run(recommender, visitors, log)
-    columns = ("liked_ndcg@10", "ndcg@10", "disliked@10", "match_auc", "match_brier_skill")
+    columns = (LIKED_NDCG_AT_10, NDCG_AT_10, DISLIKED_AT_10, MATCH_AUC, MATCH_BRIER_SKILL)
     print("spikes by stars (1..5)          bag>=  " + "  ".join(columns))
-    for row in sorted(rows, key=lambda r: -r["liked_ndcg@10"]):
+    for row in sorted(rows, key=lambda r: -r[LIKED_NDCG_AT_10]):
         settings = row["settings"]
         print(
             f"{str(settings['spikes_by_stars']):32s} {settings['bag_min_stars']:.0f}     "
@@ -445,7 +457,7 @@ def _cmd_visitors(args: argparse.Namespace) -> int:
     train = stratified_split(ratings, 0.75, args.split_seed).train
     people = [
         UserQuery(ratings=dict(zip(r.movie_id.astype(int), r.rating.astype(float), strict=True)))
-        for _, r in train.groupby("user_id")
+        for _, r in train.groupby(USER_ID)
     ][:: args.every]
     journeys = run_journeys(
         load_recommender(Path(args.artifact)),

@@ -18,10 +18,11 @@ import numpy as np
 import pandas as pd
 import torch
 
+from recsys.constants import MOVIE_ID, USER_ID
 from recsys.data.interactions import IndexedSplit, UserItemRows
 from recsys.data.split import VALIDATION_RATIO, stratified_split, validation_split
 from recsys.evaluation import evaluate_model
-from recsys.metrics.names import NDCG_AT_10
+from recsys.metrics.names import MAP_AT_10, NDCG_AT_10
 from recsys.models import defaults
 from recsys.models.contract import TrainingData
 from recsys.models.corating import corating_readout
@@ -47,8 +48,8 @@ def sweep_neighbours(
     config = TrainConfig.for_model("snn-local", **{"seed": seed, **(overrides or {})})
     if protocol:
         split = stratified_split(ratings, config.train_ratio, config.split_seed)
-        user_ids = np.union1d(users["user_id"].to_numpy(np.int64), ratings["user_id"].to_numpy())
-        indexed = IndexedSplit.from_tables(split.train, split.test, user_ids, movies["movie_id"])
+        user_ids = np.union1d(users[USER_ID].to_numpy(np.int64), ratings[USER_ID].to_numpy())
+        indexed = IndexedSplit.from_tables(split.train, split.test, user_ids, movies[MOVIE_ID])
     else:
         indexed = _indexed(users, movies, ratings, config.split_seed, validation_ratio)
     ranker, train_seconds = fit_monitored(
@@ -75,7 +76,7 @@ def sweep_neighbours(
         )
         print(
             f"{'protocol' if protocol else 'validation'} seed {seed} neighbours {k or 'all (dense)'}: nDCG@10 {metrics[NDCG_AT_10]:.4f} "
-            f"MAP@10 {metrics['map@10']:.4f}  readout fit {fit_seconds:.2f}s",
+            f"MAP@10 {metrics[MAP_AT_10]:.4f}  readout fit {fit_seconds:.2f}s",
             flush=True,
         )
     return rows
@@ -125,8 +126,8 @@ def sweep_readout_alone(
     split = validation_split(
         ratings, validation_ratio=validation_ratio, validation_seed=validation_seed
     )
-    user_ids = np.union1d(users["user_id"].to_numpy(np.int64), ratings["user_id"].to_numpy())
-    indexed = IndexedSplit.from_tables(split.train, split.test, user_ids, movies["movie_id"])
+    user_ids = np.union1d(users[USER_ID].to_numpy(np.int64), ratings[USER_ID].to_numpy())
+    indexed = IndexedSplit.from_tables(split.train, split.test, user_ids, movies[MOVIE_ID])
     rows = []
     for k in neighbours:
         readout, fit_seconds, fit_cpu_seconds = _timed_readout(
@@ -146,7 +147,7 @@ def sweep_readout_alone(
         )
         print(
             f"readout alone, validation draw {validation_seed}, neighbours {k or 'all (dense)'}: "
-            f"nDCG@10 {metrics[NDCG_AT_10]:.4f} MAP@10 {metrics['map@10']:.4f}  "
+            f"nDCG@10 {metrics[NDCG_AT_10]:.4f} MAP@10 {metrics[MAP_AT_10]:.4f}  "
             f"fit {fit_seconds:.2f}s",
             flush=True,
         )

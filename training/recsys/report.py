@@ -13,7 +13,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from recsys.metrics import names
-from recsys.metrics.names import MAP_AT_10, NDCG_AT_10
+from recsys.metrics.names import (
+    MAP_AT_10,
+    NDCG_AT_10,
+    PEAK_MB,
+    PRECISION_AT_10,
+    RECALL_AT_10,
+    TRAIN_SECONDS,
+)
 
 PUBLISHED_ROWS = (
     ("BiVAE (published)", 0.146, 0.475, 0.412, 0.219),
@@ -33,11 +40,12 @@ def markdown_table(json_path: Path) -> str:
     for r in results:
         m = r["metrics"]
         rates = "—"
-        if "spike_rate/user/block0" in m:
-            rates = f"{m['spike_rate/user/block0']:.3f} / {m['spike_rate/item/block0']:.3f}"
+        user_rate, item_rate = names.spike_rate("user", 0), names.spike_rate("item", 0)
+        if user_rate in m:
+            rates = f"{m[user_rate]:.3f} / {m[item_rate]:.3f}"
         lines.append(
-            f"| {r['model']} | {m['map@10']:.4f} | {m['ndcg@10']:.4f} | {m['precision@10']:.4f} | "
-            f"{m['recall@10']:.4f} | {r['train_seconds']:.1f} | {r['peak_mb']:.0f} | {r['epochs']} | {rates} |"
+            f"| {r['model']} | {m[MAP_AT_10]:.4f} | {m[NDCG_AT_10]:.4f} | {m[PRECISION_AT_10]:.4f} | "
+            f"{m[RECALL_AT_10]:.4f} | {r[TRAIN_SECONDS]:.1f} | {r[PEAK_MB]:.0f} | {r['epochs']} | {rates} |"
         )
     for name, map_, ndcg, precision, recall in PUBLISHED_ROWS:
         lines.append(

@@ -27,10 +27,12 @@ from recsys.baselines import (
     MultDAEConfig,
     ScoreBlend,
 )
+from recsys.constants import MOVIE_ID, USER_ID
 from recsys.data.interactions import IndexedSplit
 from recsys.data.movielens import load_movielens_100k
 from recsys.data.split import DEFAULT_SEED, DEFAULT_TRAIN_RATIO, stratified_split
 from recsys.evaluation import evaluate_model
+from recsys.metrics.names import PEAK_MB, TRAIN_SECONDS
 from recsys.models.contract import RecommenderModel, TrainingData
 from training.pipeline import SNN_MODELS, TrainConfig, peak_memory_mb, train_and_evaluate
 
@@ -144,8 +146,8 @@ def run_baseline(
     overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     split = stratified_split(ratings, DEFAULT_TRAIN_RATIO, split_seed)
-    user_ids = sorted(set(users["user_id"]) | set(ratings["user_id"]))
-    indexed = IndexedSplit.from_tables(split.train, split.test, user_ids, movies["movie_id"])
+    user_ids = sorted(set(users[USER_ID]) | set(ratings[USER_ID]))
+    indexed = IndexedSplit.from_tables(split.train, split.test, user_ids, movies[MOVIE_ID])
     started = time.perf_counter()
     data = TrainingData.from_split(indexed, users, movies)
     model, settings, epochs = fit_baseline(name, data, seed, overrides)
@@ -154,8 +156,8 @@ def run_baseline(
     return {
         "model": name,
         "metrics": metrics,
-        "train_seconds": train_seconds,
-        "peak_mb": peak_memory_mb(),
+        TRAIN_SECONDS: train_seconds,
+        PEAK_MB: peak_memory_mb(),
         "epochs": epochs,
         "seed": seed,
         "split_seed": split_seed,
@@ -183,9 +185,9 @@ def run_snn(
     metrics = dict(result.metrics)
     return {
         "model": name,
-        "metrics": {k: v for k, v in metrics.items() if k not in ("train_seconds", "peak_mb")},
-        "train_seconds": metrics["train_seconds"],
-        "peak_mb": metrics["peak_mb"],
+        "metrics": {k: v for k, v in metrics.items() if k not in (TRAIN_SECONDS, PEAK_MB)},
+        TRAIN_SECONDS: metrics[TRAIN_SECONDS],
+        PEAK_MB: metrics[PEAK_MB],
         "epochs": config.fit.epochs,
         "seed": seed,
         "split_seed": split_seed,

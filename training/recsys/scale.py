@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import gc
 import json
-import resource
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +33,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from recsys.constants import MOVIE_ID, RATING, TIMESTAMP, USER_ID
 from recsys.data.genres import GENRES
 from recsys.data.interactions import UserItemRows
 from recsys.models import defaults
@@ -42,6 +41,7 @@ from recsys.models.batches import sample_catalogue
 from recsys.models.corating import SparseCoRatingReadout
 from recsys.models.teacher import CoRatingTeacher
 from recsys.serving.recommender import top_k_excluding
+from training.measure import peak_memory_mb, time_calls
 
 ML25M_USERS = 162_541
 ML25M_ITEMS = 62_423
@@ -55,11 +55,6 @@ MIN_RATINGS = 20
 #: movie gets ~70k ratings (ML-25M: 81k) and the least rated ~50.
 POPULARITY_EXPONENT = 1.0
 POPULARITY_OFFSET = 50.0
-
-
-def peak_rss_mb() -> float:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
 def power_law_rows(n_users: int, n_items: int, n_ratings: int, seed: int = 0) -> UserItemRows:
@@ -111,26 +106,13 @@ class Shape:
 
 
 def _time_ms(call, repeats: int) -> dict[str, float]:
-    """Median and p95 wall-clock milliseconds, and the median CPU milliseconds of this process:
-    on a shared machine a preempted call's wall time counts the other processes' turns, its
-    CPU time does not (one thread, so CPU time is the call's own work)."""
-    for _ in range(3):
-        call()
-    wall, cpu = [], []
-    for _ in range(repeats):
-        started, started_cpu = time.perf_counter(), time.process_time()
-        call()
-        cpu.append((time.process_time() - started_cpu) * 1000)
-        wall.append((time.perf_counter() - started) * 1000)
-    return {
-        "median_ms": float(np.median(wall)),
-        "p95_ms": float(np.percentile(wall, 95)),
-        "median_cpu_ms": float(np.median(cpu)),
-    }
+    """Median and p95 wall-clock ms and the median CPU ms (training.measure.time_calls) after
+    three warm-up calls."""
+    return time_calls(call, repeats, warmup=3).to_dict()
 
 
 def measure_readout(rows: UserItemRows, neighbours: int) -> tuple[dict[str, Any], Any]:
-    rss_before = peak_rss_mb()
+    rss_before = peak_memory_mb()
     started, started_cpu = time.perf_counter(), time.process_time()
     readout = SparseCoRatingReadout(rows.n_items, defaults.CORATING_GAIN, neighbours)
     readout.fit(rows, defaults.CORATING_L2)
@@ -156,7 +138,7 @@ def measure_readout(rows: UserItemRows, neighbours: int) -> tuple[dict[str, Any]
         "synapses": int(len(readout.values)),
         "stored_mb": sum(b.numel() * b.element_size() for b in readout.buffers()) / 2**20,
         "peak_rss_mb_before": rss_before,
-        "peak_rss_mb_after": peak_rss_mb(),
+        "peak_rss_mb_after": peak_memory_mb(),
         "sum_squared_user_ratings": float((counts**2).sum()),
         "teacher_batch": {
             "users": len(batch_users),
@@ -202,7 +184,7 @@ def _tables(rows: UserItemRows, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, 
     genre_names = np.array(GENRES)
     movies = pd.DataFrame(
         {
-            "movie_id": np.arange(1, n_items + 1),
+            MOVIE_ID: np.arange(1, n_items + 1),
             "title": [f"Movie {i}" for i in range(n_items)],
             "year": rng.integers(1920, 2020, n_items),
             "genres": [
@@ -213,7 +195,7 @@ def _tables(rows: UserItemRows, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, 
     )
     users = pd.DataFrame(
         {
-            "user_id": np.arange(1, n_users + 1),
+            USER_ID: np.arange(1, n_users + 1),
             "age": rng.integers(15, 70, n_users),
             "gender": rng.choice(["M", "F"], n_users),
             "occupation": rng.choice(["student", "engineer", "artist", "other"], n_users),
@@ -223,10 +205,10 @@ def _tables(rows: UserItemRows, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, 
     user_of, item_of = rows.pairs()
     ratings = pd.DataFrame(
         {
-            "user_id": user_of + 1,
-            "movie_id": item_of + 1,
-            "rating": rows.ratings,
-            "timestamp": np.zeros(len(item_of), dtype=np.int64),
+            USER_ID: user_of + 1,
+            MOVIE_ID: item_of + 1,
+            RATING: rows.ratings,
+            TIMESTAMP: np.zeros(len(item_of), dtype=np.int64),
         }
     )
     return users, movies, ratings
@@ -276,7 +258,7 @@ def measure_towers(
         epoch["loss"] = fitter.run_epoch(progress=True)
         epoch["seconds"] = time.perf_counter() - started
         epoch["cpu_seconds"] = time.process_time() - started_cpu
-        epoch["peak_rss_mb_after"] = peak_rss_mb()
+        epoch["peak_rss_mb_after"] = peak_memory_mb()
         print(f"one pair, one epoch {json.dumps(epoch)}", flush=True)
     return {
         "epoch_one_pair_measured": epoch or None,
@@ -297,7 +279,7 @@ def measure_towers(
         "epoch_seconds_committee_extrapolated": per_step * steps_per_epoch * config.ranker.members,
         "members": config.ranker.members,
         "settings": dict(settings or {}),
-        "peak_rss_mb_after": peak_rss_mb(),
+        "peak_rss_mb_after": peak_memory_mb(),
     }, (model, builder, item_map)
 
 
@@ -328,7 +310,7 @@ def run_scale(
         "most_rated_movie": int(popularity.max()),
         "median_movie": float(np.median(popularity)),
         "max_user": int(rows.counts().max()),
-        "peak_rss_mb_after": peak_rss_mb(),
+        "peak_rss_mb_after": peak_memory_mb(),
     }
     print(f"data {json.dumps(result['data'])}", flush=True)
     if with_readout:
@@ -344,7 +326,7 @@ def run_scale(
     else:
         result["towers"], _ = measure_towers(rows, tower_batches, seed, tower_settings, full_epoch)
     print(f"towers {json.dumps(result['towers'])}", flush=True)
-    result["peak_rss_mb"] = peak_rss_mb()
+    result["peak_rss_mb"] = peak_memory_mb()
     if json_path:
         Path(json_path).parent.mkdir(parents=True, exist_ok=True)
         Path(json_path).write_text(json.dumps(result, indent=2))

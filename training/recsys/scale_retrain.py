@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import resource
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -33,11 +32,9 @@ from typing import Any
 
 import torch
 
+from recsys.metrics.names import N_EVAL_USERS, NDCG_AT_10, RECALL_AT_10
 from recsys.models.config import TrainConfig
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from training.measure import peak_memory_mb
 
 
 def _timed(call) -> tuple[Any, dict[str, float]]:
@@ -46,7 +43,7 @@ def _timed(call) -> tuple[Any, dict[str, float]]:
     return value, {
         "wall_seconds": time.perf_counter() - wall,
         "cpu_seconds": time.process_time() - cpu,
-        "peak_rss_mb": _peak_mb(),
+        "peak_rss_mb": peak_memory_mb(),
     }
 
 
@@ -62,7 +59,7 @@ def _member_in_worker(folder: str, index: int, max_batches: int | None, threads:
         "member": index,
         "wall_seconds": time.perf_counter() - started,
         "cpu_seconds": time.process_time() - started_cpu,
-        "peak_rss_mb": _peak_mb(),
+        "peak_rss_mb": peak_memory_mb(),
         "losses": result.losses,
     }
 
@@ -76,11 +73,11 @@ def _finish_in_worker(folder: str, name: str, threads: int) -> dict:
     members = [load_member(Path(folder), index) for index in range(prepared.members)]
     artifact = Path(folder) / name
     result = finish_committee(prepared, members, artifact)
-    keys = ("ndcg@10", "recall@10", "n_eval_users")
+    keys = (NDCG_AT_10, RECALL_AT_10, N_EVAL_USERS)
     return {
         "wall_seconds": time.perf_counter() - started,
         "cpu_seconds": time.process_time() - started_cpu,
-        "peak_rss_mb": _peak_mb(),
+        "peak_rss_mb": peak_memory_mb(),
         "metrics": {k: result.metrics[k] for k in keys if k in result.metrics},
         "artifact_mb": sum(f.stat().st_size for f in artifact.rglob("*") if f.is_file()) / 2**20,
     }

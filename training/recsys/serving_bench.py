@@ -7,7 +7,6 @@ scoring code, with only the catalogue size changed.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -16,21 +15,14 @@ import torch
 from recsys.features.schema import UserQuery
 from recsys.serving import load_recommender
 from recsys.serving.recommender import Recommender
+from training.measure import time_calls
 
 
 def _time_ms(call, repeats: int) -> tuple[float, float, float]:
-    """(median, p95) wall-clock ms and the median CPU ms of this process: on a shared machine a
-    call preempted by other processes counts their turns in its wall time, not in its CPU time
-    (one torch thread, so CPU time is the request's own work)."""
-    for _ in range(min(20, repeats)):
-        call()
-    wall, cpu = [], []
-    for _ in range(repeats):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        call()
-        cpu.append((time.process_time() - start_cpu) * 1000)
-        wall.append((time.perf_counter() - start) * 1000)
-    return float(np.median(wall)), float(np.percentile(wall, 95)), float(np.median(cpu))
+    """(median, p95) wall-clock ms and the median CPU ms (training.measure.time_calls) after
+    min(20, repeats) warm-up requests."""
+    timing = time_calls(call, repeats, warmup=min(20, repeats))
+    return timing.median_ms, timing.p95_ms, timing.median_cpu_ms
 
 
 def _synthetic(recommender: Recommender, n_items: int, rng: np.random.Generator) -> Recommender:

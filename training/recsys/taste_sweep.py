@@ -29,11 +29,17 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from recsys.constants import LIKED_STARS
+from recsys.constants import LIKED_STARS, MOVIE_ID, RATING, USER_ID
 from recsys.data.split import stratified_split
 from recsys.features.schema import UserQuery
 from recsys.features.users import derive_favourite_genres, query_from_row
-from recsys.metrics.names import NDCG_AT_10
+from recsys.metrics.names import (
+    DISLIKED_AT_10,
+    LIKED_NDCG_AT_10,
+    MATCH_AUC,
+    MATCH_BRIER_SKILL,
+    NDCG_AT_10,
+)
 from recsys.serving.recommender import Recommender
 from recsys.serving.taste import TasteSettings
 from training.calibration import brier_skill, out_of_fold, rank_auc
@@ -60,17 +66,15 @@ class Visitors:
     """The validation people: their fitting ratings (with stars) and held-out ratings."""
 
     def __init__(self, users: pd.DataFrame, fitting: pd.DataFrame, held_out: pd.DataFrame):
-        self.profiles = users.set_index("user_id")
-        self.fitting = {int(u): rows for u, rows in fitting.groupby("user_id")}
-        self.held_out = {int(u): rows for u, rows in held_out.groupby("user_id")}
+        self.profiles = users.set_index(USER_ID)
+        self.fitting = {int(u): rows for u, rows in fitting.groupby(USER_ID)}
+        self.held_out = {int(u): rows for u, rows in held_out.groupby(USER_ID)}
         self.people = sorted(set(self.fitting) & set(self.held_out))
 
     def query(self, person: int, ratings: dict[int, float] | None = None, **changes) -> UserQuery:
         rows = self.fitting[person]
         if ratings is None:
-            ratings = dict(
-                zip(rows["movie_id"].astype(int), rows["rating"].astype(float), strict=True)
-            )
+            ratings = dict(zip(rows[MOVIE_ID].astype(int), rows[RATING].astype(float), strict=True))
         base = query_from_row(self.profiles.loc[person], person, ratings)
         return replace(base, **changes) if changes else base
 
@@ -81,7 +85,7 @@ def liked_ndcg_per_person(recommender: Recommender, visitors: Visitors) -> np.nd
     out = []
     for person in visitors.people:
         held = visitors.held_out[person]
-        liked = set(held.loc[held["rating"] >= LIKED_STARS, "movie_id"].astype(int))
+        liked = set(held.loc[held[RATING] >= LIKED_STARS, MOVIE_ID].astype(int))
         ranked = np.array([s.movie_id for s in recommender.recommend(visitors.query(person), k=K)])
         out.append(ndcg(ranked, liked))
     return np.array(out)
@@ -123,7 +127,7 @@ def evaluate_setting(
         query = visitors.query(person)
         held = visitors.held_out[person]
         ranked = np.array([s.movie_id for s in recommender.recommend(query, k=K)])
-        stars = dict(zip(held["movie_id"].astype(int), held["rating"], strict=True))
+        stars = dict(zip(held[MOVIE_ID].astype(int), held[RATING], strict=True))
         liked_set = {m for m, r in stars.items() if r >= LIKED_STARS}
         liked_ndcg.append(ndcg(ranked, liked_set))
         all_ndcg.append(ndcg(ranked, set(stars)))
@@ -136,11 +140,11 @@ def evaluate_setting(
     scores_all, liked_all = np.concatenate(scores), np.concatenate(liked)
     folds = out_of_fold(scores_all, liked_all, np.concatenate(people), seed)
     return {
-        "liked_ndcg@10": float(np.nanmean(liked_ndcg)),
+        LIKED_NDCG_AT_10: float(np.nanmean(liked_ndcg)),
         NDCG_AT_10: float(np.nanmean(all_ndcg)),
-        "disliked@10": float(np.mean(disliked)),
-        "match_auc": rank_auc(folds.predicted, liked_all) if folds else float("nan"),
-        "match_brier_skill": brier_skill(folds.predicted, liked_all, folds.base_rate)
+        DISLIKED_AT_10: float(np.mean(disliked)),
+        MATCH_AUC: rank_auc(folds.predicted, liked_all) if folds else float("nan"),
+        MATCH_BRIER_SKILL: brier_skill(folds.predicted, liked_all, folds.base_rate)
         if folds
         else float("nan"),
     }
@@ -161,21 +165,21 @@ def genre_prior_curve(
         results: dict[float, list[float]] = {h: [] for h in genre_shares}
         for person in visitors.people:
             rows = visitors.fitting[person]
-            liked_rows = rows[rows["rating"] >= LIKED_STARS]
-            positions = recommender.positions_of(liked_rows["movie_id"].astype(int))
+            liked_rows = rows[rows[RATING] >= LIKED_STARS]
+            positions = recommender.positions_of(liked_rows[MOVIE_ID].astype(int))
             stated = derive_favourite_genres(genres[positions], share, n=2)
             if not stated:
                 continue
             take = rng.permutation(len(rows))[: min(n, len(rows))]
             given = dict(
                 zip(
-                    rows["movie_id"].to_numpy()[take].astype(int),
-                    rows["rating"].to_numpy()[take].astype(float),
+                    rows[MOVIE_ID].to_numpy()[take].astype(int),
+                    rows[RATING].to_numpy()[take].astype(float),
                     strict=True,
                 )
             )
             held = visitors.held_out[person]
-            relevant = set(held.loc[held["rating"] >= LIKED_STARS, "movie_id"].astype(int))
+            relevant = set(held.loc[held[RATING] >= LIKED_STARS, MOVIE_ID].astype(int))
             query = visitors.query(person, ratings=given, favourite_genres=stated)
             for h in genre_shares:
                 # h = 0 is the same visitor stating no genres: the baseline the prior must beat.

@@ -12,9 +12,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recsys.constants import MOVIE_ID, USER_ID
 from recsys.data.interactions import IndexedSplit
 from recsys.data.split import DEFAULT_SEED, VALIDATION_RATIO, validation_split
 from recsys.evaluation import evaluate_model
+from recsys.metrics.names import PEAK_MB, TRAIN_SECONDS
 from recsys.models.contract import TrainingData
 from recsys.models.diagnostics import spike_rates
 from training.pipeline import SNN_MODELS, TrainConfig, fit_monitored, peak_memory_mb
@@ -29,8 +31,8 @@ def _indexed(
     validation_ratio: float,
 ) -> IndexedSplit:
     split = validation_split(ratings, seed=seed, validation_ratio=validation_ratio)
-    user_ids = np.union1d(users["user_id"].to_numpy(np.int64), ratings["user_id"].to_numpy())
-    return IndexedSplit.from_tables(split.train, split.test, user_ids, movies["movie_id"])
+    user_ids = np.union1d(users[USER_ID].to_numpy(np.int64), ratings[USER_ID].to_numpy())
+    return IndexedSplit.from_tables(split.train, split.test, user_ids, movies[MOVIE_ID])
 
 
 def validate_snn(
@@ -51,8 +53,8 @@ def validate_snn(
         "split": "validation",
         "validation_ratio": validation_ratio,
         "metrics": metrics,
-        "train_seconds": train_seconds,
-        "peak_mb": peak_memory_mb(),
+        TRAIN_SECONDS: train_seconds,
+        PEAK_MB: peak_memory_mb(),
         "settings": config.to_dict(),
         "curve": [h.metric for h in ranker.fitted.history],
     }
@@ -77,8 +79,8 @@ def validate_baseline(
         "split": "validation",
         "validation_ratio": validation_ratio,
         "metrics": evaluate_model(model, indexed),
-        "train_seconds": train_seconds,
-        "peak_mb": peak_memory_mb(),
+        TRAIN_SECONDS: train_seconds,
+        PEAK_MB: peak_memory_mb(),
         "settings": used,
     }
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import torch
 
+from recsys.metrics.names import TRAIN_SECONDS
 from training.vision.config import (
     ARCHS,
     BILINEAR_VARIANTS,
@@ -496,7 +497,7 @@ def _train(args: argparse.Namespace) -> int:
         f"{record['label']} on {record['data']['dataset']} "
         f"({record['data']['train_size']} train / {record['data']['test_size']} test, "
         f"{config.epochs} epochs, T={config.T}): test accuracy "
-        f"{100 * record['final_test_accuracy']:.2f}% in {record['train_seconds']:.1f}s"
+        f"{100 * record['final_test_accuracy']:.2f}% in {record[TRAIN_SECONDS]:.1f}s"
     )
     for kind, rows in (record["noise"] or {}).items():
         levels = ", ".join(f"{row['level']:g}: {100 * row['accuracy']:.2f}%" for row in rows)

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from recsys.metrics.names import TRAIN_SECONDS
 from snn_models import LocalNetwork
 from training.vision.activity import silent_share
 from training.vision.config import RunConfig
@@ -133,7 +134,7 @@ def train_model(
         "history": history,
         "final_test_accuracy": history[-1]["test_accuracy"],
         "best_test_accuracy": max(row["test_accuracy"] for row in history),
-        "train_seconds": train_seconds,
+        TRAIN_SECONDS: train_seconds,
         "silent_hidden_share": silent_share(network, data.test_x, device),
         "noise": None,
         "environment": {

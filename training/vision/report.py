@@ -6,6 +6,7 @@ import json
 import statistics
 from collections.abc import Sequence
 
+from recsys.metrics.names import TRAIN_SECONDS
 from training.vision.config import RENAMED_RULES, upgrade_config
 from training.vision.paired import mean_sd, paired_difference
 
@@ -103,7 +104,7 @@ def results_table(records: Sequence[dict]) -> str:
             f"| {_rule_name(config)} | {data['train_size']:,} / {data['test_size']:,} "
             f"| {config['epochs']} | {config['T']} | {config['seed']} "
             f"| {_pct(record['final_test_accuracy'])} "
-            f"| {_pct(record['best_test_accuracy'])} | {record['train_seconds']:.0f} |"
+            f"| {_pct(record['best_test_accuracy'])} | {record[TRAIN_SECONDS]:.0f} |"
         )
     return header + "\n".join(rows) + "\n"
 

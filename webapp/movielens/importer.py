@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
+from recsys.constants import MOVIE_ID, USER_ID
 from recsys.data.genres import GENRES
 from recsys.data.movielens import MovieLens, load_movielens_100k
 from webapp.accounts.models import Profile
@@ -69,9 +70,9 @@ def _import_users(
 ) -> tuple[int, dict[int, int]]:
     User = get_user_model()
     known = dict(
-        Profile.objects.filter(movielens_id__isnull=False).values_list("movielens_id", "user_id")
+        Profile.objects.filter(movielens_id__isnull=False).values_list("movielens_id", USER_ID)
     )
-    new_rows = data.users[~data.users["user_id"].isin(known)]
+    new_rows = data.users[~data.users[USER_ID].isin(known)]
     # One unusable hash shared by all imported people: they exist to carry ratings, not to log in.
     unusable = make_password(None)
     usernames = {
@@ -114,7 +115,7 @@ def _import_movies(
     data: MovieLens, genres: dict[str, Genre], report: Progress
 ) -> tuple[int, dict[int, int]]:
     known = dict(Movie.objects.filter(movielens_id__isnull=False).values_list("movielens_id", "pk"))
-    new_rows = data.movies[~data.movies["movie_id"].isin(known)]
+    new_rows = data.movies[~data.movies[MOVIE_ID].isin(known)]
     movies = [
         Movie(
             title=str(r.title)[:200],
@@ -147,7 +148,7 @@ def _import_ratings(
     existing = set(
         Rating.objects.filter(
             movie__movielens_id__isnull=False, user__profile__movielens_id__isnull=False
-        ).values_list("user_id", "movie_id")
+        ).values_list(USER_ID, MOVIE_ID)
     )
     new = []
     for r in data.ratings.itertuples():

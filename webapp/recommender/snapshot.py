@@ -13,6 +13,7 @@ import pandas as pd
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from recsys.constants import MOVIE_ID, RATING, TIMESTAMP, USER_ID
 from webapp.accounts.models import Profile
 from webapp.catalog.models import Movie, Rating
 
@@ -32,28 +33,28 @@ def take_snapshot() -> Snapshot:
     """
     with transaction.atomic():
         ratings = pd.DataFrame.from_records(
-            Rating.objects.order_by("user_id", "movie_id")
-            .values_list("user_id", "movie_id", "score", "rated_at")
+            Rating.objects.order_by(USER_ID, MOVIE_ID)
+            .values_list(USER_ID, MOVIE_ID, "score", "rated_at")
             .iterator(chunk_size=20_000),
-            columns=["user_id", "movie_id", "rating", "timestamp"],
+            columns=[USER_ID, MOVIE_ID, RATING, TIMESTAMP],
         )
         movies = _movies()
         users = _users()
     if len(ratings):
-        ratings["timestamp"] = (
-            pd.to_datetime(ratings["timestamp"], utc=True).astype("int64") // 1_000_000_000
+        ratings[TIMESTAMP] = (
+            pd.to_datetime(ratings[TIMESTAMP], utc=True).astype("int64") // 1_000_000_000
         )
-    ratings = ratings.astype({"user_id": "int64", "movie_id": "int64", "rating": "int64"})
+    ratings = ratings.astype({USER_ID: "int64", MOVIE_ID: "int64", RATING: "int64"})
     return Snapshot(users=users, movies=movies, ratings=ratings)
 
 
 def _movies() -> pd.DataFrame:
     genres: dict[int, list[str]] = defaultdict(list)
-    for movie_id, name in Movie.genres.through.objects.values_list("movie_id", "genre__name"):
+    for movie_id, name in Movie.genres.through.objects.values_list(MOVIE_ID, "genre__name"):
         genres[movie_id].append(name)
     rows = [
         {
-            "movie_id": pk,
+            MOVIE_ID: pk,
             "title": title,
             "year": year,
             "genres": tuple(sorted(genres.get(pk, ()))),
@@ -63,7 +64,7 @@ def _movies() -> pd.DataFrame:
         .values_list("pk", "title", "year", "description")
         .iterator(chunk_size=5000)
     ]
-    frame = pd.DataFrame(rows, columns=["movie_id", "title", "year", "genres", "description"])
+    frame = pd.DataFrame(rows, columns=[MOVIE_ID, "title", "year", "genres", "description"])
     frame["year"] = frame["year"].astype("Int64")
     return frame
 
@@ -84,7 +85,7 @@ def _users() -> pd.DataFrame:
     )
     rows = [
         {
-            "user_id": user_id,
+            USER_ID: user_id,
             "age": age,
             "gender": gender or None,
             "occupation": occupation or None,
@@ -94,7 +95,7 @@ def _users() -> pd.DataFrame:
         for user_id, age, gender, occupation, zip_code in people.iterator(chunk_size=5000)
     ]
     frame = pd.DataFrame(
-        rows, columns=["user_id", "age", "gender", "occupation", "zip_code", "favourite_genres"]
+        rows, columns=[USER_ID, "age", "gender", "occupation", "zip_code", "favourite_genres"]
     )
     frame["age"] = frame["age"].astype("Int64")
     return frame

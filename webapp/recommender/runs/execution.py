@@ -66,7 +66,7 @@ def execute_training_run(
             staging = None
             # The artifact is safe on disk; a database blip now must not throw the run away.
             version = lifecycle.through_database_blips(
-                lambda: _register(final, result, snapshot), what=f"registering run {run_id}"
+                lambda: _register(final, result), what=f"registering run {run_id}"
             )
             promoted, note = lifecycle.through_database_blips(
                 lambda: _decide_promotion(version, options), what=f"promoting run {run_id}"
@@ -187,8 +187,10 @@ def _fsync_path(path: Path) -> None:
         os.close(fd)
 
 
-def _register(path: Path, result, snapshot) -> ModelVersion:
-    from training.pipeline import data_fingerprint
+def _register(path: Path, result) -> ModelVersion:
+    """The published artifact as a model version; its data fingerprint is the one training
+    stored in it, not the snapshot hashed a second time."""
+    from recsys.serving.artifact import read_fingerprint
 
     metrics = {k: v for k, v in result.metrics.items() if isinstance(v, int | float | str)}
     config = result.config.to_dict()
@@ -198,7 +200,7 @@ def _register(path: Path, result, snapshot) -> ModelVersion:
         model_kind=str(config.get("model", "")),
         metrics=metrics,
         config=config,
-        data_fingerprint=data_fingerprint(snapshot.movies, snapshot.ratings)["sha256"],
+        data_fingerprint=read_fingerprint(path)["sha256"],
         size_bytes=registry.directory_size(path),
     )
 

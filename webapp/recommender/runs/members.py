@@ -30,6 +30,7 @@ from django.conf import settings
 from django.db.models import Min, Sum
 from django.utils import timezone
 
+from recsys.metrics.names import NDCG_AT_10
 from webapp.recommender.models import TrainingMember, TrainingRun
 from webapp.recommender.runs import dispatch, lifecycle
 from webapp.recommender.runs.execution import (
@@ -233,9 +234,8 @@ def finish(run_id: int) -> TrainingRun | None:
                 artifact, Path(settings.SPIKELENS_ARTIFACTS_DIR) / _version_name(run_id)
             )
             shutil.rmtree(staging, ignore_errors=True)
-            # The prepared run holds the snapshot's tables, which is what registering reads.
             version = lifecycle.through_database_blips(
-                lambda: _register(final, result, prepared), what=f"registering run {run_id}"
+                lambda: _register(final, result), what=f"registering run {run_id}"
             )
             promoted, note = lifecycle.through_database_blips(
                 lambda: _decide_promotion(version, options), what=f"promoting run {run_id}"
@@ -258,7 +258,7 @@ def _store_history(run_id: int, history: list[dict]) -> None:
     last = curve[-1] if curve else {}
     fields = {"history": curve, "epoch": last.get("epoch", 0), "loss": last.get("loss")}
     if last.get("metric") is not None:
-        fields.update(metric_name="ndcg@10", metric_value=last["metric"])
+        fields.update(metric_name=NDCG_AT_10, metric_value=last["metric"])
     lifecycle.record_progress(run_id, **fields)
 
 
