@@ -169,8 +169,8 @@ def sweep_pair_units_alone(
     split = validation_split(
         ratings, validation_ratio=validation_ratio, validation_seed=validation_seed
     )
-    user_ids = np.union1d(users["user_id"].to_numpy(np.int64), ratings["user_id"].to_numpy())
-    indexed = IndexedSplit.from_tables(split.train, split.test, user_ids, movies["movie_id"])
+    user_ids = np.union1d(users[USER_ID].to_numpy(np.int64), ratings[USER_ID].to_numpy())
+    indexed = IndexedSplit.from_tables(split.train, split.test, user_ids, movies[MOVIE_ID])
     rows = []
     for n_pairs, pair_l2 in settings:
         started = time.perf_counter()
