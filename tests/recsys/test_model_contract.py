@@ -29,10 +29,12 @@ from training.export import artifact_contents
 
 MODELS = {
     "pop": MostPopular,
-    "itemknn": lambda: ItemKNN(n_neighbours=10),
+    "itemknn": lambda: ItemKNN(n_neighbours=10, shrinkage=10.0),
     "ease": lambda: EASE(l2=5.0),
     "multdae": lambda: MultDAE(MultDAEConfig(hidden=16, epochs=3, batch_size=16)),
-    "bpr": lambda: BPRMatrixFactorization(BPRConfig(dim=4, epochs=3)),
+    "bpr": lambda: BPRMatrixFactorization(
+        BPRConfig(dim=4, epochs=3, lr=0.01, weight_decay=1e-3, batch_size=1000, cosine_decay=False)
+    ),
     "spiking": lambda: SpikingRanker(TrainConfig.small(epochs=2)),
 }
 #: Models that score people they were not fitted on (BPR-MF has a vector per training user only).

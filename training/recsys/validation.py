@@ -12,13 +12,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recsys import registry
 from recsys.data.interactions import IndexedSplit
 from recsys.data.split import DEFAULT_SEED, VALIDATION_RATIO, validation_split
 from recsys.evaluation import evaluate_model
 from recsys.models.contract import TrainingData
 from recsys.models.diagnostics import spike_rates
-from training.pipeline import SNN_MODELS, TrainConfig, fit_monitored, peak_memory_mb
-from training.recsys.runs import BASELINES, fit_baseline
+from training.pipeline import TrainConfig, fit_monitored, peak_memory_mb
+from training.recsys.runs import fit_baseline
 
 
 def _indexed(
@@ -99,13 +100,9 @@ def validate(
     :func:`~training.recsys.runs.load_tables` returns them, read once for a series of runs.
     """
     users, movies, ratings = tables
-    if name in SNN_MODELS:
+    if registry.lookup(name).spiking:
         config = TrainConfig.for_model(name, **overrides)
         if seed is not None:
             config = config.with_settings(seed=seed)
         return validate_snn(config, users, movies, ratings, validation_ratio)
-    if name in BASELINES:
-        return validate_baseline(
-            name, overrides, users, movies, ratings, seed or 42, validation_ratio
-        )
-    raise ValueError(f"unknown model {name!r}")
+    return validate_baseline(name, overrides, users, movies, ratings, seed or 42, validation_ratio)
