@@ -4,6 +4,8 @@ Checked on a tiny planted dataset for each model the benchmark runs, and through
 for the spiking ranker the site serves.
 """
 
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -133,3 +135,18 @@ def test_the_spiking_ranker_needs_profiles_and_content(split):
         SpikingRanker(TrainConfig.small(epochs=1)).fit(TrainingData.from_split(split))
     with pytest.raises(RuntimeError, match="fit has not been called"):
         SpikingRanker().score(np.array([0]))
+
+
+def test_the_monitors_time_is_not_counted_as_training_time(planted):
+    """``train_seconds`` leaves out the per-epoch monitor: it reports, it does not train."""
+
+    def slow_monitor(model, inputs) -> float:
+        time.sleep(0.3)
+        return 0.5
+
+    data = TrainingData.from_tables(planted.users, planted.movies, planted.ratings)
+    started = time.perf_counter()
+    ranker = SpikingRanker(TrainConfig.small(epochs=2), evaluate=slow_monitor).fit(data)
+    wall = time.perf_counter() - started
+    assert [report.metric for report in ranker.fitted.history] == [0.5, 0.5]
+    assert 0 < ranker.train_seconds <= wall - 0.6

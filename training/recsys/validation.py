@@ -18,7 +18,8 @@ from recsys.data.split import DEFAULT_SEED, VALIDATION_RATIO, validation_split
 from recsys.evaluation import evaluate_model
 from recsys.models.contract import TrainingData
 from recsys.models.diagnostics import spike_rates
-from training.pipeline import TrainConfig, fit_monitored, peak_memory_mb
+from recsys.models.fitting import SpikingRanker
+from training.pipeline import TrainConfig, monitor_on, peak_memory_mb
 from training.recsys.runs import fit_baseline
 
 
@@ -44,7 +45,8 @@ def validate_snn(
     """Validation metrics of one spiking configuration, with the per-epoch validation curve."""
     indexed = _indexed(users, movies, ratings, config.split_seed, validation_ratio)
     data = TrainingData.from_split(indexed, users, movies)
-    ranker, train_seconds = fit_monitored(data, config, indexed)
+    ranker = SpikingRanker(config, evaluate=monitor_on(indexed), show_progress=True).fit(data)
+    train_seconds = ranker.train_seconds
     metrics = evaluate_model(ranker, indexed)
     metrics.update(spike_rates(ranker.fitted.model, ranker.fitted.inputs))
     return {
