@@ -33,11 +33,10 @@ from recsys.constants import USER_ID
 from recsys.data.interactions import IndexedSplit, build_rows
 from recsys.data.split import RatingSplit
 from recsys.evaluation import evaluate_model
-from recsys.features.items import ItemFeatureSpec
 from recsys.models.batches import TowerInputs
 from recsys.models.config import TrainConfig
 from recsys.models.contract import TrainingData
-from recsys.models.fitting import FittedRanker, SpikingRanker, prepare_data
+from recsys.models.fitting import FittedRanker, SpikingRanker
 from recsys.models.ranker import TwoTowerRanker
 from recsys.models.scoring import RankerScores
 from recsys.models.teacher import CoRatingTeacher
@@ -91,7 +90,7 @@ def prepare_committee(
     config: TrainConfig,
     eval_users: int | None = None,
 ) -> PreparedCommittee:
-    """Split, features, initial committee and readout, as :func:`fit_ranker_on` makes them.
+    """Split, features, initial committee and readout, as :meth:`SpikingRanker.fit` makes them.
 
     ``eval_users``: evaluate (and calibrate the match) on the held-out ratings of that many
     users drawn with the split's seed, not of every user: at MovieLens-25M's size scoring every
@@ -103,7 +102,7 @@ def prepare_committee(
     if eval_users is not None:
         split, indexed = _held_out_sample(split, indexed, eval_users, config.split_seed)
     data = TrainingData.from_split(indexed, users, movies)
-    builder, inputs = prepare_data(data, ItemFeatureSpec(config.n_text_buckets))
+    builder, inputs = SpikingRanker(config).features(data)
     ranker_config = config.ranker.fitted_to(data.n_items)
     torch.manual_seed(config.fit.seed)
     model = TwoTowerRanker(builder.n_user_inputs, builder.n_item_inputs, ranker_config)

@@ -62,8 +62,9 @@ def _free_port() -> int:
 def run_rank(rank: int, world: int, job: DataParallelJob, result_path: str | None) -> None:
     """One rank: build the data, train ``warmup`` + ``steps`` global batches, report."""
     from recsys.models.config import TrainConfig
+    from recsys.models.contract import TrainingData
     from recsys.models.data_parallel import DataParallelFitter, backend_for
-    from recsys.models.fitting import prepare
+    from recsys.models.fitting import SpikingRanker
     from recsys.models.ranker import TwoTowerRanker
     from training.recsys.scale import Shape, _tables, power_law_rows
 
@@ -83,7 +84,7 @@ def run_rank(rank: int, world: int, job: DataParallelJob, result_path: str | Non
         rows = power_law_rows(shape.n_users, shape.n_items, shape.n_ratings, job.seed)
         users, movies, ratings = _tables(rows, job.seed)
         del rows
-        builder, inputs, _, _ = prepare(users, movies, ratings)
+        builder, inputs = SpikingRanker().features(TrainingData.from_tables(users, movies, ratings))
         del users, movies, ratings
         config = TrainConfig().with_settings(**job.settings)
         torch.manual_seed(config.fit.seed)

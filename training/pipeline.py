@@ -10,7 +10,6 @@ from a different model). Nothing is lost at serving time: the user tower is indu
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,34 +98,14 @@ def _check_tables(users: pd.DataFrame, movies: pd.DataFrame, ratings: pd.DataFra
         )
 
 
-def fit_monitored(
-    data: TrainingData,
-    config: TrainConfig,
-    monitor_split: IndexedSplit | None,
-    on_epoch: Callable[[EpochReport], None] | None = None,
-    show_progress: bool = True,
-) -> tuple[SpikingRanker, float]:
-    """Fit one configuration, scoring ``monitor_split`` after every epoch for the curve.
-
-    Returns the fitted ranker and its training seconds. The per-epoch monitor is reporting,
-    not training, so its time is not counted.
-    """
-    monitor_seconds = [0.0]
+def monitor_on(split: IndexedSplit) -> Callable[[TwoTowerRanker, TowerInputs], float]:
+    """The per-epoch monitor of :class:`SpikingRanker`: ``MONITOR_METRIC`` on ``split``, for the
+    training curve (reported, never used to stop or select)."""
 
     def monitor(trained: TwoTowerRanker, inputs: TowerInputs) -> float:
-        started_monitor = time.perf_counter()
-        value = evaluate_model(RankerScores(trained, inputs), monitor_split)[MONITOR_METRIC]
-        monitor_seconds[0] += time.perf_counter() - started_monitor
-        return value
+        return evaluate_model(RankerScores(trained, inputs), split)[MONITOR_METRIC]
 
-    started = time.perf_counter()
-    model = SpikingRanker(
-        config,
-        evaluate=monitor if monitor_split is not None else None,
-        on_epoch=on_epoch,
-        show_progress=show_progress,
-    ).fit(data)
-    return model, time.perf_counter() - started - monitor_seconds[0]
+    return monitor
 
 
 def train_and_evaluate(
@@ -160,15 +139,23 @@ def train_and_evaluate(
         )
 
     report(ProgressEvent("features", total_epochs=config.fit.epochs, fraction=0.02))
-    ranker, train_seconds = fit_monitored(
-        TrainingData.from_split(indexed, users, movies),
+    ranker = SpikingRanker(
         config,
-        indexed if has_test else None,
+        evaluate=monitor_on(indexed) if has_test else None,
         on_epoch=on_epoch,
         show_progress=show_progress,
-    )
+    ).fit(TrainingData.from_split(indexed, users, movies))
     return evaluate_and_write(
-        ranker, split, indexed, users, movies, ratings, config, out_dir, train_seconds, report
+        ranker,
+        split,
+        indexed,
+        users,
+        movies,
+        ratings,
+        config,
+        out_dir,
+        ranker.train_seconds,
+        report,
     )
 
 

@@ -19,9 +19,12 @@ from recsys.models.contract import TrainingData
 
 @dataclass
 class IALSConfig:
+    """The defaults are the benchmark's settings, chosen on the validation split from factors
+    64/128/256 × regularization 10–100 × alpha 2–30 (docs/benchmarks.md, *Fair anchors*)."""
+
     factors: int = 128
-    regularization: float = 0.1
-    alpha: float = 10.0  # confidence of a rated movie is 1 + alpha
+    regularization: float = 30.0
+    alpha: float = 3.0  # confidence of a rated movie is 1 + alpha
     iterations: int = 15
     seed: int = 42
     threads: int = 1  # implicit's own OpenMP threads (the benchmark runs at one core)

@@ -1,7 +1,9 @@
 """Item-kNN: score an item by its cosine similarity to what the user rated.
 
 Keeping only each item's strongest neighbours (``n_neighbours``) removes the long tail of weak,
-noisy co-occurrences; ``shrinkage`` damps similarities built on few common users.
+noisy co-occurrences; ``shrinkage`` damps similarities built on few common users. The defaults
+are the benchmark's settings (chosen on the validation split, docs/benchmarks.md), so what a bare
+``ItemKNN()`` fits is what the benchmark reports.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from recsys.models.contract import TrainingData
 
 
 class ItemKNN:
-    def __init__(self, n_neighbours: int = 100, shrinkage: float = 10.0) -> None:
+    def __init__(self, n_neighbours: int = 400, shrinkage: float = 0.0) -> None:
         self.n_neighbours = n_neighbours
         self.shrinkage = shrinkage
 

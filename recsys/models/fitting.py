@@ -4,11 +4,14 @@
 (and a :class:`~recsys.models.contract.QueryScorer`): built from the one run configuration,
 fitted on :class:`~recsys.models.contract.TrainingData`, scoring the whole catalogue. The
 training pipeline adds the protocol split, evaluation and the artifact around it; tests and
-notebooks can call it, or :func:`fit_ranker` on plain tables, directly (no split, no files).
+notebooks can call ``SpikingRanker(config).fit(data)`` directly (no split, no files), with
+:meth:`~recsys.models.contract.TrainingData.from_tables` for plain tables. That is the one
+public way to fit it; the functions below are its parts.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -62,20 +65,7 @@ def build_tower_inputs(
     )
 
 
-def prepare(
-    users: pd.DataFrame,
-    movies: pd.DataFrame,
-    train_ratings: pd.DataFrame,
-    user_ids: np.ndarray | None = None,
-    item_spec: ItemFeatureSpec | None = None,
-) -> tuple[FeatureBuilder, TowerInputs, IdMap, IdMap]:
-    """Id maps, fitted feature builder and tower inputs for a training table."""
-    data = TrainingData.from_tables(users, movies, train_ratings, user_ids)
-    builder, inputs = prepare_data(data, item_spec)
-    return builder, inputs, data.user_map, data.item_map
-
-
-def prepare_data(
+def _features(
     data: TrainingData, item_spec: ItemFeatureSpec | None = None
 ) -> tuple[FeatureBuilder, TowerInputs]:
     """Fitted feature builder and tower inputs; the ranker reads profiles and content."""
@@ -86,26 +76,7 @@ def prepare_data(
     return builder, inputs
 
 
-def fit_ranker(
-    users: pd.DataFrame,
-    movies: pd.DataFrame,
-    train_ratings: pd.DataFrame,
-    ranker_config: RankerConfig,
-    fit_config: FitConfig,
-    user_ids: np.ndarray | None = None,
-    item_spec: ItemFeatureSpec | None = None,
-    evaluate: Callable[[TwoTowerRanker, TowerInputs], float] | None = None,
-    on_epoch: Callable[[EpochReport], None] | None = None,
-    show_progress: bool = True,
-) -> FittedRanker:
-    """:func:`fit_ranker_on` for plain tables (see :meth:`TrainingData.from_tables`)."""
-    data = TrainingData.from_tables(users, movies, train_ratings, user_ids)
-    return fit_ranker_on(
-        data, ranker_config, fit_config, item_spec, evaluate, on_epoch, show_progress
-    )
-
-
-def fit_ranker_on(
+def _fit_ranker(
     data: TrainingData,
     ranker_config: RankerConfig,
     fit_config: FitConfig,
@@ -114,7 +85,12 @@ def fit_ranker_on(
     on_epoch: Callable[[EpochReport], None] | None = None,
     show_progress: bool = True,
 ) -> FittedRanker:
-    builder, inputs = prepare_data(data, item_spec)
+    """The fit behind :meth:`SpikingRanker.fit`, on the two parts of the run configuration.
+
+    Private: :meth:`SpikingRanker.fit` is the one public way to fit. The tests reach it
+    directly because they train tower combinations that no named model pins (a BPTT tower
+    with linear synapses, say), which a :class:`TrainConfig` refuses by design."""
+    builder, inputs = _features(data, item_spec)
     ranker_config = ranker_config.fitted_to(data.n_items)
     torch.manual_seed(fit_config.seed)
     model = TwoTowerRanker(builder.n_user_inputs, builder.n_item_inputs, ranker_config)
@@ -158,17 +134,37 @@ class SpikingRanker:
         self._show_progress = show_progress
         self.fitted: FittedRanker | None = None
         self._scores: RankerScores | None = None
+        #: Seconds :meth:`fit` took, less the time spent in ``evaluate``: the monitor is
+        #: reporting, not training, so it is not counted.
+        self.train_seconds = 0.0
+
+    def features(self, data: TrainingData) -> tuple[FeatureBuilder, TowerInputs]:
+        """The fitted feature builder and tower inputs :meth:`fit` starts from, without
+        training (the committee's members and the scale runs build their models on them)."""
+        return _features(data, ItemFeatureSpec(self.config.n_text_buckets))
 
     def fit(self, data: TrainingData) -> SpikingRanker:
-        self.fitted = fit_ranker_on(
+        monitor_seconds = 0.0
+        evaluate = self._evaluate
+
+        def timed_evaluate(model: TwoTowerRanker, inputs: TowerInputs) -> float:
+            nonlocal monitor_seconds
+            started_monitor = time.perf_counter()
+            value = evaluate(model, inputs)
+            monitor_seconds += time.perf_counter() - started_monitor
+            return value
+
+        started = time.perf_counter()
+        self.fitted = _fit_ranker(
             data,
             self.config.ranker,
             self.config.fit,
             ItemFeatureSpec(self.config.n_text_buckets),
-            self._evaluate,
+            timed_evaluate if evaluate is not None else None,
             self._on_epoch,
             self._show_progress,
         )
+        self.train_seconds = time.perf_counter() - started - monitor_seconds
         self._scores = None  # embeddings are computed on the first score, not in training
         return self
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 import torch
 
 from recsys.data.synthetic import planted_genre_tables
-from recsys.models.fitting import fit_ranker
+from recsys.features.items import ItemFeatureSpec
+from recsys.models.contract import TrainingData
+from recsys.models.fitting import FittedRanker, _fit_ranker
 from recsys.models.ranker import RankerConfig
 from recsys.models.towers import TowerConfig
 from recsys.models.trainer import FitConfig
@@ -24,6 +28,25 @@ def tiny_ranker_config(synapse: str = "bilinear", n_blocks: int = 1) -> RankerCo
         lambda_init=0.1,
     )
     return RankerConfig(dim=16, user=tower, item=tower, members=1, corating_gain=0.0)
+
+
+def fit_ranker(
+    users: pd.DataFrame,
+    movies: pd.DataFrame,
+    train_ratings: pd.DataFrame,
+    ranker_config: RankerConfig,
+    fit_config: FitConfig,
+    user_ids: np.ndarray | None = None,
+    item_spec: ItemFeatureSpec | None = None,
+    show_progress: bool = False,
+) -> FittedRanker:
+    """Fit a ranker from its two config parts on plain tables.
+
+    The tests train tower combinations no named model pins (a BPTT tower with linear synapses,
+    one member without the readout), which ``SpikingRanker(TrainConfig)`` refuses by design; so
+    they call the private fit behind ``SpikingRanker.fit`` through this one helper."""
+    data = TrainingData.from_tables(users, movies, train_ratings, user_ids)
+    return _fit_ranker(data, ranker_config, fit_config, item_spec, show_progress=show_progress)
 
 
 @pytest.fixture(scope="session", autouse=True)

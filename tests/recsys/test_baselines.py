@@ -39,15 +39,27 @@ def test_personalised_baselines_learn_the_planted_genres(planted):
     indexed = _indexed(planted)
     data = TrainingData.from_split(indexed)
     pop = evaluate_model(MostPopular().fit(data), indexed, k=5)["precision@5"]
-    knn = evaluate_model(ItemKNN(20).fit(data), indexed, k=5)["precision@5"]
-    bpr_model = BPRMatrixFactorization(BPRConfig(dim=8, epochs=30, lr=0.1, weight_decay=0.01))
+    knn = evaluate_model(ItemKNN(20, shrinkage=10.0).fit(data), indexed, k=5)["precision@5"]
+    bpr_model = BPRMatrixFactorization(
+        BPRConfig(dim=8, epochs=30, lr=0.1, weight_decay=0.01, batch_size=1000, cosine_decay=False)
+    )
     bpr = evaluate_model(bpr_model.fit(data), indexed, k=5)["precision@5"]
     assert knn > pop + 0.1 and bpr > pop + 0.1
 
 
 def test_bpr_step_is_the_sgd_update_of_each_triple():
     """One triple, one step: the LearnBPR update with L2, written out by hand."""
-    model = BPRMatrixFactorization(BPRConfig(dim=4, lr=0.1, weight_decay=0.01, seed=0))
+    model = BPRMatrixFactorization(
+        BPRConfig(
+            dim=4,
+            epochs=100,
+            lr=0.1,
+            weight_decay=0.01,
+            batch_size=1000,
+            cosine_decay=False,
+            seed=0,
+        )
+    )
     model._initialise(n_users=2, n_items=3)
     model.item_bias[:] = torch.tensor([0.2, -0.1, 0.0])
     u, qi, qj = (

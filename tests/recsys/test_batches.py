@@ -13,12 +13,11 @@ from recsys.features.users import normalise_bags
 from recsys.models import defaults
 from recsys.models.batches import item_batch_inputs, sample_catalogue, user_batch_inputs
 from recsys.models.diagnostics import spike_rates
-from recsys.models.fitting import fit_ranker
 from recsys.models.losses import catalogue_loss
 from recsys.models.ranker import TwoTowerRanker
 from recsys.models.scoring import RankerScores, all_embeddings
 from recsys.models.trainer import FitConfig, TwoTowerFitter
-from tests.recsys.conftest import tiny_ranker_config
+from tests.recsys.conftest import fit_ranker, tiny_ranker_config
 from tests.recsys.test_user_input_paths import _served_query
 
 

@@ -8,12 +8,11 @@ import torch
 
 from recsys.features.schema import ItemContent, UserQuery
 from recsys.models.batches import item_batch_inputs, user_batch_inputs
-from recsys.models.fitting import fit_ranker
 from recsys.models.ranker import RankerConfig, TwoTowerRanker, upgrade_state_dict
 from recsys.models.trainer import FitConfig, member_seed
 from recsys.serving import load_recommender, write_artifact
 from recsys.serving.committee import FusedUserTowers, can_fuse_user_towers
-from tests.recsys.conftest import tiny_ranker_config
+from tests.recsys.conftest import fit_ranker, tiny_ranker_config
 from training.export import artifact_contents
 
 FIT = FitConfig(epochs=15, batch_size=32, lr=1e-2, weight_decay=0.0, seed=5)

@@ -13,14 +13,13 @@ from recsys.evaluation import evaluate_model
 from recsys.features.schema import UserQuery
 from recsys.models.contract import TrainingData
 from recsys.models.corating import CoRatingReadout, item_item_ridge
-from recsys.models.fitting import fit_ranker
 from recsys.models.ranker import RankerConfig, TwoTowerRanker
 from recsys.models.scoring import RankerScores
 from recsys.models.trainer import FitConfig
 from recsys.serving import load_recommender, write_artifact
 from training.export import artifact_contents
 
-from .conftest import tiny_ranker_config
+from .conftest import fit_ranker, tiny_ranker_config
 
 
 def test_each_column_is_the_ridge_regression_of_that_movie_on_the_others():

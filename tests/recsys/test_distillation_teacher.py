@@ -13,12 +13,11 @@ from recsys.models.corating import (
     item_item_ridge,
     neighbourhood_ridge,
 )
-from recsys.models.fitting import fit_ranker
 from recsys.models.ranker import TwoTowerRanker
 from recsys.models.teacher import CoRatingTeacher
 from recsys.models.trainer import FitConfig, TwoTowerFitter
 
-from .conftest import tiny_ranker_config
+from .conftest import fit_ranker, tiny_ranker_config
 
 
 def _pair(fitted_ranker):

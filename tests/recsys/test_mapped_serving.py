@@ -20,12 +20,11 @@ import numpy as np
 import pytest
 
 from recsys.features.schema import ItemContent, UserQuery
-from recsys.models.fitting import fit_ranker
 from recsys.models.trainer import FitConfig
 from recsys.serving import ArtifactError, load_recommender, write_artifact
 from recsys.serving.artifact import MANIFEST, SERVING_DIR, check_files
 from recsys.serving.committee import FusedUserTowers
-from tests.recsys.conftest import tiny_ranker_config
+from tests.recsys.conftest import fit_ranker, tiny_ranker_config
 from training.export import artifact_contents
 
 

@@ -4,6 +4,8 @@ Checked on a tiny planted dataset for each model the benchmark runs, and through
 for the spiking ranker the site serves.
 """
 
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -29,10 +31,12 @@ from training.export import artifact_contents
 
 MODELS = {
     "pop": MostPopular,
-    "itemknn": lambda: ItemKNN(n_neighbours=10),
+    "itemknn": lambda: ItemKNN(n_neighbours=10, shrinkage=10.0),
     "ease": lambda: EASE(l2=5.0),
     "multdae": lambda: MultDAE(MultDAEConfig(hidden=16, epochs=3, batch_size=16)),
-    "bpr": lambda: BPRMatrixFactorization(BPRConfig(dim=4, epochs=3)),
+    "bpr": lambda: BPRMatrixFactorization(
+        BPRConfig(dim=4, epochs=3, lr=0.01, weight_decay=1e-3, batch_size=1000, cosine_decay=False)
+    ),
     "spiking": lambda: SpikingRanker(TrainConfig.small(epochs=2)),
 }
 #: Models that score people they were not fitted on (BPR-MF has a vector per training user only).
@@ -131,3 +135,18 @@ def test_the_spiking_ranker_needs_profiles_and_content(split):
         SpikingRanker(TrainConfig.small(epochs=1)).fit(TrainingData.from_split(split))
     with pytest.raises(RuntimeError, match="fit has not been called"):
         SpikingRanker().score(np.array([0]))
+
+
+def test_the_monitors_time_is_not_counted_as_training_time(planted):
+    """``train_seconds`` leaves out the per-epoch monitor: it reports, it does not train."""
+
+    def slow_monitor(model, inputs) -> float:
+        time.sleep(0.3)
+        return 0.5
+
+    data = TrainingData.from_tables(planted.users, planted.movies, planted.ratings)
+    started = time.perf_counter()
+    ranker = SpikingRanker(TrainConfig.small(epochs=2), evaluate=slow_monitor).fit(data)
+    wall = time.perf_counter() - started
+    assert [report.metric for report in ranker.fitted.history] == [0.5, 0.5]
+    assert 0 < ranker.train_seconds <= wall - 0.6

@@ -18,14 +18,13 @@ from recsys.models.corating import (
     neighbourhood_ridge,
 )
 from recsys.models.energy import recommendation_energy
-from recsys.models.fitting import fit_ranker
 from recsys.models.ranker import RankerConfig, TwoTowerRanker
 from recsys.models.scoring import RankerScores
 from recsys.models.trainer import FitConfig
 from recsys.serving import load_recommender, write_artifact
 from training.export import artifact_contents
 
-from .conftest import tiny_ranker_config
+from .conftest import fit_ranker, tiny_ranker_config
 
 
 def _ratings(n_users: int = 120, n_items: int = 30, density: float = 0.25, seed: int = 0):

@@ -8,12 +8,11 @@ from recsys.data.interactions import IndexedSplit
 from recsys.data.split import stratified_split
 from recsys.evaluation import evaluate_model
 from recsys.models.batches import item_batch_inputs, user_batch_inputs
-from recsys.models.fitting import fit_ranker
 from recsys.models.losses import catalogue_loss
 from recsys.models.ranker import TwoTowerRanker
 from recsys.models.scoring import RankerScores
 from recsys.models.trainer import FitConfig, TwoTowerFitter
-from tests.recsys.conftest import tiny_ranker_config
+from tests.recsys.conftest import fit_ranker, tiny_ranker_config
 
 
 def _held_out_precision(

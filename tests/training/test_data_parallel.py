@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from recsys.models.config import TrainConfig
-from recsys.models.fitting import prepare
+from recsys.models.contract import TrainingData
+from recsys.models.fitting import SpikingRanker
 from recsys.models.ranker import TwoTowerRanker
 from recsys.models.trainer import TwoTowerFitter
 from training.data_parallel import DataParallelJob, launch
@@ -42,7 +43,7 @@ def _one_process_on_joint_batches():
     shape = Shape(JOB.users, JOB.items, JOB.ratings)
     rows = power_law_rows(shape.n_users, shape.n_items, shape.n_ratings, JOB.seed)
     users, movies, ratings = _tables(rows, JOB.seed)
-    builder, inputs, _, _ = prepare(users, movies, ratings)
+    builder, inputs = SpikingRanker().features(TrainingData.from_tables(users, movies, ratings))
     config = TrainConfig().with_settings(**SETTINGS)
     torch.manual_seed(config.fit.seed)
     ranker_config = config.ranker.fitted_to(inputs.n_items)

@@ -62,12 +62,13 @@ def _cmd_run_model(args: argparse.Namespace) -> int:
 
 
 def _cmd_benchmark(args: argparse.Namespace) -> int:
-    from training.recsys.runs import ALL_MODELS
+    from recsys import registry
 
     models = [m.strip() for m in args.models.split(",") if m.strip()]
-    unknown = [m for m in models if m not in ALL_MODELS]
+    unknown = [m for m in models if m not in registry.names()]
     if unknown:
-        print(f"unknown model(s): {', '.join(unknown)}; choose from {', '.join(ALL_MODELS)}")
+        choices = ", ".join(registry.names())
+        print(f"unknown model(s): {', '.join(unknown)}; choose from {choices}")
         return 2
     if not all(_settings_fit(name, dict(args.set)) for name in models):
         return 2

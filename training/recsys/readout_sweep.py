@@ -26,8 +26,9 @@ from recsys.metrics.names import MAP_AT_10, NDCG_AT_10
 from recsys.models import defaults
 from recsys.models.contract import TrainingData
 from recsys.models.corating import corating_readout
+from recsys.models.fitting import SpikingRanker
 from recsys.models.scoring import RankerScores
-from training.pipeline import TrainConfig, fit_monitored
+from training.pipeline import TrainConfig
 from training.recsys.validation import _indexed
 
 
@@ -52,9 +53,7 @@ def sweep_neighbours(
         indexed = IndexedSplit.from_tables(split.train, split.test, user_ids, movies[MOVIE_ID])
     else:
         indexed = _indexed(users, movies, ratings, config.split_seed, validation_ratio)
-    ranker, train_seconds = fit_monitored(
-        TrainingData.from_split(indexed, users, movies), config, None, show_progress=False
-    )
+    ranker = SpikingRanker(config).fit(TrainingData.from_split(indexed, users, movies))
     model, inputs = ranker.fitted.model, ranker.fitted.inputs
     rows = []
     for k in neighbours:
@@ -71,7 +70,7 @@ def sweep_neighbours(
                 "metrics": metrics,
                 "readout_fit_seconds": fit_seconds,
                 "readout_fit_cpu_seconds": fit_cpu_seconds,
-                "tower_train_seconds": train_seconds,
+                "tower_train_seconds": ranker.train_seconds,
             }
         )
         print(
@@ -218,9 +217,8 @@ def sweep_pair_units(
     users, movies, ratings = tables
     config = TrainConfig.for_model("snn-local", **{"seed": seed, **(overrides or {})})
     indexed = _indexed(users, movies, ratings, config.split_seed, validation_ratio)
-    ranker, train_seconds = fit_monitored(
-        TrainingData.from_split(indexed, users, movies), config, None, show_progress=False
-    )
+    ranker = SpikingRanker(config).fit(TrainingData.from_split(indexed, users, movies))
+    train_seconds = ranker.train_seconds
     model, inputs = ranker.fitted.model, ranker.fitted.inputs
     gain, l2 = config.ranker.corating_gain, config.fit.corating_l2
     rows = []

@@ -224,13 +224,17 @@ def measure_towers(
     """Seconds per training step of one pair (timed over ``batches``); with ``full_epoch``,
     also one whole epoch of that pair, timed, not extrapolated."""
     from recsys.models.config import TrainConfig
-    from recsys.models.fitting import prepare
+    from recsys.models.contract import TrainingData
+    from recsys.models.fitting import SpikingRanker
     from recsys.models.trainer import FitConfig, TwoTowerFitter
 
     config = TrainConfig().with_settings(**(settings or {}))
     users, movies, ratings = _tables(rows, seed)
     started = time.perf_counter()
-    builder, inputs, user_map, item_map = prepare(users, movies, ratings)
+    data = TrainingData.from_tables(users, movies, ratings)
+    builder, inputs = SpikingRanker().features(data)
+    item_map = data.item_map
+    del data
     prepare_seconds = time.perf_counter() - started
     del ratings
     gc.collect()

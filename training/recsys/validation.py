@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recsys import registry
 from recsys.constants import MOVIE_ID, USER_ID
 from recsys.data.interactions import IndexedSplit
 from recsys.data.split import DEFAULT_SEED, VALIDATION_RATIO, validation_split
@@ -19,8 +20,9 @@ from recsys.evaluation import evaluate_model
 from recsys.metrics.names import PEAK_MB, TRAIN_SECONDS
 from recsys.models.contract import TrainingData
 from recsys.models.diagnostics import spike_rates
-from training.pipeline import SNN_MODELS, TrainConfig, fit_monitored, peak_memory_mb
-from training.recsys.runs import BASELINES, fit_baseline
+from recsys.models.fitting import SpikingRanker
+from training.pipeline import TrainConfig, monitor_on, peak_memory_mb
+from training.recsys.runs import fit_baseline
 
 
 def _indexed(
@@ -45,7 +47,8 @@ def validate_snn(
     """Validation metrics of one spiking configuration, with the per-epoch validation curve."""
     indexed = _indexed(users, movies, ratings, config.split_seed, validation_ratio)
     data = TrainingData.from_split(indexed, users, movies)
-    ranker, train_seconds = fit_monitored(data, config, indexed)
+    ranker = SpikingRanker(config, evaluate=monitor_on(indexed), show_progress=True).fit(data)
+    train_seconds = ranker.train_seconds
     metrics = evaluate_model(ranker, indexed)
     metrics.update(spike_rates(ranker.fitted.model, ranker.fitted.inputs))
     return {
@@ -101,13 +104,9 @@ def validate(
     :func:`~training.recsys.runs.load_tables` returns them, read once for a series of runs.
     """
     users, movies, ratings = tables
-    if name in SNN_MODELS:
+    if registry.lookup(name).spiking:
         config = TrainConfig.for_model(name, **overrides)
         if seed is not None:
             config = config.with_settings(seed=seed)
         return validate_snn(config, users, movies, ratings, validation_ratio)
-    if name in BASELINES:
-        return validate_baseline(
-            name, overrides, users, movies, ratings, seed or 42, validation_ratio
-        )
-    raise ValueError(f"unknown model {name!r}")
+    return validate_baseline(name, overrides, users, movies, ratings, seed or 42, validation_ratio)
