@@ -140,6 +140,28 @@ def fit_member(
     return train_epochs(fitter, index, on_epoch, max_batches)
 
 
+def fit_member_from(
+    folder: Path,
+    index: int,
+    ranks: int = 1,
+    on_epoch: Callable[[EpochReport], None] | None = None,
+    max_batches: int | None = None,
+    device: str = "cpu",
+) -> MemberResult:
+    """Member ``index`` of the prepared run in ``folder``, as a member task trains it.
+
+    ``ranks`` = 1 on the CPU (the default): :func:`fit_member` in this process. Otherwise
+    ``ranks`` data-parallel processes on this host (gloo on CPU, NCCL on ``cuda``) started by
+    torch's launcher (training/member_ranks.py); the member is the same up to the order of
+    floating-point sums, and the result is returned here, to be saved as any member is.
+    """
+    if ranks == 1 and device == "cpu":
+        return fit_member(load_prepared(folder), index, on_epoch, max_batches)
+    from training.member_ranks import fit_member_in_ranks
+
+    return fit_member_in_ranks(folder, index, ranks, on_epoch, max_batches, device)
+
+
 def member_fitter(
     prepared: PreparedCommittee,
     index: int,
