@@ -130,3 +130,44 @@ def test_a_ranks_error_is_surfaced_even_from_a_daemonic_worker(tmp_path):
     worker.join(10)
     assert message.startswith("MemberRanksFailed: member 0: rank ")
     assert "FileNotFoundError" in message and "prepared.pkl" in message
+
+
+def _train_and_report(folder: str, queue) -> None:
+    fit_member_in_ranks(Path(folder), 0, 2, on_epoch=lambda r: queue.put(r.epoch))
+
+
+def _ranks_reading(folder: Path) -> list[int]:
+    """Every rank process training from ``folder``, whoever its parent is now."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes() if entry.name.isdigit() else b""
+        except OSError:
+            continue
+        if b"training.member_ranks" in command and str(folder).encode() in command:
+            found.append(int(entry.name))
+    return found
+
+
+def test_ranks_end_when_their_task_is_killed(tmp_path):
+    """A worker killed outright (SIGKILL, no clean-up) leaves no rank training on."""
+    torch.set_num_threads(1)
+    tables = planted_genre_tables(n_users=60, n_movies=40, ratings_per_user=12, seed=5)
+    long_run = CONFIG.with_settings(epochs=5000)  # far longer than this test waits
+    save_prepared(
+        prepare_committee(tables.users, tables.movies, tables.ratings, long_run), tmp_path
+    )
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    task = context.Process(target=_train_and_report, args=(str(tmp_path), queue))
+    task.start()
+    try:
+        assert queue.get(timeout=60) == 1
+        assert len(_ranks_reading(tmp_path)) == 2
+    finally:
+        task.kill()
+        task.join(10)
+    deadline = time.monotonic() + 15
+    while _ranks_reading(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _ranks_reading(tmp_path) == []
