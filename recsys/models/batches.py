@@ -88,6 +88,33 @@ def _dense_parts(block: np.ndarray, offset: int) -> tuple[np.ndarray, np.ndarray
     return rows, cols + offset, block[rows, cols]
 
 
+def _uniform_rows(
+    rng: np.random.Generator, n_rows: int, width: int, rows: slice | None
+) -> np.ndarray:
+    """``rng.random((n_rows, width))[rows]``, leaving ``rng`` where that whole draw leaves it.
+
+    With numpy's default generator (PCG64: one 64-bit step per double) only the rows asked
+    for are drawn and the others are skipped (``advance``): a data-parallel rank's share of a
+    (users × movies) draw costs its share (at MovieLens-25M's size the whole is 0.5 GB and
+    about a second a step). ``advance`` drops the generator's buffered 32-bit half, which a
+    later bounded draw would have used; it is put back.
+    """
+    if rows is None:
+        return rng.random((n_rows, width))
+    start, stop, step = rows.indices(n_rows)
+    bits = rng.bit_generator
+    if step != 1 or not isinstance(bits, np.random.PCG64):
+        return rng.random((n_rows, width))[rows]
+    before = bits.state
+    bits.advance(start * width)
+    cells = rng.random((max(stop - start, 0), width))
+    bits.advance((n_rows - max(stop, start)) * width)
+    after = bits.state
+    after["has_uint32"], after["uinteger"] = before["has_uint32"], before["uinteger"]
+    bits.state = after
+    return cells
+
+
 def user_batch_inputs(
     inputs: TowerInputs,
     users: np.ndarray,
@@ -118,14 +145,13 @@ def user_batch_inputs(
     if rng is not None and bag_dropout > 0:
         # One draw per (user, movie) cell, read where the user rated: the random stream of
         # the dense bag this replaces, so a seed trains the model it always trained.
-        cells = rng.random((everyone, train.n_items))
+        cells = _uniform_rows(rng, everyone, train.n_items, rows)
     if rng is not None and history_dropout > 0:
         forget = rng.random(everyone) < history_dropout
     if rng is not None and profile_dropout > 0:
         hidden = [rng.random(everyone) < profile_dropout for _ in inputs.profile_groups]
     if rows is not None:
         users = users[rows]
-        cells = None if cells is None else cells[rows]
         forget = None if forget is None else forget[rows]
         hidden = [hide[rows] for hide in hidden]
     counts = train.counts()[users]
