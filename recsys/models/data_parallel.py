@@ -138,9 +138,11 @@ class SameDrawsFitter(DataParallelFitter):
       batch, uneven last batch included.
 
     The model then differs from one process's only in the order of floating-point sums
-    (tests/training/test_member_ranks.py). The price: each rank draws the whole batch's
-    corruptions (one (users × movies) uniform draw a step, as one process does), not its own
-    share's.
+    (tests/training/test_member_ranks.py). What each rank repeats for the whole batch: the
+    per-user draws (a few numbers a user), the catalogue sample (the batch's rated movies),
+    the item tower over the step's movies (as every data-parallel rank does); the one large
+    draw, a uniform per (user, movie) cell for the bag dropout, is drawn for its share only
+    (``recsys.models.batches._uniform_rows``).
     """
 
     def __init__(
