@@ -136,8 +136,9 @@ class _signals_kept:
         if threading.current_thread() is threading.main_thread():
             for name in _HANDLED_SIGNALS:
                 number = getattr(signal, name, None)
-                if number is not None:
-                    self.saved[number] = signal.getsignal(number)
+                handler = None if number is None else signal.getsignal(number)
+                if handler is not None:  # None: installed outside Python, cannot be put back
+                    self.saved[number] = handler
 
     def __exit__(self, *exc: object) -> None:
         for number, handler in self.saved.items():
