@@ -53,4 +53,5 @@ def test_members_over_two_ranks_are_measured_and_train_the_same_member(tmp_path)
         np.testing.assert_allclose(ranked["losses"], alone["losses"], rtol=1e-5)
         # The ranks' CPU time (their own start included) is counted with their member's.
         assert ranked["cpu_seconds"] > alone["cpu_seconds"]
+        assert 0 < ranked["train_seconds"] < ranked["wall_seconds"]
     assert two["finish"]["metrics"]["n_eval_users"] == 20

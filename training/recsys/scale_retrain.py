@@ -82,6 +82,9 @@ def _member_in_worker(
         # The ranks are this worker's children, waited for: their CPU time is counted here.
         "cpu_seconds": time.process_time() - started_cpu + _children_cpu() - children_cpu,
         "peak_rss_mb": max(_peak_mb(), ranks_peak) if ranks > 1 else _peak_mb(),
+        # The epochs alone (timed where they ran): the wall above also holds reading the
+        # prepared run and, with ranks, starting them and joining their process group.
+        "train_seconds": result.seconds[-1] if result.seconds else 0.0,
         "losses": result.losses,
     }
 
@@ -174,6 +177,7 @@ def run_scale_retrain(
                 ]
                 members = [future.result() for future in futures]
             members_wall = time.perf_counter() - started
+            trained = ", ".join(f"{m['train_seconds']:.1f}" for m in members)
             with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
                 finish = pool.submit(
                     _finish_in_worker, folder, f"artifact-{count}-{per_member}", threads
@@ -191,7 +195,8 @@ def run_scale_retrain(
             }
             report["runs"].append(run)
             print(
-                f"{count} worker(s) × {per_member} rank(s): members wall {members_wall:.1f} s, CPU "
+                f"{count} worker(s) × {per_member} rank(s): members wall {members_wall:.1f} s "
+                f"(epochs {trained} s), CPU "
                 f"{run['members']['cpu_seconds']:.1f} s, peak {run['members']['peak_rss_mb']:.0f}"
                 f" MB; finish wall {finish['wall_seconds']:.1f} s, CPU "
                 f"{finish['cpu_seconds']:.1f} s, peak {finish['peak_rss_mb']:.0f} MB; "
