@@ -96,7 +96,10 @@ def fit_member_in_ranks(
     }
     envs = {rank: {**common, "RANK": str(rank), "LOCAL_RANK": str(rank)} for rank in range(ranks)}
     command = ["-m", "training.member_ranks", str(folder), str(index), str(scratch)]
-    command += ["--device", device, "--parent", str(os.getpid())]
+    # A rank's torch threads: the run's setting if it has one, else the task's share, so R
+    # ranks do not each take every core (threads spinning on a shared core cost 2-3x CPU).
+    share = max(1, torch.get_num_threads() // ranks)
+    command += ["--device", device, "--parent", str(os.getpid()), "--threads", str(share)]
     if max_batches:
         command += ["--max-batches", str(max_batches)]
     logs = DefaultLogsSpecs(log_dir=str(scratch / "logs"), redirects=Std.ALL)
@@ -198,7 +201,14 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
-def run_rank(folder: Path, index: int, scratch: Path, device: str, max_batches: int | None) -> None:
+def run_rank(
+    folder: Path,
+    index: int,
+    scratch: Path,
+    device: str,
+    max_batches: int | None,
+    threads: int = 1,
+) -> None:
     """One rank: the prepared run, the process group, the member's epochs; rank 0 reports."""
     import torch.distributed as dist
 
@@ -207,8 +217,7 @@ def run_rank(folder: Path, index: int, scratch: Path, device: str, max_batches: 
 
     rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
     prepared = load_prepared(folder)
-    if prepared.config.torch_threads:
-        torch.set_num_threads(prepared.config.torch_threads)
+    torch.set_num_threads(prepared.config.torch_threads or threads)
     if device.startswith("cuda"):
         torch.cuda.set_device(int(os.environ["LOCAL_RANK"]) % torch.cuda.device_count())
         device = f"cuda:{torch.cuda.current_device()}"
@@ -243,10 +252,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--max-batches", type=int)
     parser.add_argument("--parent", type=int, help="end when this process is gone")
+    parser.add_argument("--threads", type=int, default=1, help="unless the run sets them")
     args = parser.parse_args(argv)
     if args.parent:
         _exit_with_parent(args.parent)
-    record(run_rank)(args.folder, args.index, args.scratch, args.device, args.max_batches)
+    record(run_rank)(
+        args.folder, args.index, args.scratch, args.device, args.max_batches, args.threads
+    )
     return 0
 
 
