@@ -8,6 +8,10 @@ the run's wall time and its stages from the database's timestamps (prepare: the 
 the first member's; members: to the last member's end; finish: evaluation, artifact, gate), each
 worker's CPU seconds and peak resident memory (``/proc``), the speed-up over the first count,
 and whether every version scores every sampled user exactly as the first one does.
+``--ranks R`` has each member task train its member over R data-parallel processes
+(``SPIKELENS_MEMBER_RANKS``, training/member_ranks.py): a worker's CPU seconds then include its
+ranks' (reaped children), its peak memory is its own process's, and the scores equal the first
+count's up to float sums (the largest difference is printed).
 
 Needs the production services: ``DATABASE_URL`` a PostgreSQL database with MovieLens imported,
 ``CELERY_BROKER_URL`` a Redis (the chord's count lives in its result backend). Versions are
@@ -66,8 +70,9 @@ def start_workers(count: int, queue: str, env: dict[str, str], logs: Path) -> li
 
 
 def proc_cpu_seconds(pid: int) -> float:
+    """CPU seconds of the process and of its children it has waited for (a member's ranks)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def retrain_with(count: int, args: argparse.Namespace, logs: Path) -> dict:
@@ -81,6 +86,7 @@ def retrain_with(count: int, args: argparse.Namespace, logs: Path) -> dict:
         "SPIKELENS_PARALLEL_MEMBERS": "0" if one_task else "1",
         "SPIKELENS_TRAINING_PRESET": args.preset,
         "SPIKELENS_TRAINING_THREADS": str(args.threads),
+        "SPIKELENS_MEMBER_RANKS": str(args.ranks),
         "PYTHONUNBUFFERED": "1",
     }
     if args.members:
@@ -108,7 +114,9 @@ def retrain_with(count: int, args: argparse.Namespace, logs: Path) -> dict:
     last_end = max((m.finished_at for m in members), default=run.finished_at)
     return {
         "workers": count,
-        "label": "1 worker, one task (today's run)" if one_task else f"{count} worker(s), chord",
+        "label": "1 worker, one task (today's run)"
+        if one_task
+        else f"{count} worker(s) × {args.ranks} rank(s), chord",
         "run": run.pk,
         "version": run.model_version,
         "wall": wall,
@@ -151,6 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, help="default: the preset's")
     parser.add_argument("--members", type=int, help="default: the preset's committee")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per worker")
+    parser.add_argument(
+        "--ranks", type=int, default=1, help="data-parallel processes per member task"
+    )
     parser.add_argument("--logs", default="data/bench/retrain_workers")
     args = parser.parse_args(argv)
     why = production_services()
@@ -176,11 +187,14 @@ def main(argv: list[str] | None = None) -> int:
     base = results[0]
     reference = sampled_scores(base["version"])
     for result in results[1:]:
-        same = np.array_equal(sampled_scores(result["version"]), reference)
+        scores = sampled_scores(result["version"])
+        same = np.array_equal(scores, reference)
+        gap = float(np.abs(scores - reference).max()) if scores.shape == reference.shape else None
         print(
             f"{result['label']} vs {base['label']}: wall ×"
             f"{base['wall'] / result['wall']:.2f} faster, members stage ×"
-            f"{base['members'] / result['members']:.2f}; identical scores: {same}",
+            f"{base['members'] / result['members']:.2f}; identical scores: {same}"
+            f" (largest difference {gap})",
             flush=True,
         )
     print(f"load average after: {os.getloadavg()}", flush=True)

@@ -134,12 +134,48 @@ def fit_member(
 ) -> MemberResult:
     """Train member ``index`` alone, exactly as :func:`fit_two_tower` trains it in a committee
     (``max_batches``: reduced epochs of that many batches, for timing runs at scale)."""
-    config = prepared.config
-    if config.torch_threads:
-        torch.set_num_threads(config.torch_threads)
+    if prepared.config.torch_threads:
+        torch.set_num_threads(prepared.config.torch_threads)
+    fitter = member_fitter(prepared, index)
+    return train_epochs(fitter, index, on_epoch, max_batches)
+
+
+def fit_member_from(
+    folder: Path,
+    index: int,
+    ranks: int = 1,
+    on_epoch: Callable[[EpochReport], None] | None = None,
+    max_batches: int | None = None,
+    device: str = "cpu",
+) -> MemberResult:
+    """Member ``index`` of the prepared run in ``folder``, as a member task trains it.
+
+    ``ranks`` = 1 on the CPU (the default): :func:`fit_member` in this process. Otherwise
+    ``ranks`` data-parallel processes on this host (gloo on CPU, NCCL on ``cuda``) started by
+    torch's launcher (training/member_ranks.py); the member is the same up to the order of
+    floating-point sums, and the result is returned here, to be saved as any member is.
+    """
+    if ranks == 1 and device == "cpu":
+        return fit_member(load_prepared(folder), index, on_epoch, max_batches)
+    from training.member_ranks import fit_member_in_ranks
+
+    return fit_member_in_ranks(folder, index, ranks, on_epoch, max_batches, device)
+
+
+def member_fitter(
+    prepared: PreparedCommittee,
+    index: int,
+    fitter_class: type[TwoTowerFitter] = TwoTowerFitter,
+    **options: object,
+) -> TwoTowerFitter:
+    """The fitter of member ``index``: its pair, its seed, the committee's teacher.
+
+    ``fitter_class`` and ``options``: another fitter of the same pair, e.g. one data-parallel
+    rank of it (training/member_ranks.py), built from exactly the same parts.
+    """
     if not 0 <= index < prepared.members:
         raise ValueError(f"member {index} is not in a committee of {prepared.members}")
-    fit = config.fit
+    fit = prepared.config.fit
     model = prepared.model
     teacher = None
     if fit.distill_weight > 0 and fit.mode == "local":
@@ -149,18 +185,28 @@ def fit_member(
             else CoRatingTeacher.for_ranker(model.config, prepared.inputs.train, fit.corating_l2)
         )
     pair = model.members[index]
-    fitter = TwoTowerFitter(
-        pair, prepared.inputs, replace(fit, seed=member_seed(fit.seed, index)), teacher
-    )
+    config = replace(fit, seed=member_seed(fit.seed, index))
+    return fitter_class(pair, prepared.inputs, config, teacher, **options)
+
+
+def train_epochs(
+    fitter: TwoTowerFitter,
+    index: int,
+    on_epoch: Callable[[EpochReport], None] | None = None,
+    max_batches: int | None = None,
+) -> MemberResult:
+    """Every epoch of ``fitter``'s schedule; the member's weights and per-epoch losses."""
+    epochs = fitter.config.epochs
     result = MemberResult(index, {})
     started = time.perf_counter()
-    for epoch in range(1, fit.epochs + 1):
+    for epoch in range(1, epochs + 1):
         fitter.set_epoch(epoch - 1)
         loss = fitter.run_epoch(max_batches=max_batches)
         result.losses.append(loss)
         result.seconds.append(time.perf_counter() - started)
         if on_epoch is not None:
-            on_epoch(EpochReport(epoch, fit.epochs, loss, result.seconds[-1]))
+            on_epoch(EpochReport(epoch, epochs, loss, result.seconds[-1]))
+    pair = fitter.model
     pair.eval()
     result.state = {name: value.detach().clone() for name, value in pair.state_dict().items()}
     return result

@@ -289,6 +289,10 @@ SPIKELENS_TRAINING_MEMBERS = int(os.environ.get("SPIKELENS_TRAINING_MEMBERS", "0
 # Torch threads of a training process (0: torch's default, one per core). Several training
 # workers on one host each want fewer, so together they do not ask for more than the cores.
 SPIKELENS_TRAINING_THREADS = int(os.environ.get("SPIKELENS_TRAINING_THREADS", "0"))
+# Data-parallel processes of one committee member (training/member_ranks.py): a member task
+# starts this many ranks on its host, each with SPIKELENS_TRAINING_THREADS threads, and they
+# train the member's tower pair together (the same model, up to float sums). 1: one process.
+SPIKELENS_MEMBER_RANKS = int(os.environ.get("SPIKELENS_MEMBER_RANKS", "1"))
 # A new version is promoted automatically when its nDCG@10 is at most this much below the active one.
 SPIKELENS_PROMOTION_TOLERANCE = float(os.environ.get("SPIKELENS_PROMOTION_TOLERANCE", "0.01"))
 

@@ -88,6 +88,33 @@ def _dense_parts(block: np.ndarray, offset: int) -> tuple[np.ndarray, np.ndarray
     return rows, cols + offset, block[rows, cols]
 
 
+def _uniform_rows(
+    rng: np.random.Generator, n_rows: int, width: int, rows: slice | None
+) -> np.ndarray:
+    """``rng.random((n_rows, width))[rows]``, leaving ``rng`` where that whole draw leaves it.
+
+    With numpy's default generator (PCG64: one 64-bit step per double) only the rows asked
+    for are drawn and the others are skipped (``advance``): a data-parallel rank's share of a
+    (users × movies) draw costs its share (at MovieLens-25M's size the whole is 0.5 GB and
+    about a second a step). ``advance`` drops the generator's buffered 32-bit half, which a
+    later bounded draw would have used; it is put back.
+    """
+    if rows is None:
+        return rng.random((n_rows, width))
+    start, stop, step = rows.indices(n_rows)
+    bits = rng.bit_generator
+    if step != 1 or not isinstance(bits, np.random.PCG64):
+        return rng.random((n_rows, width))[rows]
+    before = bits.state
+    bits.advance(start * width)
+    cells = rng.random((max(stop - start, 0), width))
+    bits.advance((n_rows - max(stop, start)) * width)
+    after = bits.state
+    after["has_uint32"], after["uinteger"] = before["has_uint32"], before["uinteger"]
+    bits.state = after
+    return cells
+
+
 def user_batch_inputs(
     inputs: TowerInputs,
     users: np.ndarray,
@@ -96,34 +123,51 @@ def user_batch_inputs(
     history_dropout: float = 0.0,
     profile_dropout: float = 0.0,
     sparse: bool = False,
+    rows: slice | None = None,
 ) -> Tensor:
     """Tower input rows for ``users``; with ``rng``, the training corruptions are applied.
 
     The bag is ``1/√n`` on each of the ``n`` rated movies kept (what
     :func:`recsys.features.users.normalise_bags` makes of a 0/1 row, the serving path's
     definition; a test holds the two together).
+
+    ``rows``: build only the rows of ``users[rows]``, with the corruptions drawn for all of
+    ``users``. A data-parallel rank passes its share of the global batch this way, so the
+    random stream, and each of its users' corruptions, are those of one process stepping the
+    whole batch (recsys/models/data_parallel.py, ``SameDrawsFitter``).
     """
     users = np.asarray(users, dtype=np.int64)
     train = inputs.train
+    everyone = len(users)
+    # The draws, in the order one process makes them for the whole batch.
+    cells = forget = None
+    hidden: list[np.ndarray] = []
+    if rng is not None and bag_dropout > 0:
+        # One draw per (user, movie) cell, read where the user rated: the random stream of
+        # the dense bag this replaces, so a seed trains the model it always trained.
+        cells = _uniform_rows(rng, everyone, train.n_items, rows)
+    if rng is not None and history_dropout > 0:
+        forget = rng.random(everyone) < history_dropout
+    if rng is not None and profile_dropout > 0:
+        hidden = [rng.random(everyone) < profile_dropout for _ in inputs.profile_groups]
+    if rows is not None:
+        users = users[rows]
+        forget = None if forget is None else forget[rows]
+        hidden = [hide[rows] for hide in hidden]
     counts = train.counts()[users]
     row_of = np.repeat(np.arange(len(users)), counts)
     starts = np.repeat(train.indptr[users] - np.cumsum(counts) + counts, counts)
     items = train.items[starts + np.arange(len(row_of))] if len(row_of) else train.items[:0]
     keep = np.ones(len(items), dtype=bool)
     static = inputs.user_static[users].copy()
-    if rng is not None and bag_dropout > 0:
-        # One draw per (user, movie) cell, read where the user rated: the random stream of
-        # the dense bag this replaces, so a seed trains the model it always trained.
-        keep &= rng.random((len(users), train.n_items))[row_of, items] >= bag_dropout
-    if rng is not None and history_dropout > 0:
-        forget = rng.random(len(users)) < history_dropout
+    if cells is not None:
+        keep &= cells[row_of, items] >= bag_dropout
+    if forget is not None:
         keep &= ~forget[row_of]
         static[forget, inputs.mix_columns] = 0.0
-    if rng is not None and profile_dropout > 0:
-        for start, stop in inputs.profile_groups:
-            hide = rng.random(len(users)) < profile_dropout
-            static[hide, start:stop] = 0.0
-            static[hide, stop - 1] = 1.0
+    for (start, stop), hide in zip(inputs.profile_groups, hidden, strict=False):
+        static[hide, start:stop] = 0.0
+        static[hide, stop - 1] = 1.0
     row_of, items = row_of[keep], items[keep]
     kept = np.sqrt(np.bincount(row_of, minlength=len(users)).astype(np.float32))
     scale = np.divide(np.float32(1.0), kept, out=np.zeros_like(kept), where=kept > 0)

@@ -58,6 +58,9 @@ class DataParallelFitter(TwoTowerFitter):
         self.order_rng = np.random.default_rng(config.seed)
         self.rng = np.random.default_rng([config.seed, self.rank])
         self.step_losses: list[float] = []
+        #: This rank's share of the step's global batch, when its gradient is weighted by it
+        #: (``SameDrawsFitter``); ``None``: equal shares, the ranks' mean.
+        self.share: float | None = None
         # The replicas start equal even if a caller seeded the ranks differently.
         with torch.no_grad():
             for tensor in [*model.parameters(), *model.buffers()]:
@@ -70,8 +73,12 @@ class DataParallelFitter(TwoTowerFitter):
         params = [p for group in optimizer.param_groups for p in group["params"]]
         grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
         flat = torch.cat([g.reshape(-1) for g in grads])
-        dist.all_reduce(flat)
-        flat /= self.world
+        if self.share is None:
+            dist.all_reduce(flat)
+            flat /= self.world
+        else:
+            flat *= self.share
+            dist.all_reduce(flat)
         offset = 0
         for param in params:
             size = param.numel()
@@ -113,3 +120,73 @@ class DataParallelFitter(TwoTowerFitter):
         losses = torch.tensor(self.step_losses, dtype=torch.float64)
         dist.all_reduce(losses)
         return (losses / self.world).tolist()
+
+
+class SameDrawsFitter(DataParallelFitter):
+    """One rank of a pair that trains as one process trains it, on ``world`` processes.
+
+    A committee member trained over N ranks (training/member_ranks.py) should be the member
+    one process trains, so a site's model does not depend on how many ranks its workers run:
+
+    * ``batch_size`` is the **global** batch, the one-process fitter's; each rank steps its
+      share (equal parts, the remainder to the first ranks);
+    * every rank draws the one-process fitter's random stream, ``default_rng(seed)``: the
+      epoch's user order, and each step's corruptions and catalogue sample drawn for the whole
+      global batch, of which a rank builds its own users' rows;
+    * each rank's gradient, a mean over its share, is weighted by the share's size before the
+      ranks' gradients are summed, so the sum is the gradient of the mean over the global
+      batch, uneven last batch included.
+
+    The model then differs from one process's only in the order of floating-point sums
+    (tests/training/test_member_ranks.py). What each rank repeats for the whole batch: the
+    per-user draws (a few numbers a user), the catalogue sample (the batch's rated movies),
+    the item tower over the step's movies (as every data-parallel rank does); the one large
+    draw, a uniform per (user, movie) cell for the bag dropout, is drawn for its share only
+    (``recsys.models.batches._uniform_rows``).
+    """
+
+    def __init__(
+        self,
+        model: TowerPair,
+        inputs: TowerInputs,
+        config: FitConfig,
+        teacher: CoRatingTeacher | None = None,
+        device: torch.device | str = "cpu",
+    ) -> None:
+        super().__init__(model, inputs, config, teacher, device)
+        self.rng = np.random.default_rng(config.seed)
+
+    def run_epoch(self, progress: bool = False, max_batches: int | None = None) -> float:
+        """One pass in the one-process fitter's order; the mean loss of its global batches."""
+        self.model.train()
+        users = self.rng.permutation(self.inputs.train.n_users)
+        users = users[self.inputs.train.counts()[users] > 0]
+        size = self.config.batch_size
+        starts = range(0, len(users), size)[:max_batches]
+        total = 0.0
+        for start in starts:
+            loss = self.step_global(users[start : start + size])
+            self.step_losses.append(loss)
+            total += loss
+        # Each rank's total is its shares' part of every batch loss: their sum is the whole.
+        summed = torch.tensor([total], dtype=torch.float64)
+        dist.all_reduce(summed)
+        return float(summed[0]) / max(len(starts), 1)
+
+    def step_global(self, batch: np.ndarray) -> float:
+        """Step this rank's share of ``batch``; its part of the batch's loss (share × loss)."""
+        parts = np.array_split(np.arange(len(batch)), self.world)
+        mine = parts[self.rank]
+        self.share = len(mine) / len(batch)
+        if len(mine) == 0:
+            # A last batch smaller than the world: this rank still steps (every optimizer
+            # step is a collective), on one user whose gradient counts for nothing.
+            mine = parts[0][:1]
+        loss = self._step(batch, slice(int(mine[0]), int(mine[-1]) + 1))
+        return loss * self.share
+
+    def mean_step_losses(self) -> list[float]:
+        """Each global batch's loss (the ranks' parts summed)."""
+        losses = torch.tensor(self.step_losses, dtype=torch.float64)
+        dist.all_reduce(losses)
+        return losses.tolist()

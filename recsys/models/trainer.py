@@ -195,8 +195,11 @@ class TwoTowerFitter:
         """Whether a step scores a sample of the catalogue instead of every movie."""
         return self.inputs.n_items > self.config.full_catalogue_up_to
 
-    def _step(self, users: np.ndarray) -> float:
+    def _step(self, users: np.ndarray, rows: slice | None = None) -> float:
+        """One optimizer step on ``users`` (``rows``: on ``users[rows]`` only, with the random
+        draws of the whole batch, as a data-parallel rank steps its share of it)."""
         config = self.config
+        part = slice(None) if rows is None else rows
         x_user = user_batch_inputs(
             self.inputs,
             users,
@@ -205,22 +208,23 @@ class TwoTowerFitter:
             config.history_dropout,
             config.profile_dropout,
             sparse=config.sparse_inputs,
+            rows=rows,
         )
         items, weights = None, None
         if self.samples_catalogue():
             sample = sample_catalogue(
                 self.inputs.train, users, config.item_sample, self.rng, config.negative_weight
             )
-            items, weights = sample.items, torch.from_numpy(sample.weights)
-            targets = torch.from_numpy(sample.targets)
+            items, weights = sample.items, torch.from_numpy(sample.weights[part])
+            targets = torch.from_numpy(sample.targets[part])
         else:
-            targets = torch.from_numpy(self.inputs.train.dense(users))
+            targets = torch.from_numpy(self.inputs.train.dense(users[part]))
         x_item = item_batch_inputs(
             self.inputs, self.rng, config.item_id_dropout, items, sparse=config.sparse_inputs
         )
         block_targets = None
         if config.mode == "local":
-            block_targets = self._block_targets(users, targets, items)
+            block_targets = self._block_targets(users[part], targets, items)
         # Batches are built on the CPU; a fitter whose model lives on a GPU moves them there.
         x_user, x_item, targets = (self._to_device(t) for t in (x_user, x_item, targets))
         if weights is not None:

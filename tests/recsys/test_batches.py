@@ -60,6 +60,27 @@ def test_sparse_batches_hold_the_dense_batches_values_with_the_same_corruptions(
     np.testing.assert_array_equal(sparse_items.to_dense().numpy(), items)
 
 
+@pytest.mark.parametrize("rows", [slice(0, 7), slice(7, 13), slice(13, 20), slice(20, 20)])
+def test_a_ranks_rows_are_those_rows_of_the_whole_batch_with_the_same_draws(fitted_ranker, rows):
+    """A data-parallel rank builds its share of a global batch (``rows``): the same rows, the
+    same corruptions, and the generator left where the whole batch leaves it, buffered 32-bit
+    half included (a bounded draw before and after the batch, as a training step makes)."""
+    inputs = fitted_ranker.inputs
+    users = np.arange(20)
+    corruptions = (0.5, 0.3, 0.4)
+    whole_rng, part_rng = np.random.default_rng(11), np.random.default_rng(11)
+    for rng in (whole_rng, part_rng):
+        rng.integers(0, 1000, dtype=np.int32)  # leaves half of a 64-bit output buffered
+    whole = user_batch_inputs(inputs, users, whole_rng, *corruptions, sparse=True)
+    part = user_batch_inputs(inputs, users, part_rng, *corruptions, sparse=True, rows=rows)
+    np.testing.assert_array_equal(part.to_dense().numpy(), whole.to_dense().numpy()[rows])
+    np.testing.assert_array_equal(
+        part_rng.integers(0, 1000, size=8, dtype=np.int32),
+        whole_rng.integers(0, 1000, size=8, dtype=np.int32),
+    )
+    assert part_rng.random() == whole_rng.random()
+
+
 def test_dropping_a_users_movies_renormalises_the_kept_ones(fitted_ranker):
     inputs = fitted_ranker.inputs
     users = np.arange(30)

@@ -9,8 +9,10 @@ in CI's second run). Training is the small preset with a committee of two member
 from __future__ import annotations
 
 import shutil
+import signal
 import time
 from contextlib import ExitStack
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -57,7 +59,7 @@ def redis(tmp_path):
 class Workers:
     """``count`` workers on one shared queue, each with its own node name."""
 
-    def __init__(self, tmp_path, redis, settings, count: int) -> None:
+    def __init__(self, tmp_path, redis, settings, count: int, **extra_env: str) -> None:
         env = {
             "CELERY_BROKER_URL": redis.url,
             "CELERY_RESULT_BACKEND": redis.url,
@@ -66,6 +68,7 @@ class Workers:
             "SPIKELENS_TRAINING_MEMBERS": str(MEMBERS),
             "SPIKELENS_HEARTBEAT_SECONDS": "0.5",
             "SPIKELENS_ARTIFACTS_DIR": str(settings.SPIKELENS_ARTIFACTS_DIR),
+            **extra_env,
         }
         tmp_path.mkdir(parents=True, exist_ok=True)
         first = WorkerProcess(tmp_path / "worker-0.log", env, name="w0-" + tmp_path.name[-6:])
@@ -245,6 +248,63 @@ def test_a_redis_restart_while_members_train_frees_the_lock_and_keeps_the_old_mo
             assert registry.active_version() == first
             assert ModelVersion.objects.count() == 1
             assert not lifecycle.staging_dir(run.pk).exists()
+
+
+def _member_ranks_of(settings) -> list[int]:
+    """Rank processes training a member of a run under this test's artifacts folder."""
+    mark = str(settings.SPIKELENS_ARTIFACTS_DIR).encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes() if entry.name.isdigit() else b""
+        except OSError:
+            continue
+        if b"training.member_ranks" in command and mark in command:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_solo_worker_trains_each_member_over_two_ranks(tmp_path, redis, settings):
+    """SPIKELENS_MEMBER_RANKS=2: the member task starts two data-parallel ranks from its solo
+    worker; the run ends as any run does (the member itself is one process's member up to
+    float sums: tests/training/test_member_ranks.py)."""
+    populate_site()
+    options = TrainingOptions(epochs=3, promotion="always")
+    with Workers(tmp_path, redis, settings, count=1, SPIKELENS_MEMBER_RANKS="2") as workers:
+        run = wait_until_over(retrain(redis, options), workers)
+        assert run.state == TrainingRun.State.SUCCEEDED, (run.message, workers.logs())
+        assert _member_ranks_of(settings) == []
+        log = workers.logs()
+    for member in run.members.order_by("index"):
+        assert member.state == TrainingMember.State.DONE and member.epoch == 3
+        assert f"Training run {run.pk}, member {member.index}: epoch 3/3, loss" in log
+    assert registry.active_version() == run.model_version
+    assert run.history[-1]["metric"] is not None
+    assert not lifecycle.staging_dir(run.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stopping_a_worker_ends_its_members_ranks(tmp_path, redis, settings):
+    """SIGTERM (Celery's warm shutdown) reaches the worker, not the ranks' launcher: the member
+    stops at its next epoch, its ranks are ended, the run fails as stopped, the worker exits."""
+    from webapp.recommender.runs.execution import STOPPED_MESSAGE
+
+    populate_site()
+    with Workers(tmp_path, redis, settings, count=1, SPIKELENS_MEMBER_RANKS="2") as workers:
+        run = retrain(redis, TrainingOptions(epochs=400, promotion="always"))
+        wait_for(
+            lambda: TrainingMember.objects.filter(run=run, epoch__gte=1).exists(),
+            f"a member to train\n{workers.logs()}",
+        )
+        assert len(_member_ranks_of(settings)) == 2
+        worker = workers.all[0]
+        worker.process.send_signal(signal.SIGTERM)
+        worker.process.wait(timeout=30)
+    run.refresh_from_db()
+    assert run.state == TrainingRun.State.FAILED and run.message == STOPPED_MESSAGE
+    assert _member_ranks_of(settings) == []
+    assert lifecycle.current_run() is None
 
 
 def _train_in_process() -> ModelVersion:

@@ -364,6 +364,8 @@ def _cmd_scale_retrain(args: argparse.Namespace) -> int:
         settings=dict(args.set),
         threads=args.threads,
         json_path=args.json,
+        ranks=args.ranks,
+        device=args.device,
     )
     return 0
 
@@ -642,6 +644,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     retrain.add_argument("--eval-users", type=int, default=2000, help="seeded user sample")
     retrain.add_argument("--threads", type=int, default=1, help="torch threads per process")
+    retrain.add_argument(
+        "--ranks",
+        type=int,
+        nargs="+",
+        default=[1],
+        help="data-parallel processes per member, each count in turn (global batch unchanged)",
+    )
+    retrain.add_argument(
+        "--device", default="cpu", help="where ranked members train: cpu, or cuda (a GPU a rank)"
+    )
     retrain.add_argument("--seed", type=int, default=0)
     retrain.add_argument("--json", help="write the figures here")
     retrain.add_argument(

@@ -9,7 +9,9 @@ The three steps, each a task on the training queue (webapp/recommender/tasks.py)
    :func:`~webapp.recommender.runs.dispatch.send_members`.
 2. :func:`train_member`, once per member, on whichever worker takes it: trains that member
    and writes it beside the prepared data. With one worker the members run one after another,
-   which is today's sequence; with N they run N at a time.
+   which is today's sequence; with N they run N at a time. With ``SPIKELENS_MEMBER_RANKS`` > 1
+   the task trains its member over that many data-parallel processes on its host
+   (training/member_ranks.py) and writes it the same way.
 3. :func:`finish`, the chord's callback: puts the members into the committee, evaluates,
    writes the artifact and publishes, registers and gates it with the one-task run's code.
 
@@ -116,7 +118,7 @@ def train_member(run_id: int, index: int, worker: str = "") -> dict:
     """Train member ``index`` of a running run and write it; a no-op if the run is over or the
     member already trained (a redelivered message). ``worker``: the Celery node's name, shown
     in the admin beside the member."""
-    from training.committee import fit_member, load_prepared, member_file, save_member
+    from training.committee import fit_member_from, member_file, save_member
 
     folder = parts_dir(run_id)
     if not _running(run_id):
@@ -136,8 +138,12 @@ def train_member(run_id: int, index: int, worker: str = "") -> dict:
         return {"run": run_id, "member": index, "state": "not-ours"}
     try:
         with Heartbeat(run_id, member=index):
-            prepared = load_prepared(folder)
-            result = fit_member(prepared, index, on_epoch=_member_progress(run_id, index))
+            result = fit_member_from(
+                folder,
+                index,
+                ranks=settings.SPIKELENS_MEMBER_RANKS,
+                on_epoch=_member_progress(run_id, index),
+            )
             if not _running(run_id):
                 raise RunNotRunning
             save_member(result, folder)
