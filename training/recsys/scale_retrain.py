@@ -175,7 +175,7 @@ def run_scale_retrain(
                 ]
                 members = [future.result() for future in futures]
             members_wall = time.perf_counter() - started
-            trained = ", ".join(f"{m['train_seconds']:.1f}" for m in members)
+            trained = ", ".join(f"{m[TRAIN_SECONDS]:.1f}" for m in members)
             with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
                 finish = pool.submit(
                     _finish_in_worker, folder, f"artifact-{count}-{per_member}", threads
