@@ -5,9 +5,9 @@ from recsys.metrics.ranking import (
     map_at_k_capped,
     ndcg_at_k,
     precision_at_k,
-    ranking_metrics,
     recall_at_k,
 )
+from recsys.metrics.registry import ranking_metrics
 
 __all__ = [
     "map_at_k",

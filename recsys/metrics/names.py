@@ -1,6 +1,7 @@
 """Metric names, defined once: results, artifacts, the gate and the admin read them by these.
 
-A new metric is one entry here and the code that computes it (docs/how-to/add-a-metric.md);
+A new ranking measure is one entry in ``recsys/metrics/registry.py`` and one new file that
+computes it (docs/how-to/add-a-metric.md); a name joins this module when a page reads it by name;
 ``tests/test_constants.py`` fails on a metric name written as a literal anywhere else in source.
 """
 
@@ -19,6 +20,10 @@ def ranking_at_k(k: int) -> tuple[str, str, str, str, str]:
     """The keys of MAP, nDCG, precision, recall and capped MAP at ``k``, in that order."""
     return tuple(at_k(m, k) for m in (_MAP, _NDCG, _PRECISION, _RECALL, _MAP_CAPPED))  # type: ignore[return-value]
 
+
+#: The ranking measures' stems, in the published tables' order: the metric registry
+#: (recsys/metrics/registry.py) names its built-in measures by these.
+RANKING_STEMS: tuple[str, ...] = (_MAP, _NDCG, _PRECISION, _RECALL, _MAP_CAPPED)
 
 MAP_AT_10, NDCG_AT_10, PRECISION_AT_10, RECALL_AT_10, MAP_CAPPED_AT_10 = ranking_at_k(10)
 #: The protocol's columns, in the published tables' order.

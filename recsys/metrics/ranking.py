@@ -21,10 +21,8 @@ from collections.abc import Collection, Sequence
 
 import numpy as np
 
-from recsys.metrics.names import ranking_at_k
 
-
-def _hits(
+def hit_flags(
     recommended: Sequence[Sequence[int]], relevant: Sequence[Collection[int]], k: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """(users × k) hit flags (False past the end of a short list) and #relevant per user."""
@@ -44,15 +42,16 @@ def _hits(
     return hits, n_relevant
 
 
-def _per_user_precision(hits: np.ndarray, n_relevant: np.ndarray) -> np.ndarray:
+def per_user_precision(hits: np.ndarray, n_relevant: np.ndarray) -> np.ndarray:
+    """Each user's precision from :func:`hit_flags`' output (the measures' common shape)."""
     return hits.sum(axis=1) / hits.shape[1]
 
 
-def _per_user_recall(hits: np.ndarray, n_relevant: np.ndarray) -> np.ndarray:
+def per_user_recall(hits: np.ndarray, n_relevant: np.ndarray) -> np.ndarray:
     return hits.sum(axis=1) / n_relevant
 
 
-def _per_user_ndcg(hits: np.ndarray, n_relevant: np.ndarray) -> np.ndarray:
+def per_user_ndcg(hits: np.ndarray, n_relevant: np.ndarray) -> np.ndarray:
     discount = 1.0 / np.log2(np.arange(2, hits.shape[1] + 2))
     dcg = (hits * discount).sum(axis=1)
     ideal_cumulative = np.cumsum(discount)
@@ -66,11 +65,11 @@ def _precision_sum_at_hits(hits: np.ndarray) -> np.ndarray:
     return (precision_at_rank * hits).sum(axis=1)
 
 
-def _per_user_map(hits: np.ndarray, n_relevant: np.ndarray) -> np.ndarray:
+def per_user_map(hits: np.ndarray, n_relevant: np.ndarray) -> np.ndarray:
     return _precision_sum_at_hits(hits) / n_relevant
 
 
-def _per_user_map_capped(hits: np.ndarray, n_relevant: np.ndarray) -> np.ndarray:
+def per_user_map_capped(hits: np.ndarray, n_relevant: np.ndarray) -> np.ndarray:
     return _precision_sum_at_hits(hits) / np.minimum(n_relevant, hits.shape[1])
 
 
@@ -78,21 +77,21 @@ def precision_at_k(
     recommended: Sequence[Sequence[int]], relevant: Sequence[Collection[int]], k: int = 10
 ) -> float:
     """Share of the k slots that hold a relevant item; a list shorter than k wastes slots."""
-    return float(_per_user_precision(*_hits(recommended, relevant, k)).mean())
+    return float(per_user_precision(*hit_flags(recommended, relevant, k)).mean())
 
 
 def recall_at_k(
     recommended: Sequence[Sequence[int]], relevant: Sequence[Collection[int]], k: int = 10
 ) -> float:
     """Share of a user's relevant items found in the top k (cannot reach 1 when #relevant > k)."""
-    return float(_per_user_recall(*_hits(recommended, relevant, k)).mean())
+    return float(per_user_recall(*hit_flags(recommended, relevant, k)).mean())
 
 
 def ndcg_at_k(
     recommended: Sequence[Sequence[int]], relevant: Sequence[Collection[int]], k: int = 10
 ) -> float:
     """Position-discounted hits, normalised so a perfect top k scores 1 for every user."""
-    return float(_per_user_ndcg(*_hits(recommended, relevant, k)).mean())
+    return float(per_user_ndcg(*hit_flags(recommended, relevant, k)).mean())
 
 
 def map_at_k(
@@ -103,26 +102,11 @@ def map_at_k(
     This is the convention of the published MovieLens-100K table (its "MAP" column), which
     rewards a top k that covers a larger share of the user's test set.
     """
-    return float(_per_user_map(*_hits(recommended, relevant, k)).mean())
+    return float(per_user_map(*hit_flags(recommended, relevant, k)).mean())
 
 
 def map_at_k_capped(
     recommended: Sequence[Sequence[int]], relevant: Sequence[Collection[int]], k: int = 10
 ) -> float:
     """Like :func:`map_at_k` but normalised by min(k, #relevant), so a perfect top k scores 1."""
-    return float(_per_user_map_capped(*_hits(recommended, relevant, k)).mean())
-
-
-def ranking_metrics(
-    recommended: Sequence[Sequence[int]], relevant: Sequence[Collection[int]], k: int = 10
-) -> dict[str, float]:
-    """All metrics at once from a single pass over the lists (what the harness reports)."""
-    hits, n_relevant = _hits(recommended, relevant, k)
-    map_, ndcg, precision, recall, map_capped = ranking_at_k(k)
-    return {
-        map_: float(_per_user_map(hits, n_relevant).mean()),
-        ndcg: float(_per_user_ndcg(hits, n_relevant).mean()),
-        precision: float(_per_user_precision(hits, n_relevant).mean()),
-        recall: float(_per_user_recall(hits, n_relevant).mean()),
-        map_capped: float(_per_user_map_capped(hits, n_relevant).mean()),
-    }
+    return float(per_user_map_capped(*hit_flags(recommended, relevant, k)).mean())
