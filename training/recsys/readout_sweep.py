@@ -109,6 +109,39 @@ def write_jsonl(rows: list[dict[str, Any]], path: str) -> None:
             log.write(json.dumps(row) + "\n")
 
 
+def _validation_carve(
+    tables: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+    validation_seed: int,
+    validation_ratio: float,
+) -> IndexedSplit:
+    """One validation carve-out of the protocol's train part, indexed: what a closed-form
+    readout is scored on alone, a new ``validation_seed`` standing in for a training seed."""
+    users, movies, ratings = tables
+    split = validation_split(
+        ratings, validation_ratio=validation_ratio, validation_seed=validation_seed
+    )
+    user_ids = np.union1d(users[USER_ID].to_numpy(np.int64), ratings[USER_ID].to_numpy())
+    return IndexedSplit.from_tables(split.train, split.test, user_ids, movies[MOVIE_ID])
+
+
+def _alone_row(
+    setting: dict[str, Any],
+    validation_seed: int,
+    validation_ratio: float,
+    metrics: dict[str, float],
+    fit_seconds: float,
+) -> dict[str, Any]:
+    """A readout-alone result row: its ``setting``, where it was scored and what it scored."""
+    return {
+        **setting,
+        "readout_only": True,
+        "validation_seed": validation_seed,
+        "validation_ratio": validation_ratio,
+        "metrics": metrics,
+        "readout_fit_seconds": fit_seconds,
+    }
+
+
 def sweep_readout_alone(
     tables: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
     neighbours: list[int],
@@ -121,29 +154,15 @@ def sweep_readout_alone(
     carve-out of the protocol's train part instead. Seconds per size, against the minutes of a
     tower training: the cheap first look at what the neighbourhood loses.
     """
-    users, movies, ratings = tables
-    split = validation_split(
-        ratings, validation_ratio=validation_ratio, validation_seed=validation_seed
-    )
-    user_ids = np.union1d(users[USER_ID].to_numpy(np.int64), ratings[USER_ID].to_numpy())
-    indexed = IndexedSplit.from_tables(split.train, split.test, user_ids, movies[MOVIE_ID])
+    indexed = _validation_carve(tables, validation_seed, validation_ratio)
     rows = []
     for k in neighbours:
         readout, fit_seconds, fit_cpu_seconds = _timed_readout(
             indexed.train, 1.0, k, defaults.CORATING_L2
         )
         metrics = evaluate_model(_ReadoutScores(readout, indexed), indexed)
-        rows.append(
-            {
-                "neighbours": k,
-                "readout_only": True,
-                "validation_seed": validation_seed,
-                "validation_ratio": validation_ratio,
-                "metrics": metrics,
-                "readout_fit_seconds": fit_seconds,
-                "readout_fit_cpu_seconds": fit_cpu_seconds,
-            }
-        )
+        row = _alone_row({"neighbours": k}, validation_seed, validation_ratio, metrics, fit_seconds)
+        rows.append({**row, "readout_fit_cpu_seconds": fit_cpu_seconds})
         print(
             f"readout alone, validation draw {validation_seed}, neighbours {k or 'all (dense)'}: "
             f"nDCG@10 {metrics[NDCG_AT_10]:.4f} MAP@10 {metrics[MAP_AT_10]:.4f}  "
@@ -164,12 +183,7 @@ def sweep_pair_units_alone(
     validation carve-out of the protocol's train part instead of a training seed."""
     from recsys.models.pairwise import PairwiseCoRatingReadout
 
-    users, movies, ratings = tables
-    split = validation_split(
-        ratings, validation_ratio=validation_ratio, validation_seed=validation_seed
-    )
-    user_ids = np.union1d(users[USER_ID].to_numpy(np.int64), ratings[USER_ID].to_numpy())
-    indexed = IndexedSplit.from_tables(split.train, split.test, user_ids, movies[MOVIE_ID])
+    indexed = _validation_carve(tables, validation_seed, validation_ratio)
     rows = []
     for n_pairs, pair_l2 in settings:
         started = time.perf_counter()
@@ -180,17 +194,8 @@ def sweep_pair_units_alone(
         readout.fit(indexed.train, defaults.CORATING_L2)
         fit_seconds = time.perf_counter() - started
         metrics = evaluate_model(_ReadoutScores(readout, indexed), indexed)
-        rows.append(
-            {
-                "n_pairs": n_pairs,
-                "pair_l2": pair_l2,
-                "readout_only": True,
-                "validation_seed": validation_seed,
-                "validation_ratio": validation_ratio,
-                "metrics": metrics,
-                "readout_fit_seconds": fit_seconds,
-            }
-        )
+        setting = {"n_pairs": n_pairs, "pair_l2": pair_l2}
+        rows.append(_alone_row(setting, validation_seed, validation_ratio, metrics, fit_seconds))
         print(
             f"readout alone, validation draw {validation_seed}, pairs {n_pairs} pair_l2 "
             f"{pair_l2:g}: nDCG@10 {metrics[NDCG_AT_10]:.4f}  fit {fit_seconds:.1f}s",
