@@ -245,6 +245,22 @@ def read_fingerprint(directory: Path) -> dict[str, Any]:
     return _read_json(Path(directory), "fingerprint.json")
 
 
+def read_training_config(directory: Path) -> dict[str, Any]:
+    """The configuration the artifact in ``directory`` was trained with, whole (its ranker
+    settings given back, as :func:`loaded_config` does), read from ``config.json`` alone: the
+    artifact is its one copy, so a site shows this rather than keeping a second one that could
+    disagree. Raises :class:`ArtifactError` when the file is missing, unreadable or has none."""
+    directory = Path(directory)
+    config = _read_json(directory, "config.json")
+    try:
+        train = loaded_config(config).get("train") if isinstance(config, Mapping) else None
+    except (KeyError, TypeError, AttributeError) as exc:  # differences without the ranker's
+        raise ArtifactError(f"{directory / 'config.json'} is inconsistent: {exc!r}") from exc
+    if not isinstance(train, Mapping):
+        raise ArtifactError(f"{directory / 'config.json'} holds no training configuration")
+    return dict(train)
+
+
 def _read_json(directory: Path, name: str) -> Any:
     try:
         return json.loads((directory / name).read_bytes())

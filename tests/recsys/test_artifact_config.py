@@ -12,9 +12,11 @@ from recsys.models.config import TrainConfig
 from recsys.serving import load_recommender, write_artifact
 from recsys.serving.artifact import (
     RANKER_DIFFERENCES,
+    ArtifactError,
     loaded_config,
     read_artifact,
     read_fingerprint,
+    read_training_config,
     stored_config,
 )
 from training.export import artifact_contents
@@ -77,3 +79,18 @@ def test_where_the_fit_resolved_a_setting_only_that_difference_is_stored(train_c
 
 def test_the_fingerprint_is_read_as_training_stored_it(artifact_dir):
     assert read_fingerprint(artifact_dir) == FINGERPRINT
+
+
+def test_the_training_configuration_is_read_back_as_training_gave_it(artifact_dir, train_config):
+    """What a site shows for a version: ``config.json`` alone gives the run's configuration
+    back, equal to what training had."""
+    assert read_training_config(artifact_dir) == train_config.to_dict()
+    assert TrainConfig.from_dict(read_training_config(artifact_dir)) == train_config
+
+
+def test_a_missing_or_empty_configuration_is_an_artifact_error(artifact_dir, tmp_path):
+    with pytest.raises(ArtifactError, match="config.json is unreadable"):
+        read_training_config(tmp_path)
+    (tmp_path / "config.json").write_text(json.dumps({"ranker": {}}))
+    with pytest.raises(ArtifactError, match="holds no training configuration"):
+        read_training_config(tmp_path)

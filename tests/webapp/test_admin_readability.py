@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
@@ -53,11 +55,14 @@ def test_a_runs_page_shows_rounded_numbers_and_readable_options(staff_client):
     assert '<pre class="readable-json">{\n  &quot;epochs&quot;: null,\n  &quot;mode&quot;' in html
 
 
-def test_a_versions_page_shows_its_metrics_as_readable_rounded_json(staff_client):
+def test_a_versions_page_shows_its_metrics_as_readable_rounded_json(staff_client, tmp_path):
+    # The configuration is the artifact's (config.json's "train"); only that file is needed.
+    (tmp_path / "config.json").write_text(
+        json.dumps({"train": {"model": "snn-local", "epochs": 20}})
+    )
     version = ModelVersion.objects.create(
-        name="v0001", artifact_path="/nowhere/v0001",
+        name="v0001", artifact_path=str(tmp_path),
         metrics={"ndcg@10": 0.4712345678, "map@10": 0.1456789, "train_seconds": 98.7654321},
-        config={"model": "snn-local", "epochs": 20},
     )  # fmt: skip
     html = staff_client.get(
         reverse("admin:recommender_modelversion_change", args=[version.pk])

@@ -17,7 +17,6 @@ class ModelVersion(models.Model):
     artifact_path = models.CharField(max_length=500, unique=True)
     model_kind = models.CharField(max_length=40, blank=True)
     metrics = models.JSONField(default=dict, blank=True)
-    config = models.JSONField(default=dict, blank=True)
     data_fingerprint = models.CharField(max_length=64, blank=True)
     size_bytes = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -12,6 +13,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from recsys.metrics.names import MAP_AT_10, NDCG_AT_10, PRECISION_AT_10, RECALL_AT_10
+from recsys.serving.artifact import ArtifactError, read_training_config
 from webapp.recommender import registry
 from webapp.recommender.admin.display import (
     collapsed_json,
@@ -61,7 +63,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
         "broken_reason",
     ]
 
-    exclude = ["metrics", "config"]
+    exclude = ["metrics"]
 
     def has_add_permission(self, request) -> bool:
         return False  # versions come from training runs
@@ -77,7 +79,13 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     @admin.display(description="Configuration")
     def config_json(self, version: ModelVersion) -> str:
-        return pretty_json(version.config)
+        """Read from the artifact, its one copy; a missing or unreadable one is said here, so
+        the page still shows everything the database knows about the version."""
+        try:
+            config = read_training_config(Path(version.artifact_path))
+        except ArtifactError as exc:
+            return f"The artifact's configuration could not be read: {exc}"
+        return pretty_json(config)
 
     @admin.display(description="Artifact health")
     def health(self, version: ModelVersion) -> str:

@@ -193,13 +193,13 @@ def _register(path: Path, result) -> ModelVersion:
     from recsys.serving.artifact import read_fingerprint
 
     metrics = {k: v for k, v in result.metrics.items() if isinstance(v, int | float | str)}
-    config = result.config.to_dict()
+    # The configuration itself stays in the artifact (the admin reads it there); only the
+    # model kind, a column the admin lists and filters by, is taken from it.
     return ModelVersion.objects.create(
         name=path.name,
         artifact_path=str(path),
-        model_kind=str(config.get("model", "")),
+        model_kind=str(result.config.to_dict().get("model", "")),
         metrics=metrics,
-        config=config,
         data_fingerprint=read_fingerprint(path)["sha256"],
         size_bytes=registry.directory_size(path),
     )
