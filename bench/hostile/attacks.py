@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import User
 from PIL import Image
 
-from bench.hostile.site import Site, cookie
+from bench.hostile.site import Site
 from bench.http import Visitor
 from bench.http import multipart as _multipart
 from webapp.catalog.models import Movie, NotInterested, Rating, WatchlistEntry
@@ -380,21 +380,7 @@ def _login_guessing(site: Site, report: Report) -> None:
     User.objects.create_user("hostile-victim", password=password)
     statuses = []
     for i in range(10):
-        page = site.request("GET", "/accounts/login/")
-        csrf = cookie(page[1], "csrftoken")
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page[2]).group(1)
-        body = urllib.parse.urlencode(
-            {"username": "hostile-victim", "password": f"guess{i}", "csrfmiddlewaretoken": token}
-        ).encode()
-        status, _, _ = site.request(
-            "POST",
-            "/accounts/login/",
-            body=body,
-            headers={
-                "Cookie": f"csrftoken={csrf}",
-                "Content-Type": "application/x-www-form-urlencoded",
-            },
-        )
+        status, _, _ = site.try_log_in("hostile-victim", f"guess{i}")
         statuses.append(status)
         report.saw("login guessing", status)
     try:

@@ -40,7 +40,9 @@ class Site:
         except OSError as exc:
             return type(exc).__name__
 
-    def log_in(self, username: str, password: str) -> Visitor:
+    def try_log_in(self, username: str, password: str) -> tuple[int, dict[str, str], str]:
+        """One login attempt as a browser makes it (the form's CSRF token and cookie, then the
+        POST): the answer's status and headers, and the CSRF cookie it was made with."""
         status, headers, page = self.request("GET", "/accounts/login/")
         csrf = cookie(headers, "csrftoken")
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
@@ -56,6 +58,10 @@ class Site:
                 "Cookie": f"csrftoken={csrf}",
             },
         )
+        return status, headers, csrf
+
+    def log_in(self, username: str, password: str) -> Visitor:
+        status, headers, csrf = self.try_log_in(username, password)
         if status != 302:
             raise RuntimeError(f"logging in as {username} failed: HTTP {status}")
         session = cookie(headers, "sessionid")
