@@ -154,17 +154,19 @@ def write_artifact(directory: Path, contents: ArtifactContents) -> Path:
         }
     _fsync_write(directory / MANIFEST, _json_bytes(manifest))
     if serving:
-        _fsync_directory(directory / SERVING_DIR)
-    _fsync_directory(directory)
+        fsync_path(directory / SERVING_DIR)
+    fsync_path(directory)
     return directory
 
 
-def _fsync_directory(directory: Path) -> None:
-    dir_fd = os.open(directory, os.O_RDONLY)
+def fsync_path(path: Path) -> None:
+    """Flush a file or a directory's entries to disk (a directory's fsync makes the names written
+    into it durable, which a rename-into-place publication relies on)."""
+    fd = os.open(path, os.O_RDONLY)
     try:
-        os.fsync(dir_fd)
+        os.fsync(fd)
     finally:
-        os.close(dir_fd)
+        os.close(fd)
 
 
 # --------------------------------------------------------------------------- reading

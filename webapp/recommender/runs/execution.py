@@ -170,21 +170,15 @@ def _version_name(run_id: int) -> str:
 
 def _publish(staging: Path, final: Path) -> Path:
     """Make the finished artifact durable, then visible under its final name in one rename."""
+    from recsys.serving.artifact import fsync_path
+
     for root, _dirs, files in os.walk(staging):
         for name in files:
-            _fsync_path(Path(root) / name)
-        _fsync_path(Path(root))
+            fsync_path(Path(root) / name)
+        fsync_path(Path(root))
     os.rename(staging, final)
-    _fsync_path(final.parent)
+    fsync_path(final.parent)
     return final
-
-
-def _fsync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _register(path: Path, result) -> ModelVersion:
