@@ -99,7 +99,7 @@ class TowerConfig:
     #: neurons (the served model). ``"relu"``: the same tower as a conventional network (the
     #: *ANN twin*): each neuron outputs ``max(0, current)`` at every step, so its "rate" is a
     #: real number; same synapses, widths, heads and training. The benchmark's anchor for what
-    #: the spikes themselves add (docs/recsys.md, *Against its ANN twin*).
+    #: the spikes themselves add (docs/benchmarks.md §2.0, *Fair anchors*).
     neuron: str = "lif"
     deep_hidden: int = 0  # neurons in blocks after the first; 0 = same as ``hidden``
     readout: str = "last"
