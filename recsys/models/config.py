@@ -52,8 +52,8 @@ SNN_MODELS: dict[str, dict[str, Any]] = {
     },
     "snn-bptt-2block": {"mode": "bptt", "synapse": "bilinear", "n_blocks": 2, "corating_gain": 0.0},
     # The two-block towers of docs/benchmarks.md §2.0 "Depth" (earlier tables: docs/history.md,
-    # *Recommender depth*) beside the co-rating readout: summed block heads, the input skipped to block 2, rates between blocks, and the
-    # deeper block learning at 0.3× the rate.
+    # *Recommender depth*) beside the co-rating readout: summed block heads, the input skipped to
+    # block 2, rates between blocks, and the deeper block learning at 0.3× the rate.
     "snn-local-deep": {
         "mode": "local",
         "synapse": "bilinear",
