@@ -22,16 +22,28 @@ from pathlib import Path
 import numpy as np
 
 
-def peak_rss_bytes() -> int:
-    """Peak resident memory of this process so far, in bytes (``ru_maxrss`` is KiB on Linux,
-    bytes on macOS)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def peak_rss_bytes(who: int = resource.RUSAGE_SELF) -> int:
+    """Peak resident memory so far, in bytes (``ru_maxrss`` is KiB on Linux, bytes on macOS):
+    of this process, or with ``RUSAGE_CHILDREN`` of its largest waited-for child."""
+    peak = resource.getrusage(who).ru_maxrss
     return int(peak) if sys.platform == "darwin" else int(peak) * 1024
 
 
 def peak_memory_mb() -> float:
     """Peak resident memory of this process so far, in MiB."""
     return peak_rss_bytes() / 2**20
+
+
+def children_peak_mb() -> float:
+    """Peak resident memory of the largest child this process has waited for, in MiB (the
+    data-parallel ranks a member task started, for instance)."""
+    return peak_rss_bytes(resource.RUSAGE_CHILDREN) / 2**20
+
+
+def children_cpu_seconds() -> float:
+    """CPU time (user + system) of the children this process has waited for, in seconds."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def process_peak_mb(pid: int) -> float:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import resource
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -39,7 +38,7 @@ import torch
 
 from recsys.metrics.names import N_EVAL_USERS, NDCG_AT_10, RECALL_AT_10, TRAIN_SECONDS
 from recsys.models.config import TrainConfig
-from training.measure import peak_memory_mb
+from training.measure import children_cpu_seconds, children_peak_mb, peak_memory_mb
 
 
 def _timed(call) -> tuple[Any, dict[str, float]]:
@@ -50,11 +49,6 @@ def _timed(call) -> tuple[Any, dict[str, float]]:
         "cpu_seconds": time.process_time() - cpu,
         "peak_rss_mb": peak_memory_mb(),
     }
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def _member_in_worker(
@@ -69,16 +63,16 @@ def _member_in_worker(
 
     torch.set_num_threads(threads)
     started, started_cpu = time.perf_counter(), time.process_time()
-    children_cpu = _children_cpu()
+    children_cpu = children_cpu_seconds()
     result = fit_member_from(Path(folder), index, ranks, max_batches=max_batches, device=device)
     save_member(result, Path(folder))
-    ranks_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    ranks_peak = children_peak_mb()
     return {
         "member": index,
         "ranks": ranks,
         "wall_seconds": time.perf_counter() - started,
         # The ranks are this worker's children, waited for: their CPU time is counted here.
-        "cpu_seconds": time.process_time() - started_cpu + _children_cpu() - children_cpu,
+        "cpu_seconds": time.process_time() - started_cpu + children_cpu_seconds() - children_cpu,
         "peak_rss_mb": max(peak_memory_mb(), ranks_peak) if ranks > 1 else peak_memory_mb(),
         # The epochs alone (timed where they ran): the wall above also holds reading the
         # prepared run and, with ranks, starting them and joining their process group.
