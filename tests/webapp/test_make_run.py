@@ -39,7 +39,7 @@ def run_states(database: Path) -> list[str]:
 
 def test_bin_run_serves_before_the_first_model_is_trained_and_stops_cleanly(tmp_path):
     data = tmp_path / "data"
-    write_official(data / "raw" / "ml-100k", n_users=60, n_movies=80, per_user=15)
+    write_official(data / "raw" / "ml-100k", n_users=400, n_movies=300, per_user=40)
     port = free_port()
     env = {
         key: value
