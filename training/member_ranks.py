@@ -167,9 +167,38 @@ class _Progress:
                 self.on_epoch(EpochReport(**json.loads(line)))
 
 
+#: Words of an error a rank raises because a peer went away (gloo, NCCL), not of a cause.
+_PEER_LOST = (
+    "Connection reset by peer",
+    "Connection closed by peer",
+    "Broken pipe",
+    "remote process exited",
+)
+
+
+def _root_failure(failures: dict):
+    """The failed rank that caused the others to fail.
+
+    Failure timestamps are whole seconds, so a killed rank and the peer whose next
+    all-reduce breaks on it usually tie. A peer's failure is recognisable: the launcher
+    ends the survivors with SIGTERM, and a rank that lost its peer raises a connection
+    error. Those come last; among the rest the earliest, then the lowest rank, is the cause.
+    """
+
+    def consequence(failure) -> bool:
+        if failure.exitcode == -signal.SIGTERM:
+            return True
+        data = failure.error_file_data or {}
+        message = data.get("message", "")
+        text = json.dumps(message) if not isinstance(message, str) else message
+        return any(words in text for words in _PEER_LOST)
+
+    return min(failures.values(), key=lambda f: (consequence(f), f.timestamp, f.local_rank))
+
+
 def _failure_message(index: int, ranks: int, finished, context) -> str:
-    """The first failed rank's error: its recorded exception, else its stderr's last lines."""
-    failure = min(finished.failures.values(), key=lambda f: f.timestamp)
+    """The causing rank's error: its recorded exception, else its stderr's last lines."""
+    failure = _root_failure(finished.failures)
     rank = failure.local_rank
     reason = f"exit code {failure.exitcode}"
     if failure.exitcode < 0:

@@ -4,6 +4,7 @@ member at once, with its error and without processes left behind."""
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import signal
@@ -22,7 +23,7 @@ from training.committee import (
     prepare_committee,
     save_prepared,
 )
-from training.member_ranks import MemberRanksFailed, fit_member_in_ranks
+from training.member_ranks import MemberRanksFailed, _root_failure, fit_member_in_ranks
 from training.pipeline import TrainConfig
 
 pytestmark = pytest.mark.slow  # starts rank processes
@@ -171,3 +172,44 @@ def test_ranks_end_when_their_task_is_killed(tmp_path):
     while _ranks_reading(tmp_path) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _ranks_reading(tmp_path) == []
+
+
+def _failure(tmp_path: Path, rank: int, exitcode: int, message: str | None, timestamp: int):
+    """A launcher's record of a failed rank, read from an error file as the rank writes it."""
+    from torch.distributed.elastic.multiprocessing.errors import ProcessFailure
+
+    error_file = tmp_path / f"error-{rank}.json"
+    if message is not None:
+        data = {"message": {"message": message, "extraInfo": {"timestamp": str(timestamp)}}}
+        error_file.write_text(json.dumps(data))
+    return ProcessFailure(
+        local_rank=rank, pid=1000 + rank, exitcode=exitcode, error_file=str(error_file)
+    )
+
+
+def test_the_killed_rank_is_named_not_the_peer_that_lost_it(tmp_path):
+    """What CI met: rank 1 is SIGKILLed; rank 0's all-reduce breaks on it, its error is
+    recorded a second *before* the launcher notices rank 1, and the launcher then ends rank 0
+    with SIGTERM. The member's error names rank 1."""
+    now = int(time.time())
+    lost = "RuntimeError: [gloo/transport/tcp/pair.cc:537] Read error: Connection reset by peer"
+    failures = {
+        0: _failure(tmp_path, 0, -signal.SIGTERM, lost, now - 1),
+        1: _failure(tmp_path, 1, -signal.SIGKILL, None, now),
+    }
+    assert _root_failure(failures).local_rank == 1
+    # the peer's connection error alone (it exited by itself, not by the launcher's SIGTERM)
+    failures[0] = _failure(tmp_path, 0, 1, lost, now - 1)
+    assert _root_failure(failures).local_rank == 1
+
+
+def test_among_causes_the_earliest_then_the_lowest_rank_is_named(tmp_path):
+    now = int(time.time())
+    failures = {
+        0: _failure(tmp_path, 0, 1, "ValueError: later", now),
+        1: _failure(tmp_path, 1, 1, "ValueError: first", now - 2),
+        2: _failure(tmp_path, 2, -signal.SIGTERM, None, now - 5),  # ended by the launcher
+    }
+    assert _root_failure(failures).local_rank == 1
+    failures[1] = _failure(tmp_path, 1, 1, "ValueError: same second", now)
+    assert _root_failure(failures).local_rank == 0
