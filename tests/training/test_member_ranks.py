@@ -48,6 +48,17 @@ def prepared_folder(tmp_path_factory) -> Path:
     return folder
 
 
+@pytest.fixture(scope="module")
+def long_prepared_folder(tmp_path_factory) -> Path:
+    """The same run with epochs enough that its ranks are still training when a test acts on
+    the first epoch's report (two epochs can be over before the task reads the first)."""
+    tables = planted_genre_tables(n_users=60, n_movies=40, ratings_per_user=12, seed=5)
+    folder = tmp_path_factory.mktemp("long")
+    config = CONFIG.with_settings(epochs=1000)
+    save_prepared(prepare_committee(tables.users, tables.movies, tables.ratings, config), folder)
+    return folder
+
+
 def _rank_children() -> list[int]:
     """This process's children that run a member rank (read from /proc)."""
     found = []
@@ -83,7 +94,7 @@ def test_two_ranks_train_the_member_one_process_trains(prepared_folder):
     assert _rank_children() == []
 
 
-def test_a_killed_rank_fails_the_member_and_ends_the_others(prepared_folder):
+def test_a_killed_rank_fails_the_member_and_ends_the_others(long_prepared_folder):
     killed = []
 
     def kill_rank_1(report) -> None:
@@ -97,7 +108,7 @@ def test_a_killed_rank_fails_the_member_and_ends_the_others(prepared_folder):
     with pytest.raises(
         MemberRanksFailed, match=r"member 1: rank 1 of 2 failed \(killed by SIGKILL"
     ):
-        fit_member_in_ranks(prepared_folder, MEMBER, 2, on_epoch=kill_rank_1, poll_seconds=0.2)
+        fit_member_in_ranks(long_prepared_folder, MEMBER, 2, on_epoch=kill_rank_1, poll_seconds=0.2)
     assert killed and time.monotonic() - started < 60
     assert _rank_children() == []
 
