@@ -15,6 +15,8 @@
 
 from snn_models.plasticity.competitive import (
     CompetitiveSTDPLayer,
+    KWinnersLIF,
+    KWinnersParameters,
     TeacherOutputLayer,
     teacher_potentials,
 )
@@ -65,6 +67,8 @@ __all__ = [
     "energy_gradient",
     "equilibrium_step",
     "CompetitiveSTDPLayer",
+    "KWinnersLIF",
+    "KWinnersParameters",
     "MembraneBPTTLIF",
     "TeacherOutputLayer",
     "exponential_trace",

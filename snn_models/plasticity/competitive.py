@@ -28,22 +28,71 @@ text gives, not a line-by-line port: the paper's exact equilibrium dynamics are 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from snn_models.functional.lif_parameters import DEFAULT_TAU
+from snn_models.neurons.base import SpikingNeuron
 from snn_models.plasticity.membrane_bptt import threshold_update
 from snn_models.plasticity.stdp import trace_stdp_update
 from snn_models.plasticity.wta import k_winners
 from snn_models.state import TimeAwareModule
 
-__all__ = ["CompetitiveSTDPLayer", "TeacherOutputLayer", "teacher_potentials"]
+__all__ = [
+    "CompetitiveSTDPLayer",
+    "KWinnersLIF",
+    "KWinnersParameters",
+    "TeacherOutputLayer",
+    "teacher_potentials",
+]
+
+
+class KWinnersParameters(NamedTuple):
+    """What a step of :class:`KWinnersLIF` reads: per-neuron thresholds and the winners allowed."""
+
+    threshold: Tensor
+    k: int
+
+
+class KWinnersLIF(SpikingNeuron):
+    """LIF neurons of which at most ``k`` fire per sample and step, as charge → fire → reset.
+
+    * charge: ``v = alpha * v + i``;
+    * fire: among the neurons at or above their own threshold, the ``k`` furthest above it
+      (:func:`~snn_models.plasticity.wta.k_winners`); no surrogate gradient, since the layer
+      that owns them learns by STDP;
+    * reset: subtract the neuron's threshold.
+
+    The thresholds adapt as the layer learns and the layer's ``k`` differs between learning and
+    inference, so both are the step's ``params`` (:class:`KWinnersParameters`), not settings.
+    """
+
+    def __init__(self, alpha: float) -> None:
+        super().__init__()
+        self.alpha = alpha
+
+    def neuronal_charge(self, x: Tensor, v: Tensor | None, params: KWinnersParameters) -> Tensor:
+        if v is None:
+            v = x.new_zeros(x.shape)
+        return self.alpha * v + x
+
+    def neuronal_fire(self, u: Tensor, params: KWinnersParameters) -> Tensor:
+        drive = u - params.threshold
+        return k_winners(drive, drive >= 0, params.k).to(u.dtype)
+
+    def neuronal_reset(self, u: Tensor, spikes: Tensor, params: KWinnersParameters) -> Tensor:
+        return u - spikes * params.threshold
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
 
 
 class CompetitiveSTDPLayer(TimeAwareModule):
-    """Dense synapses + LIF with k-WTA, learned by soft-bounded STDP; ``(T, B, in) -> (T, B, out)``.
+    """Dense synapses + :class:`KWinnersLIF` neurons, learned by soft-bounded STDP;
+    ``(T, B, in) -> (T, B, out)``.
 
     Weights start as non-negative random unit vectors and are kept at unit L2 norm (the
     synaptic resources of a neuron are bounded). The input current of a neuron is the cosine-like
@@ -65,7 +114,7 @@ class CompetitiveSTDPLayer(TimeAwareModule):
         self.in_features, self.out_features = in_features, out_features
         self.k, self.gain, self.rho, self.trace_tau = k, float(gain), float(rho), float(trace_tau)
         self.learn_k = learn_k
-        self.alpha = 1.0 - 1.0 / tau
+        self.neurons = KWinnersLIF(alpha=1.0 - 1.0 / tau)
         weight = torch.rand(out_features, in_features)
         self.weight = nn.Parameter(F.normalize(weight, dim=1), requires_grad=False)
         self.register_buffer("threshold", torch.full((out_features,), 1.0))
@@ -74,15 +123,8 @@ class CompetitiveSTDPLayer(TimeAwareModule):
         k = self.k if k is None else k
         unit = x / x.norm(dim=-1, keepdim=True).clamp(min=1e-6)
         current = self.gain * unit @ self.weight.T
-        v = current.new_zeros(current.shape[1:])
-        spikes = []
-        for i in current:
-            v = self.alpha * v + i
-            drive = v - self.threshold
-            s = k_winners(drive, drive >= 0, k).to(v.dtype)
-            v = v - s * self.threshold
-            spikes.append(s)
-        return torch.stack(spikes)
+        spikes, _ = self.neurons.scan(current, None, KWinnersParameters(self.threshold, k))
+        return spikes
 
     @torch.no_grad()
     def learn(self, x: Tensor, lr: float) -> Tensor:

@@ -11,8 +11,11 @@ import math
 import pytest
 import torch
 
+from snn_models.neurons.base import SpikingNeuron
 from snn_models.plasticity import (
     CompetitiveSTDPLayer,
+    KWinnersLIF,
+    KWinnersParameters,
     MembraneBPTTLIF,
     TeacherOutputLayer,
     exponential_trace,
@@ -214,3 +217,34 @@ def test_plasticity_network_learns_digits_without_backpropagation():
     with torch.no_grad():
         accuracy = (output(hidden(encode(x[test]))).argmax(1) == y[test]).float().mean()
     assert accuracy > 0.8
+
+
+def test_k_winners_lif_charges_fires_the_k_furthest_above_threshold_and_subtracts():
+    neurons = KWinnersLIF(alpha=0.5)
+    assert isinstance(neurons, SpikingNeuron)
+    params = KWinnersParameters(threshold=torch.tensor([1.0, 1.0, 1.0, 0.5]), k=2)
+    x = torch.tensor([[[1.5, 1.2, 0.9, 0.8]], [[0.0, 0.0, 0.0, 0.0]], [[0.0, 0.5, 0.8, 0.0]]])
+    spikes, v = neurons.scan(x, None, params)
+    # step 1: drives 0.5, 0.2, -0.1, 0.3 -> the two furthest above (0 and 3) fire, 1 does not
+    # step 2: v = 0.25, 0.6, 0.45, 0.15 -> none at threshold
+    # step 3: v = 0.125, 0.8, 1.025, 0.075 -> only neuron 2
+    assert spikes[:, 0].tolist() == [[1, 0, 0, 1], [0, 0, 0, 0], [0, 0, 1, 0]]
+    torch.testing.assert_close(v[0], torch.tensor([0.125, 0.8, 0.025, 0.075]))
+    every = neurons.scan(x, None, params._replace(k=4))[0]
+    assert every[0, 0].tolist() == [1, 1, 0, 1]  # k = N: no competition
+
+
+def test_competitive_layer_fires_through_its_k_winners_neurons():
+    torch.manual_seed(0)
+    layer = CompetitiveSTDPLayer(30, 20, k=3)
+    x = (torch.rand(8, 6, 30) < 0.3).float()
+    spikes = layer(x)
+    assert isinstance(layer.neurons, KWinnersLIF) and spikes.sum() > 0
+    assert spikes.sum(-1).max() <= 3
+    unit = x / x.norm(dim=-1, keepdim=True).clamp(min=1e-6)
+    current = layer.gain * unit @ layer.weight.T
+    expected, _ = KWinnersLIF(layer.neurons.alpha).scan(
+        current, None, KWinnersParameters(layer.threshold, 3)
+    )
+    assert torch.equal(spikes, expected)
+    assert layer(x, k=1).sum(-1).max() <= 1
