@@ -5,6 +5,7 @@ import statistics
 
 import pytest
 
+from recsys import registry
 from recsys.data.movielens import GENRES
 from recsys.data.synthetic import planted_genre_tables
 from recsys.serving import load_recommender
@@ -154,6 +155,12 @@ def test_validate_over_several_seeds_logs_each_run_and_prints_their_mean(
     assert main([*argv, "--jsonl", str(log), "--data", str(movielens_folder)]) == 0
     runs = [json.loads(line) for line in log.read_text().splitlines()]
     assert [r["seed"] for r in runs] == [r["settings"]["fit"]["seed"] for r in runs] == [3, 5]
+    # the settings the registry gives training and the benchmark, nothing else
+    entry = registry.lookup("snn-local")
+    overrides = {"hidden": 8, "dim": 4, "members": 1, "epochs": 1}
+    assert [r["settings"] for r in runs] == [
+        entry.settings(seed, overrides).to_dict() for seed in (3, 5)
+    ]
     scores = [r["metrics"]["ndcg@10"] for r in runs]
     out = capsys.readouterr().out
     assert f"over 2 training seeds: {statistics.mean(scores):.4f} ± " in out

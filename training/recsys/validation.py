@@ -21,6 +21,7 @@ from recsys.metrics.names import PEAK_MB, TRAIN_SECONDS
 from recsys.models.contract import TrainingData
 from recsys.models.diagnostics import spike_rates
 from recsys.models.fitting import SpikingRanker
+from recsys.models.trainer import FitConfig
 from training.pipeline import TrainConfig, monitor_on, peak_memory_mb
 from training.recsys.runs import fit_baseline
 
@@ -104,9 +105,9 @@ def validate(
     :func:`~training.recsys.runs.load_tables` returns them, read once for a series of runs.
     """
     users, movies, ratings = tables
-    if registry.lookup(name).spiking:
-        config = TrainConfig.for_model(name, **overrides)
-        if seed is not None:
-            config = config.with_settings(seed=seed)
+    entry = registry.lookup(name)
+    if entry.spiking:
+        # Built by the registry entry, as training and the benchmark build it.
+        config = entry.settings(FitConfig.seed if seed is None else seed, overrides)
         return validate_snn(config, users, movies, ratings, validation_ratio)
     return validate_baseline(name, overrides, users, movies, ratings, seed or 42, validation_ratio)
