@@ -220,3 +220,12 @@ def test_benchmark_runs_ease_on_the_split_it_is_given(movielens_folder, tmp_path
     (result,) = json.loads(out.read_text())
     assert result["model"] == "ease" and result["split_seed"] == 3
     assert result["settings"] == {"l2": 300.0} and 0 < result["metrics"]["ndcg@10"] <= 1
+
+
+def test_validate_trains_a_baseline_with_seed_0_when_asked(movielens_folder, tmp_path):
+    log = tmp_path / "tuning.jsonl"
+    for seed in ("0", "1"):
+        argv = ["validate", "--model", "bpr", "--seed", seed, "--set", "epochs=1", "--threads", "1"]
+        assert main([*argv, "--jsonl", str(log), "--data", str(movielens_folder)]) == 0
+    zero, one = [json.loads(line) for line in log.read_text().splitlines()]
+    assert (zero["settings"]["seed"], one["settings"]["seed"]) == (0, 1)

@@ -110,4 +110,5 @@ def validate(
         # Built by the registry entry, as training and the benchmark build it.
         config = entry.settings(FitConfig.seed if seed is None else seed, overrides)
         return validate_snn(config, users, movies, ratings, validation_ratio)
-    return validate_baseline(name, overrides, users, movies, ratings, seed or 42, validation_ratio)
+    seed = FitConfig.seed if seed is None else seed  # seed 0 is a seed
+    return validate_baseline(name, overrides, users, movies, ratings, seed, validation_ratio)
