@@ -16,6 +16,7 @@ import pytest
 import torch
 
 from recsys.data.synthetic import planted_genre_tables
+from tests.rank_processes import member_ranks_mentioning
 from training.committee import (
     fit_member,
     fit_member_from,
@@ -148,19 +149,6 @@ def _train_and_report(folder: str, queue) -> None:
     fit_member_in_ranks(Path(folder), 0, 2, on_epoch=lambda r: queue.put(r.epoch))
 
 
-def _ranks_reading(folder: Path) -> list[int]:
-    """Every rank process training from ``folder``, whoever its parent is now."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            command = (entry / "cmdline").read_bytes() if entry.name.isdigit() else b""
-        except OSError:
-            continue
-        if b"training.member_ranks" in command and str(folder).encode() in command:
-            found.append(int(entry.name))
-    return found
-
-
 def test_ranks_end_when_their_task_is_killed(tmp_path):
     """A worker killed outright (SIGKILL, no clean-up) leaves no rank training on."""
     torch.set_num_threads(1)
@@ -175,14 +163,14 @@ def test_ranks_end_when_their_task_is_killed(tmp_path):
     task.start()
     try:
         assert queue.get(timeout=60) == 1
-        assert len(_ranks_reading(tmp_path)) == 2
+        assert len(member_ranks_mentioning(tmp_path)) == 2
     finally:
         task.kill()
         task.join(10)
     deadline = time.monotonic() + 15
-    while _ranks_reading(tmp_path) and time.monotonic() < deadline:
+    while member_ranks_mentioning(tmp_path) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert _ranks_reading(tmp_path) == []
+    assert member_ranks_mentioning(tmp_path) == []
 
 
 def _failure(tmp_path: Path, rank: int, exitcode: int, message: str | None, timestamp: int):

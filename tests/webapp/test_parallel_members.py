@@ -12,7 +12,6 @@ import shutil
 import signal
 import time
 from contextlib import ExitStack
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,6 +20,7 @@ from django.urls import reverse
 
 from recsys.serving import UserQuery, load_recommender
 from tests.factories.site_data import populate_site
+from tests.rank_processes import member_ranks_mentioning
 from tests.webapp.test_broker_outage import PrivateRedis, broker_at
 from tests.webapp.worker import WorkerProcess
 from webapp.catalog.models import Rating
@@ -250,20 +250,6 @@ def test_a_redis_restart_while_members_train_frees_the_lock_and_keeps_the_old_mo
             assert not lifecycle.staging_dir(run.pk).exists()
 
 
-def _member_ranks_of(settings) -> list[int]:
-    """Rank processes training a member of a run under this test's artifacts folder."""
-    mark = str(settings.SPIKELENS_ARTIFACTS_DIR).encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            command = (entry / "cmdline").read_bytes() if entry.name.isdigit() else b""
-        except OSError:
-            continue
-        if b"training.member_ranks" in command and mark in command:
-            found.append(int(entry.name))
-    return found
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_solo_worker_trains_each_member_over_two_ranks(tmp_path, redis, settings):
     """SPIKELENS_MEMBER_RANKS=2: the member task starts two data-parallel ranks from its solo
@@ -274,7 +260,7 @@ def test_a_solo_worker_trains_each_member_over_two_ranks(tmp_path, redis, settin
     with Workers(tmp_path, redis, settings, count=1, SPIKELENS_MEMBER_RANKS="2") as workers:
         run = wait_until_over(retrain(redis, options), workers)
         assert run.state == TrainingRun.State.SUCCEEDED, (run.message, workers.logs())
-        assert _member_ranks_of(settings) == []
+        assert member_ranks_mentioning(settings.SPIKELENS_ARTIFACTS_DIR) == []
         log = workers.logs()
     for member in run.members.order_by("index"):
         assert member.state == TrainingMember.State.DONE and member.epoch == 3
@@ -297,13 +283,13 @@ def test_stopping_a_worker_ends_its_members_ranks(tmp_path, redis, settings):
             lambda: TrainingMember.objects.filter(run=run, epoch__gte=1).exists(),
             f"a member to train\n{workers.logs()}",
         )
-        assert len(_member_ranks_of(settings)) == 2
+        assert len(member_ranks_mentioning(settings.SPIKELENS_ARTIFACTS_DIR)) == 2
         worker = workers.all[0]
         worker.process.send_signal(signal.SIGTERM)
         worker.process.wait(timeout=30)
     run.refresh_from_db()
     assert run.state == TrainingRun.State.FAILED and run.message == STOPPED_MESSAGE
-    assert _member_ranks_of(settings) == []
+    assert member_ranks_mentioning(settings.SPIKELENS_ARTIFACTS_DIR) == []
     assert lifecycle.current_run() is None
 
 
