@@ -56,7 +56,7 @@ class DataParallelFitter(TwoTowerFitter):
         self.rank = dist.get_rank()
         self.world = dist.get_world_size()
         self.order_rng = np.random.default_rng(config.seed)
-        self.rng = np.random.default_rng([config.seed, self.rank])
+        self.rng = self._rank_draws(config.seed)
         self.step_losses: list[float] = []
         #: This rank's share of the step's global batch, when its gradient is weighted by it
         #: (``SameDrawsFitter``); ``None``: equal shares, the ranks' mean.
@@ -67,6 +67,10 @@ class DataParallelFitter(TwoTowerFitter):
                 dist.broadcast(tensor, src=0)
         for optimizer in self.optimizers():
             optimizer.register_step_pre_hook(self._average_gradients)
+
+    def _rank_draws(self, seed: int) -> np.random.Generator:
+        """This rank's random stream (corruptions, samples): its own, independent of the others'."""
+        return np.random.default_rng([seed, self.rank])
 
     def _average_gradients(self, optimizer: torch.optim.Optimizer, args, kwargs) -> None:
         """Replace each rank's gradients by their mean over the ranks, in one all-reduce."""
@@ -145,16 +149,9 @@ class SameDrawsFitter(DataParallelFitter):
     (``recsys.models.batches._uniform_rows``).
     """
 
-    def __init__(
-        self,
-        model: TowerPair,
-        inputs: TowerInputs,
-        config: FitConfig,
-        teacher: CoRatingTeacher | None = None,
-        device: torch.device | str = "cpu",
-    ) -> None:
-        super().__init__(model, inputs, config, teacher, device)
-        self.rng = np.random.default_rng(config.seed)
+    def _rank_draws(self, seed: int) -> np.random.Generator:
+        """The one-process fitter's stream, the same on every rank."""
+        return np.random.default_rng(seed)
 
     def run_epoch(self, progress: bool = False, max_batches: int | None = None) -> float:
         """One pass in the one-process fitter's order; the mean loss of its global batches."""
