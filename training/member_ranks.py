@@ -188,12 +188,15 @@ def _root_failure(failures: dict):
     def consequence(failure) -> bool:
         if failure.exitcode == -signal.SIGTERM:
             return True
-        data = failure.error_file_data or {}
-        message = data.get("message", "")
-        text = json.dumps(message) if not isinstance(message, str) else message
-        return any(words in text for words in _PEER_LOST)
+        return any(words in _recorded_error(failure) for words in _PEER_LOST)
 
     return min(failures.values(), key=lambda f: (consequence(f), f.timestamp, f.local_rank))
+
+
+def _recorded_error(failure) -> str:
+    """The exception a rank recorded in its error file; "" when it recorded none (a kill)."""
+    message = (failure.error_file_data or {}).get("message", "")
+    return message.get("message", "") if isinstance(message, dict) else str(message)
 
 
 def _failure_message(index: int, ranks: int, finished, context) -> str:
@@ -203,10 +206,7 @@ def _failure_message(index: int, ranks: int, finished, context) -> str:
     reason = f"exit code {failure.exitcode}"
     if failure.exitcode < 0:
         reason = f"killed by {signal.Signals(-failure.exitcode).name}"
-    detail = ""
-    if failure.error_file_data:
-        message = failure.error_file_data.get("message", {})
-        detail = message.get("message", "") if isinstance(message, dict) else str(message)
+    detail = _recorded_error(failure)
     if not detail:
         stderr = context.stderrs.get(rank)
         if stderr and Path(stderr).is_file():
